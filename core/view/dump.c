@@ -1,0 +1,665 @@
+#include "core/view/dump.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/value.h"
+#include "core/merge/live.h"
+#include "core/util/bytes.h"
+
+#define FLUSH_AT (64 * 1024)
+
+/* How the SSTable's columns are named and typed for output. */
+struct bind {
+	int npk, nck;
+	const char *pk_name[64];
+	const struct cql_type *pk_type[64];
+	char pk_default[64][24];
+	const char *ck_name[64];
+	char ck_default[64][24];
+	int64_t *reg_dropped, *st_dropped;	/* per header column: dropped_at or INT64_MIN */
+};
+
+static int bind_init(struct bind *b, struct sst *s, struct dump_opts *o, struct pit_err *err)
+{
+	const struct sst_header *h = sst_header(s);
+	const struct cql_table *t = o->table;
+	const struct cql_type *kt = h->key_type;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (cql_type_kind(kt) == CQL_COMPOSITE) {
+		b->npk = cql_type_nsub(kt) < 64 ? cql_type_nsub(kt) : 64;
+		for (int i = 0; i < b->npk; i++)
+			b->pk_type[i] = cql_type_sub(kt, i);
+	} else {
+		b->npk = 1;
+		b->pk_type[0] = kt;
+	}
+	b->nck = h->nclustering < 64 ? h->nclustering : 64;
+	for (int i = 0; i < b->npk; i++) {
+		snprintf(b->pk_default[i], sizeof(b->pk_default[i]), i ? "PartitionKey%d" : "PartitionKey", i);
+		b->pk_name[i] = b->pk_default[i];
+	}
+	for (int i = 0; i < b->nck; i++) {
+		snprintf(b->ck_default[i], sizeof(b->ck_default[i]), i ? "clustering%d" : "clustering", i);
+		b->ck_name[i] = b->ck_default[i];
+	}
+	b->reg_dropped = calloc((size_t)h->nregular + 1, sizeof(int64_t));
+	b->st_dropped = calloc((size_t)h->nstatic + 1, sizeof(int64_t));
+	if (!b->reg_dropped || !b->st_dropped)
+		return -ENOMEM;
+	for (int i = 0; i < h->nregular; i++)
+		b->reg_dropped[i] = INT64_MIN;
+	for (int i = 0; i < h->nstatic; i++)
+		b->st_dropped[i] = INT64_MIN;
+	if (!t) {
+		snprintf(o->note, sizeof(o->note), "%s: no schema.cql: key columns named as sstabledump names them",
+			 sst_name(s));
+		return 0;
+	}
+	if (cql_table_nkey(t, CQL_COL_PARTITION_KEY) != b->npk || cql_table_nkey(t, CQL_COL_CLUSTERING) != b->nck) {
+		snprintf(o->note, sizeof(o->note), "%s: schema.cql's key (%d+%d columns) does not match the SSTable's "
+			 "(%d+%d): key columns named as sstabledump names them", sst_name(s),
+			 cql_table_nkey(t, CQL_COL_PARTITION_KEY), cql_table_nkey(t, CQL_COL_CLUSTERING), b->npk, b->nck);
+		return 0;
+	}
+	for (int i = 0; i < b->npk; i++)
+		b->pk_name[i] = cql_table_key(t, CQL_COL_PARTITION_KEY, i)->name;
+	for (int i = 0; i < b->nck; i++)
+		b->ck_name[i] = cql_table_key(t, CQL_COL_CLUSTERING, i)->name;
+	for (int st = 0; st < 2; st++) {
+		int n = st ? h->nstatic : h->nregular;
+		for (int i = 0; i < n; i++) {
+			const struct sst_column *hc = st ? &h->statics[i] : &h->regulars[i];
+			const struct cql_column *sc = cql_table_find(t, hc->name);
+			if (!sc)
+				continue;
+			(st ? b->st_dropped : b->reg_dropped)[i] = sc->dropped_at;
+			/* an m* header cannot tell a frozen UDT from a non-frozen one */
+			if (cql_type_kind(sc->type) == CQL_UDT && cql_type_kind(hc->type) == CQL_UDT &&
+			    cql_type_multicell(sc->type) != cql_type_multicell(hc->type) &&
+			    (rc = sst_column_set_type(s, st, i, sc->type, err)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static void bind_release(struct bind *b)
+{
+	free(b->reg_dropped);
+	free(b->st_dropped);
+}
+
+struct out {
+	struct sbuf sb;
+	struct dump_opts *o;
+	int rc;
+};
+
+static int out_flush(struct out *w, bool force)
+{
+	if (w->sb.oom)
+		return w->rc = -ENOMEM;
+	if (w->rc == 0 && w->sb.len && (force || w->sb.len >= FLUSH_AT)) {
+		int rc = w->o->write(w->o->ctx, w->sb.buf, w->sb.len);
+		if (rc < 0)
+			w->rc = rc;
+		sbuf_reset(&w->sb);
+	}
+	return w->rc;
+}
+
+static void add_ldt(struct sbuf *sb, int64_t ldt)
+{
+	sbuf_addc(sb, '"');
+	cql_format_time_s(ldt, sb);
+	sbuf_addc(sb, '"');
+}
+
+static int render_key(struct bind *b, const struct sst_partition *p, enum cql_style style, bool named,
+		      struct sbuf *sb, struct pit_err *err)
+{
+	const uint8_t *vals[64];
+	size_t lens[64];
+	int n = 1, rc;
+
+	if (b->npk > 1 || cql_type_kind(b->pk_type[0]) == CQL_COMPOSITE) {
+		n = cql_composite_split(p->key, p->key_len, vals, lens, 64);
+		if (n != b->npk)
+			return pit_errf(err, -EBADMSG, "partition key at offset %llu: %d components, type has %d",
+					(unsigned long long)p->offset, n, b->npk);
+	} else {
+		vals[0] = p->key;
+		lens[0] = p->key_len;
+	}
+	sbuf_addc(sb, named ? '{' : '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sbuf_adds(sb, ", ");
+		if (named) {
+			sbuf_add_json_str(sb, b->pk_name[i], strlen(b->pk_name[i]));
+			sbuf_adds(sb, ": ");
+		}
+		if ((rc = cql_value_render(b->pk_type[i], vals[i], lens[i], style, sb, err)) < 0)
+			return rc;
+	}
+	sbuf_addc(sb, named ? '}' : ']');
+	return 0;
+}
+
+static int render_clustering(struct sst *s, struct bind *b, const struct sst_unfiltered *u, enum cql_style style,
+			     bool named, struct sbuf *sb, struct pit_err *err)
+{
+	const struct sst_header *h = sst_header(s);
+	int rc;
+
+	sbuf_addc(sb, named ? '{' : '[');
+	for (int i = 0; i < u->nclust; i++) {
+		if (i)
+			sbuf_adds(sb, ", ");
+		if (named) {
+			sbuf_add_json_str(sb, b->ck_name[i], strlen(b->ck_name[i]));
+			sbuf_adds(sb, ": ");
+		}
+		if (u->cstate[i] == SST_CK_NULL)
+			sbuf_adds(sb, "null");
+		else if ((rc = cql_value_render(h->clustering[i], u->cval[i], u->clen[i], style, sb, err)) < 0)
+			return rc;
+	}
+	sbuf_addc(sb, named ? '}' : ']');
+	return 0;
+}
+
+/* ---- sstabledump-like JSON ---- */
+
+static void add_deletion(struct sbuf *sb, const struct sst_deletion *d)
+{
+	sbuf_addf(sb, "{\"marked_deleted\": %lld, \"local_delete_time\": ", (long long)d->mfda);
+	add_ldt(sb, d->ldt);
+	sbuf_addc(sb, '}');
+}
+
+static int json_cell(struct sst *s, bool is_static, const struct sst_cell *c, int64_t now, struct sbuf *sb,
+		     struct pit_err *err)
+{
+	const struct sst_header *h = sst_header(s);
+	const struct sst_column *col = is_static ? &h->statics[c->col] : &h->regulars[c->col];
+	int rc;
+
+	sbuf_adds(sb, "{\"name\": ");
+	sbuf_add_json_str(sb, col->name, strlen(col->name));
+	if (col->complex) {
+		const struct cql_type *pt = cql_type_kind(col->type) == CQL_UDT ? NULL : cql_type_sub(col->type, 0);
+		sbuf_adds(sb, ", \"path\": [");
+		if (cql_type_kind(col->type) == CQL_LIST || !pt) {
+			if (!pt && c->path_len == 2)
+				sbuf_addf(sb, "%d", (int16_t)be16(c->path));
+			else {
+				struct cql_type *tu = NULL;
+				if (cql_type_parse_marshal(&tu, "TimeUUIDType", 12, NULL) == 0 && c->path_len == 16) {
+					cql_value_render(tu, c->path, c->path_len, CQL_STYLE_JSON, sb, NULL);
+				} else {
+					sbuf_adds(sb, "\"0x");
+					sbuf_addhex(sb, c->path, c->path_len);
+					sbuf_addc(sb, '"');
+				}
+				cql_type_free(tu);
+			}
+		} else if ((rc = cql_value_render(pt, c->path, c->path_len, CQL_STYLE_JSON, sb, err)) < 0) {
+			return rc;
+		}
+		sbuf_addc(sb, ']');
+	}
+	if (c->flags & SST_CELL_DELETED) {
+		sbuf_adds(sb, ", \"deletion_info\": {\"local_delete_time\": ");
+		add_ldt(sb, c->ldt);
+		sbuf_addc(sb, '}');
+	} else if (!(c->flags & SST_CELL_EMPTY_VALUE) || cql_type_kind(col->type) != CQL_SET) {
+		const struct cql_type *vt = col->type;
+		enum cql_kind k = cql_type_kind(vt);
+		if (col->complex)
+			vt = k == CQL_MAP ? cql_type_sub(vt, 1) : k == CQL_UDT ? cql_type_sub(vt, c->path_len == 2 ?
+						(int16_t)be16(c->path) : -1) : cql_type_sub(vt, 0);
+		sbuf_adds(sb, ", \"value\": ");
+		if (!vt) {
+			sbuf_adds(sb, "\"0x");
+			sbuf_addhex(sb, c->value, c->len);
+			sbuf_addc(sb, '"');
+		} else if ((rc = cql_value_render(vt, c->value, c->len, CQL_STYLE_JSON, sb, err)) < 0) {
+			return pit_err_prefix(err, rc, "column %s", col->name);
+		}
+	}
+	sbuf_addf(sb, ", \"tstamp\": %lld", (long long)c->ts);
+	if (c->flags & SST_CELL_EXPIRING) {
+		sbuf_addf(sb, ", \"ttl\": %d, \"expires_at\": ", c->ttl);
+		add_ldt(sb, c->ldt);
+		sbuf_addf(sb, ", \"expired\": %s", now >= c->ldt ? "true" : "false");
+	}
+	sbuf_addc(sb, '}');
+	return 0;
+}
+
+static const char *bound_type(enum sst_bound b, bool start)
+{
+	switch (b) {
+	case SST_INCL_START_BOUND: case SST_INCL_END_BOUND: return "inclusive";
+	case SST_EXCL_START_BOUND: case SST_EXCL_END_BOUND: return "exclusive";
+	case SST_EXCL_END_INCL_START_BOUNDARY: return start ? "inclusive" : "exclusive";
+	default: return start ? "exclusive" : "inclusive";
+	}
+}
+
+static int json_unfiltered(struct sst *s, struct bind *b, const struct sst_unfiltered *u, int64_t now,
+			   struct sbuf *sb, struct pit_err *err)
+{
+	int rc;
+
+	if (u->kind == SST_MARKER) {
+		bool boundary = u->bound == SST_EXCL_END_INCL_START_BOUNDARY || u->bound == SST_INCL_END_EXCL_START_BOUNDARY;
+		bool start = u->bound == SST_INCL_START_BOUND || u->bound == SST_EXCL_START_BOUND;
+		sbuf_addf(sb, "{\"type\": \"%s\", \"position\": %llu", boundary ? "range_tombstone_boundary" :
+			  "range_tombstone_bound", (unsigned long long)u->offset);
+		for (int side = 0; side < 2; side++) {
+			bool is_start = side == 1;
+			if (!boundary && is_start != start)
+				continue;
+			sbuf_addf(sb, ", \"%s\": {\"type\": \"%s\", \"clustering\": ", is_start ? "start" : "end",
+				  bound_type(u->bound, is_start));
+			if ((rc = render_clustering(s, b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
+				return rc;
+			sbuf_adds(sb, ", \"deletion_info\": ");
+			add_deletion(sb, &u->marker[boundary ? side : 0]);
+			sbuf_addc(sb, '}');
+		}
+		sbuf_addc(sb, '}');
+		return 0;
+	}
+	sbuf_addf(sb, "{\"type\": \"%s\", \"position\": %llu", u->kind == SST_STATIC_ROW ? "static_block" : "row",
+		  (unsigned long long)u->offset);
+	if (u->kind == SST_ROW) {
+		sbuf_adds(sb, ", \"clustering\": ");
+		if ((rc = render_clustering(s, b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
+			return rc;
+	}
+	if (u->liveness.ts != SST_NO_TS) {
+		sbuf_addf(sb, ", \"liveness_info\": {\"tstamp\": %lld", (long long)u->liveness.ts);
+		if (u->liveness.ldt != SST_NO_LDT) {
+			sbuf_addf(sb, ", \"ttl\": %d, \"expires_at\": ", u->liveness.ttl);
+			add_ldt(sb, u->liveness.ldt);
+			sbuf_addf(sb, ", \"expired\": %s", now >= u->liveness.ldt ? "true" : "false");
+		}
+		sbuf_addc(sb, '}');
+	}
+	if (!sst_deletion_live(&u->deletion)) {
+		sbuf_adds(sb, ", \"deletion_info\": ");
+		add_deletion(sb, &u->deletion);
+		if (u->shadowable)
+			sbuf_adds(sb, ", \"shadowable\": true");
+	}
+	sbuf_adds(sb, ", \"cells\": [");
+	bool first = true;
+	for (uint32_t i = 0; i < u->ncells; i++) {
+		/* a complex deletion is shown before the column's first cell */
+		for (uint32_t k = 0; k < u->ncomplex; k++)
+			if (u->complex[k].col == u->cells[i].col && (i == 0 || u->cells[i - 1].col != u->cells[i].col)) {
+				const struct sst_header *h = sst_header(s);
+				const struct sst_column *col = u->kind == SST_STATIC_ROW ? &h->statics[u->cells[i].col]
+											  : &h->regulars[u->cells[i].col];
+				sbuf_adds(sb, first ? "" : ", ");
+				sbuf_adds(sb, "{\"name\": ");
+				sbuf_add_json_str(sb, col->name, strlen(col->name));
+				sbuf_adds(sb, ", \"deletion_info\": ");
+				add_deletion(sb, &u->complex[k].del);
+				sbuf_addc(sb, '}');
+				first = false;
+			}
+		sbuf_adds(sb, first ? "" : ", ");
+		first = false;
+		if ((rc = json_cell(s, u->kind == SST_STATIC_ROW, &u->cells[i], now, sb, err)) < 0)
+			return rc;
+	}
+	/* complex deletions of columns with no cells left */
+	for (uint32_t k = 0; k < u->ncomplex; k++) {
+		bool has = false;
+		for (uint32_t i = 0; i < u->ncells && !has; i++)
+			has = u->cells[i].col == u->complex[k].col;
+		if (has)
+			continue;
+		const struct sst_header *h = sst_header(s);
+		const struct sst_column *col = u->kind == SST_STATIC_ROW ? &h->statics[u->complex[k].col]
+									  : &h->regulars[u->complex[k].col];
+		sbuf_adds(sb, first ? "" : ", ");
+		first = false;
+		sbuf_adds(sb, "{\"name\": ");
+		sbuf_add_json_str(sb, col->name, strlen(col->name));
+		sbuf_adds(sb, ", \"deletion_info\": ");
+		add_deletion(sb, &u->complex[k].del);
+		sbuf_addc(sb, '}');
+	}
+	sbuf_adds(sb, "]}");
+	return 0;
+}
+
+static int dump_json(struct sst *s, struct bind *b, struct out *w, int64_t now, struct pit_err *err)
+{
+	struct sst_scan *sc = NULL;
+	const struct sst_partition *p;
+	const struct sst_unfiltered *u;
+	struct sst_token tok;
+	int rc, np = 0;
+
+	if ((rc = sst_scan_open(&sc, s, err)) < 0)
+		return rc;
+	sbuf_adds(&w->sb, "[\n");
+	while ((rc = sst_scan_next_partition(sc, &p, err)) > 0) {
+		sbuf_adds(&w->sb, np++ ? ",\n" : "");
+		sbuf_adds(&w->sb, "{\"partition\": {\"key\": ");
+		if ((rc = render_key(b, p, CQL_STYLE_JSON, false, &w->sb, err)) < 0)
+			break;
+		sst_token_of(sst_stats(s)->partitioner, p->key, p->key_len, &tok);
+		sbuf_adds(&w->sb, ", \"token\": \"");
+		sst_token_format(&tok, &w->sb);
+		sbuf_addf(&w->sb, "\", \"position\": %llu", (unsigned long long)p->offset);
+		if (!sst_deletion_live(&p->deletion)) {
+			sbuf_adds(&w->sb, ", \"deletion_info\": ");
+			add_deletion(&w->sb, &p->deletion);
+		}
+		sbuf_adds(&w->sb, "}, \"rows\": [");
+		int nu = 0;
+		while ((rc = sst_scan_next(sc, &u, err)) > 0) {
+			sbuf_adds(&w->sb, nu++ ? ", " : "");
+			if ((rc = json_unfiltered(s, b, u, now, &w->sb, err)) < 0)
+				break;
+			if (out_flush(w, false) < 0)
+				break;
+		}
+		if (rc < 0 || w->rc < 0)
+			break;
+		sbuf_adds(&w->sb, "]}");
+		if (out_flush(w, false) < 0)
+			break;
+	}
+	if (rc == 0 && w->rc == 0)
+		sbuf_adds(&w->sb, np ? "\n]\n" : "]\n");
+	sst_scan_close(sc);
+	return rc < 0 ? rc : w->rc;
+}
+
+/* ---- live CQL rows, the fixtures' convention ---- */
+
+struct rowbuf {
+	struct sbuf cells;	/* rendered "name": value pairs of one row */
+	struct cql_element *el;
+	size_t el_cap;
+};
+
+static int render_live_cells(struct sst *s, struct bind *b, const struct live_at *at, const struct sst_unfiltered *u,
+			     const struct sst_deletion *row_del, struct rowbuf *rb, bool *any, struct pit_err *err)
+{
+	const struct sst_header *h = sst_header(s);
+	bool is_static = u->kind == SST_STATIC_ROW;
+	int rc;
+
+	for (uint32_t i = 0; i < u->ncells;) {
+		uint16_t ci = u->cells[i].col;
+		const struct sst_column *col = is_static ? &h->statics[ci] : &h->regulars[ci];
+		int64_t dropped = (is_static ? b->st_dropped : b->reg_dropped)[ci];
+		uint32_t j = i;
+		while (j < u->ncells && u->cells[j].col == ci)
+			j++;
+		struct sst_deletion del = live_complex_deletion(at, u, ci, row_del);
+		size_t nel = 0;
+		for (uint32_t k = i; k < j; k++) {
+			const struct sst_cell *c = &u->cells[k];
+			if (!live_cell(at, c, &del) || c->ts <= dropped)
+				continue;
+			if (!col->complex) {
+				if (rb->cells.len)
+					sbuf_adds(&rb->cells, ", ");
+				sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
+				sbuf_adds(&rb->cells, ": ");
+				if ((rc = cql_value_render(col->type, c->value, c->len, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
+					return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", sst_name(s),
+							      (unsigned long long)u->offset, col->name);
+				*any = true;
+				continue;
+			}
+			if (nel + 1 > rb->el_cap) {
+				size_t cap = rb->el_cap ? 2 * rb->el_cap : 16;
+				struct cql_element *ne = realloc(rb->el, cap * sizeof(*ne));
+				if (!ne)
+					return -ENOMEM;
+				rb->el = ne;
+				rb->el_cap = cap;
+			}
+			rb->el[nel++] = (struct cql_element){ c->path, c->path_len, c->value, c->len };
+		}
+		if (nel) {
+			if (rb->cells.len)
+				sbuf_adds(&rb->cells, ", ");
+			sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
+			sbuf_adds(&rb->cells, ": ");
+			if ((rc = cql_elements_render(col->type, rb->el, nel, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
+				return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", sst_name(s),
+						      (unsigned long long)u->offset, col->name);
+			*any = true;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static void emit_row(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *cells,
+		     const struct sbuf *statics)
+{
+	sbuf_adds(out, "{\"pk\": ");
+	sbuf_add(out, pk->buf, pk->len);
+	sbuf_adds(out, ", \"ck\": ");
+	sbuf_add(out, ck, ckn);
+	sbuf_adds(out, ", \"cells\": {");
+	sbuf_add(out, statics->buf, statics->len);
+	if (statics->len && cells->len)
+		sbuf_adds(out, ", ");
+	sbuf_add(out, cells->buf, cells->len);
+	sbuf_adds(out, "}}\n");
+}
+
+static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct live_at *at, struct pit_err *err)
+{
+	struct sst_scan *sc = NULL;
+	const struct sst_partition *p;
+	const struct sst_unfiltered *u;
+	struct sbuf pk, ck, statics;
+	struct rowbuf rb = { 0 };
+	int rc;
+
+	sbuf_init(&pk);
+	sbuf_init(&ck);
+	sbuf_init(&statics);
+	sbuf_init(&rb.cells);
+	if ((rc = sst_scan_open(&sc, s, err)) < 0)
+		goto out;
+	while ((rc = sst_scan_next_partition(sc, &p, err)) > 0) {
+		struct live_range range;
+		struct sst_deletion pdel = live_deletion_max(at, p->deletion, p->deletion);
+		bool any_row = false, any_static = false;
+
+		live_range_reset(&range);
+		sbuf_reset(&pk);
+		sbuf_reset(&statics);
+		if ((rc = render_key(b, p, CQL_STYLE_ROWS, true, &pk, err)) < 0)
+			break;
+		while ((rc = sst_scan_next(sc, &u, err)) > 0) {
+			if (u->kind == SST_MARKER) {
+				live_range_apply(at, &range, u);
+				continue;
+			}
+			if (u->kind == SST_STATIC_ROW) {
+				struct sst_deletion d = live_row_deletion(at, &pdel, &(struct sst_deletion){ SST_NO_TS, SST_NO_LDT }, u);
+				sbuf_reset(&rb.cells);
+				if ((rc = render_live_cells(s, b, at, u, &d, &rb, &any_static, err)) < 0)
+					break;
+				sbuf_add(&statics, rb.cells.buf, rb.cells.len);
+				continue;
+			}
+			struct sst_deletion d = live_row_deletion(at, &pdel, &range.open, u);
+			bool live = live_liveness(at, &u->liveness, &d);
+			sbuf_reset(&rb.cells);
+			if ((rc = render_live_cells(s, b, at, u, &d, &rb, &live, err)) < 0)
+				break;
+			if (!live)
+				continue;
+			sbuf_reset(&ck);
+			if ((rc = render_clustering(s, b, u, CQL_STYLE_ROWS, true, &ck, err)) < 0)
+				break;
+			emit_row(&w->sb, &pk, ck.buf, ck.len, &rb.cells, &statics);
+			any_row = true;
+			if (out_flush(w, false) < 0)
+				break;
+		}
+		if (rc < 0 || w->rc < 0)
+			break;
+		if (!any_row && any_static) {
+			sbuf_reset(&rb.cells);
+			emit_row(&w->sb, &pk, "{}", 2, &rb.cells, &statics);
+		}
+		if (out_flush(w, false) < 0)
+			break;
+	}
+out:
+	sst_scan_close(sc);
+	sbuf_release(&pk);
+	sbuf_release(&ck);
+	sbuf_release(&statics);
+	sbuf_release(&rb.cells);
+	free(rb.el);
+	return rc < 0 ? rc : w->rc;
+}
+
+/* ---- metadata ---- */
+
+static void meta_time_us(struct sbuf *sb, const char *label, int64_t us)
+{
+	sbuf_addf(sb, "%-26s%lld", label, (long long)us);
+	if (us != INT64_MIN && us != INT64_MAX) {
+		sbuf_adds(sb, " (");
+		cql_format_time_us(us, sb);
+		sbuf_addc(sb, ')');
+	}
+	sbuf_addc(sb, '\n');
+}
+
+static void meta_ldt(struct sbuf *sb, const char *label, int64_t ldt)
+{
+	sbuf_addf(sb, "%-26s", label);
+	if (ldt == SST_NO_LDT) {
+		sbuf_adds(sb, "none\n");
+		return;
+	}
+	sbuf_addf(sb, "%lld (", (long long)ldt);
+	cql_format_time_s(ldt, sb);
+	sbuf_adds(sb, ")\n");
+}
+
+static void meta_uuid(struct sbuf *sb, const uint8_t *u)
+{
+	struct cql_type *t = NULL;
+	if (cql_type_parse_marshal(&t, "UUIDType", 8, NULL) == 0)
+		cql_value_render(t, u, 16, CQL_STYLE_LITERAL, sb, NULL);
+	cql_type_free(t);
+}
+
+static void meta_columns(struct sbuf *sb, const char *label, const struct sst_column *c, int n)
+{
+	sbuf_addf(sb, "%-26s%d\n", label, n);
+	for (int i = 0; i < n; i++) {
+		sbuf_addf(sb, "  %s: ", c[i].name);
+		cql_type_to_cql(c[i].type, sb);
+		sbuf_adds(sb, c[i].complex ? " (multi-cell)\n" : "\n");
+	}
+}
+
+static int dump_meta(struct sst *s, struct out *w)
+{
+	const struct sst_stats *st = sst_stats(s);
+	const struct sst_header *h = sst_header(s);
+	const struct sst_compinfo *ci = sst_compression(s);
+	struct sbuf *sb = &w->sb;
+
+	sbuf_addf(sb, "%-26s%s\n", "SSTable:", sst_name(s));
+	sbuf_addf(sb, "%-26s%s (big)\n", "Version:", sst_version(s)->v);
+	sbuf_addf(sb, "%-26s%s\n", "Partitioner:", st->partitioner_class);
+	sbuf_addf(sb, "%-26s%g\n", "Bloom filter FP chance:", st->bloom_fp_chance);
+	if (ci->compressed)
+		sbuf_addf(sb, "%-26s%s (%s), chunks of %u bytes, %llu chunks\n", "Compression:",
+			  sst_codec_name(ci->codec), ci->cls, ci->chunk_len, (unsigned long long)ci->nchunks);
+	else
+		sbuf_addf(sb, "%-26snone%s\n", "Compression:", ci->has_crc ? " (CRC.db checksums)" : " (no checksums)");
+	sbuf_addf(sb, "%-26s%llu bytes (%llu on disk)\n", "Data size:", (unsigned long long)sst_data_length(s),
+		  (unsigned long long)sst_data_disk_size(s));
+	if (st->compression_ratio >= 0)
+		sbuf_addf(sb, "%-26s%.4f\n", "Compression ratio:", st->compression_ratio);
+	meta_time_us(sb, "Minimum timestamp:", st->min_timestamp);
+	meta_time_us(sb, "Maximum timestamp:", st->max_timestamp);
+	meta_ldt(sb, "SSTable min local deletion time:", st->min_ldt);
+	meta_ldt(sb, "SSTable max local deletion time:", st->max_ldt);
+	sbuf_addf(sb, "%-26s%d\n%-26s%d\n", "TTL min:", st->min_ttl, "TTL max:", st->max_ttl);
+	sbuf_addf(sb, "%-26s%llu\n", "Estimated partitions:", (unsigned long long)st->partition_count_estimate);
+	sbuf_addf(sb, "%-26s%lld\n", "Estimated tombstones:", (long long)st->tombstone_count_estimate);
+	sbuf_addf(sb, "%-26s%lld\n%-26s%lld\n", "Total rows:", (long long)st->total_rows, "Total columns set:",
+		  (long long)st->total_columns_set);
+	sbuf_addf(sb, "%-26s%d\n", "SSTable level:", st->sstable_level);
+	sbuf_addf(sb, "%-26s%lld\n", "Repaired at:", (long long)st->repaired_at);
+	if (sst_version(s)->pending_repair) {
+		sbuf_addf(sb, "%-26s", "Pending repair:");
+		if (st->has_pending_repair)
+			meta_uuid(sb, st->pending_repair);
+		else
+			sbuf_adds(sb, "--");
+		sbuf_addf(sb, "\n%-26s%s\n", "Is transient:", st->is_transient ? "true" : "false");
+	}
+	if (st->has_host_id) {
+		sbuf_addf(sb, "%-26s", "Originating host id:");
+		meta_uuid(sb, st->host_id);
+		sbuf_addc(sb, '\n');
+	}
+	sbuf_addf(sb, "%-26smin timestamp %lld, min local deletion time %lld, min TTL %d\n", "Encoding stats:",
+		  (long long)st->enc_min_timestamp, (long long)st->enc_min_ldt, st->enc_min_ttl);
+	sbuf_addf(sb, "%-26s", "Partition key:");
+	cql_type_to_cql(h->key_type, sb);
+	sbuf_addf(sb, "\n%-26s%d\n", "Clustering columns:", h->nclustering);
+	for (int i = 0; i < h->nclustering; i++) {
+		sbuf_adds(sb, "  ");
+		cql_type_to_cql(h->clustering[i], sb);
+		sbuf_adds(sb, cql_type_reversed(h->clustering[i]) ? " DESC\n" : "\n");
+	}
+	meta_columns(sb, "Static columns:", h->statics, h->nstatic);
+	meta_columns(sb, "Regular columns:", h->regulars, h->nregular);
+	return 0;
+}
+
+int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err)
+{
+	struct bind b;
+	struct out w = { .o = o };
+	struct live_at at = { o->now_s, INT64_MAX };
+	int rc;
+
+	sbuf_init(&w.sb);
+	o->note[0] = '\0';
+	if ((rc = bind_init(&b, s, o, err)) < 0)
+		goto out;
+	switch (o->mode) {
+	case DUMP_JSON: rc = dump_json(s, &b, &w, o->now_s, err); break;
+	case DUMP_ROWS: rc = dump_rows(s, &b, &w, &at, err); break;
+	case DUMP_META: rc = dump_meta(s, &w); break;
+	}
+	if (rc >= 0)
+		rc = out_flush(&w, true);
+out:
+	bind_release(&b);
+	sbuf_release(&w.sb);
+	return rc;
+}

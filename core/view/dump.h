@@ -1,0 +1,28 @@
+/* `pitfs dump`: an SSTable as sstabledump-like JSON, as live CQL rows, or
+ * its metadata as sstablemetadata shows it. */
+#ifndef PIT_VIEW_DUMP_H
+#define PIT_VIEW_DUMP_H
+
+#include <stdint.h>
+#include "core/cql/schema.h"
+#include "core/sstable/reader.h"
+
+enum dump_mode { DUMP_JSON, DUMP_ROWS, DUMP_META };
+
+/* Receives output in pieces; a negative return stops the dump. */
+typedef int (*dump_write_fn)(void *ctx, const char *p, size_t n);
+
+struct dump_opts {
+	enum dump_mode mode;
+	int64_t now_s;			/* DUMP_ROWS: expiry instant */
+	const struct cql_table *table;	/* schema.cql's table, or NULL */
+	dump_write_fn write;
+	void *ctx;
+	/* filled: remarks for the user, e.g. how key columns were named */
+	char note[256];
+};
+
+/* Dumps one SSTable. 0 or -errno with err naming the file and offset. */
+int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err);
+
+#endif
