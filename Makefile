@@ -42,10 +42,14 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/%)
 LIBCORE   := $(B)/libpitcore.a
 
-.PHONY: all check unit demo bench fuzz install clean deps lint-layers
-all: pitfs
-
+.PHONY: all check unit unit-bins demo bench fuzz install clean deps lint-layers
 # ./pitfs is a copy of the default variant's binary; other variants stay in their dir.
+ifeq ($(B),build/default)
+all: pitfs
+else
+all: $(B)/pitfs
+endif
+
 pitfs: $(B)/pitfs
 	cp $< $@
 
@@ -81,11 +85,10 @@ deps:
 lint-layers:
 	@if grep -rn 'include *<fuse' core/; then echo "core/ must not include FUSE headers" >&2; exit 1; fi
 
+unit-bins: $(UNIT_BIN) $(B)/pitfs
+
 unit: $(UNIT_BIN) $(B)/pitfs
-	@pass=0; fail=0; for t in $(UNIT_BIN); do \
-	  if PITFS_BIN=$(B)/pitfs $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
-	done; \
-	echo "unit test programs: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+	@PITFS_BIN=$(B)/pitfs sh tests/run-unit.sh $(UNIT_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory lint-layers

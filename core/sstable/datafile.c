@@ -146,7 +146,8 @@ int sst_dfile_open(struct sst_dfile **out, struct bsrc *data, struct bsrc *compi
 		}
 		df->info.nchunks = (df->info.data_len + df->info.chunk_len - 1) / df->info.chunk_len;
 		df->nstored = df->info.nchunks;
-		if (crc && bsrc_size(crc) != 4 + 4 * df->info.nchunks) {
+		/* like CompressionInfo.db, CRC.db may end with the checksum of an empty chunk */
+		if (crc && bsrc_size(crc) != 4 + 4 * df->info.nchunks && bsrc_size(crc) != 8 + 4 * df->info.nchunks) {
 			rc = pit_errf(err, -EBADMSG, "%s: holds %llu checksums, %s needs %llu", bsrc_name(crc),
 				      (unsigned long long)((bsrc_size(crc) - 4) / 4), dname(df),
 				      (unsigned long long)df->info.nchunks);

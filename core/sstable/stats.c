@@ -207,14 +207,15 @@ static void parse_stats(struct rd *r, const struct sst_version *v, struct sst_st
 	st->min_ttl = (int32_t)u32(r, "min ttl");
 	st->max_ttl = (int32_t)u32(r, "max ttl");
 	st->compression_ratio = f64(r, "compression ratio");
-	if (v->uint_deletion_time) {
+	if (v->uint_deletion_time) {	/* i32 maxBinSize; i32 n; n x (i64 point, i32 count) */
+		u32(r, "tombstone histogram max bins");
 		uint32_t n = u32(r, "tombstone histogram");
-		if (n > (r->n - r->off) / 8) {
+		if (n > (r->n - r->off) / 12) {
 			bad(r, "tombstone histogram with too many bins:", n);
 			return;
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			u32(r, "tombstone histogram");
+			u64(r, "tombstone histogram");
 			st->tombstone_count_estimate += (int32_t)u32(r, "tombstone histogram");
 		}
 	} else {

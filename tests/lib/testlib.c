@@ -1,0 +1,415 @@
+#include "tests/lib/testlib.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *tl_fixtures(void)
+{
+	static char path[4096];
+	const char *env = getenv("PITFS_FIXTURES");
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", env && *env ? env : "../shared/fixtures");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return path;
+	return NULL;
+}
+
+char *tl_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long len;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)len + 1))) {
+		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[len] = '\0';
+			if (n)
+				*n = (size_t)len;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void walk(const char *dir, const char *suffix, char ***v, int *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[4096];
+		struct stat st;
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (lstat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			walk(p, suffix, v, n);
+		} else {
+			size_t a = strlen(e->d_name), b = strlen(suffix);
+			if (a >= b && !strcmp(e->d_name + a - b, suffix)) {
+				*v = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
+				(*v)[(*n)++] = strdup(p);
+			}
+		}
+	}
+	closedir(d);
+}
+
+int tl_find(const char *dir, const char *suffix, char ***out)
+{
+	char **v = NULL;
+	int n = 0;
+	walk(dir, suffix, &v, &n);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), cmp_str);
+	*out = v;
+	return n;
+}
+
+void tl_free_list(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- JSON ---- */
+
+struct jp {
+	const char *s, *end;
+	int depth;
+};
+
+static void jws(struct jp *p)
+{
+	while (p->s < p->end && isspace((unsigned char)*p->s))
+		p->s++;
+}
+
+static struct tl_json *jvalue(struct jp *p);
+
+static char *jstring(struct jp *p)
+{
+	size_t cap = 16, n = 0;
+	char *out = malloc(cap);
+
+	p->s++;	/* the quote */
+	while (p->s < p->end && *p->s != '"') {
+		char c = *p->s++;
+		if (n + 8 >= cap)
+			out = realloc(out, cap *= 2);
+		if (c != '\\') {
+			out[n++] = c;
+			continue;
+		}
+		if (p->s >= p->end)
+			break;
+		c = *p->s++;
+		switch (c) {
+		case 'n': out[n++] = '\n'; break;
+		case 't': out[n++] = '\t'; break;
+		case 'r': out[n++] = '\r'; break;
+		case 'b': out[n++] = '\b'; break;
+		case 'f': out[n++] = '\f'; break;
+		case 'u': {
+			unsigned cp = 0;
+			for (int i = 0; i < 4 && p->s < p->end; i++)
+				cp = cp * 16 + (unsigned)(isdigit((unsigned char)*p->s) ? *p->s - '0' :
+							  (tolower((unsigned char)*p->s) - 'a' + 10)), p->s++;
+			if (cp >= 0xd800 && cp < 0xdc00 && p->end - p->s >= 6 && p->s[0] == '\\' && p->s[1] == 'u') {
+				unsigned lo = (unsigned)strtoul((char[5]){ p->s[2], p->s[3], p->s[4], p->s[5], 0 }, NULL, 16);
+				p->s += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			if (cp < 0x80) out[n++] = (char)cp;
+			else if (cp < 0x800) { out[n++] = (char)(0xc0 | cp >> 6); out[n++] = (char)(0x80 | (cp & 63)); }
+			else if (cp < 0x10000) { out[n++] = (char)(0xe0 | cp >> 12); out[n++] = (char)(0x80 | (cp >> 6 & 63)); out[n++] = (char)(0x80 | (cp & 63)); }
+			else { out[n++] = (char)(0xf0 | cp >> 18); out[n++] = (char)(0x80 | (cp >> 12 & 63)); out[n++] = (char)(0x80 | (cp >> 6 & 63)); out[n++] = (char)(0x80 | (cp & 63)); }
+			break;
+		}
+		default: out[n++] = c;
+		}
+	}
+	if (p->s < p->end)
+		p->s++;
+	out[n] = '\0';
+	return out;
+}
+
+static struct tl_json *jvalue(struct jp *p)
+{
+	struct tl_json *j;
+
+	jws(p);
+	if (p->s >= p->end || ++p->depth > 200)
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	char c = *p->s;
+	if (c == '{' || c == '[') {
+		bool obj = c == '{';
+		j->kind = obj ? TJ_OBJ : TJ_ARR;
+		p->s++;
+		jws(p);
+		if (p->s < p->end && *p->s == (obj ? '}' : ']')) {
+			p->s++;
+			goto done;
+		}
+		for (;;) {
+			char *key = NULL;
+			jws(p);
+			if (obj) {
+				if (p->s >= p->end || *p->s != '"')
+					goto fail;
+				key = jstring(p);
+				jws(p);
+				if (p->s >= p->end || *p->s != ':') {
+					free(key);
+					goto fail;
+				}
+				p->s++;
+			}
+			struct tl_json *v = jvalue(p);
+			if (!v) {
+				free(key);
+				goto fail;
+			}
+			j->v = realloc(j->v, (j->n + 1) * sizeof(*j->v));
+			j->k = realloc(j->k, (j->n + 1) * sizeof(*j->k));
+			j->v[j->n] = v;
+			j->k[j->n++] = key;
+			jws(p);
+			if (p->s < p->end && *p->s == ',') {
+				p->s++;
+				continue;
+			}
+			if (p->s < p->end && *p->s == (obj ? '}' : ']')) {
+				p->s++;
+				break;
+			}
+			goto fail;
+		}
+	} else if (c == '"') {
+		j->kind = TJ_STR;
+		j->s = jstring(p);
+	} else if (!strncmp(p->s, "null", 4)) {
+		j->kind = TJ_NULL;
+		p->s += 4;
+	} else if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "false", 5)) {
+		j->kind = TJ_BOOL;
+		j->b = c == 't';
+		p->s += j->b ? 4 : 5;
+	} else {
+		const char *st = p->s;
+		while (p->s < p->end && (isdigit((unsigned char)*p->s) || strchr("+-.eE", *p->s)))
+			p->s++;
+		if (p->s == st)
+			goto fail;
+		j->kind = TJ_NUM;
+		j->s = strndup(st, (size_t)(p->s - st));
+	}
+done:
+	p->depth--;
+	return j;
+fail:
+	tl_json_free(j);
+	return NULL;
+}
+
+struct tl_json *tl_json_parse(const char *s, size_t n)
+{
+	struct jp p = { s, s + n, 0 };
+	struct tl_json *j = jvalue(&p);
+	jws(&p);
+	if (j && p.s != p.end) {
+		tl_json_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void tl_json_free(struct tl_json *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		tl_json_free(j->v[i]);
+		free(j->k[i]);
+	}
+	free(j->v);
+	free(j->k);
+	free(j->s);
+	free(j);
+}
+
+const struct tl_json *tl_json_get(const struct tl_json *o, const char *key)
+{
+	if (!o || o->kind != TJ_OBJ)
+		return NULL;
+	for (size_t i = 0; i < o->n; i++)
+		if (!strcmp(o->k[i], key))
+			return o->v[i];
+	return NULL;
+}
+
+static bool as_number(const struct tl_json *j, double *d)
+{
+	char *end;
+	if (j->kind != TJ_STR && j->kind != TJ_NUM)
+		return false;
+	*d = strtod(j->s, &end);
+	return end != j->s && *end == '\0';
+}
+
+bool tl_json_equal(const struct tl_json *a, const struct tl_json *b)
+{
+	static const struct tl_json null_v = { .kind = TJ_NULL };
+	if (!a)
+		a = &null_v;
+	if (!b)
+		b = &null_v;
+	if (a->kind == TJ_STR && b->kind == TJ_STR && !strcmp(a->s, b->s))
+		return true;
+	if ((a->kind == TJ_STR || a->kind == TJ_NUM) && (b->kind == TJ_STR || b->kind == TJ_NUM)) {
+		double x, y;
+		if (a->kind == TJ_NUM && b->kind == TJ_NUM && !strcmp(a->s, b->s))
+			return true;
+		if (!as_number(a, &x) || !as_number(b, &y))
+			return false;
+		/* float literals: equal after conversion to float32 or float64 */
+		return x == y || (float)x == (float)y || (isnan(x) && isnan(y));
+	}
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case TJ_NULL: return true;
+	case TJ_BOOL: return a->b == b->b;
+	case TJ_ARR:
+		if (a->n != b->n)
+			return false;
+		for (size_t i = 0; i < a->n; i++)
+			if (!tl_json_equal(a->v[i], b->v[i]))
+				return false;
+		return true;
+	case TJ_OBJ:
+		for (size_t i = 0; i < a->n; i++)
+			if (!tl_json_equal(a->v[i], tl_json_get(b, a->k[i])))
+				return false;
+		for (size_t i = 0; i < b->n; i++)
+			if (!tl_json_equal(b->v[i], tl_json_get(a, b->k[i])))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static char **sort_texts;
+static int cmp_idx(const void *a, const void *b)
+{
+	return strcmp(sort_texts[*(const int *)a], sort_texts[*(const int *)b]);
+}
+
+static int split_lines(const char *s, size_t n, struct tl_json ***out, char ***text)
+{
+	int k = 0;
+	*out = NULL;
+	*text = NULL;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && s[j] != '\n')
+			j++;
+		if (j > i) {
+			*out = realloc(*out, (size_t)(k + 1) * sizeof(**out));
+			*text = realloc(*text, (size_t)(k + 1) * sizeof(**text));
+			(*out)[k] = tl_json_parse(s + i, j - i);
+			(*text)[k] = strndup(s + i, j - i);
+			k++;
+		}
+		i = j + 1;
+	}
+	return k;
+}
+
+bool tl_jsonl_same(const char *want, size_t wn, const char *got, size_t gn, const char *what)
+{
+	struct tl_json **w, **g;
+	char **wt, **gt;
+	int nw = split_lines(want, wn, &w, &wt), ng = split_lines(got, gn, &g, &gt);
+	bool *used = calloc((size_t)ng + 1, 1), *done = calloc((size_t)nw + 1, 1), ok = true;
+	int shown = 0;
+	int *order = malloc(((size_t)ng + 1) * sizeof(int));
+
+	/* identical lines first, through a sorted index, so big sets stay fast */
+	for (int k = 0; k < ng; k++)
+		order[k] = k;
+	sort_texts = gt;
+	qsort(order, (size_t)ng, sizeof(int), cmp_idx);
+	for (int i = 0; i < nw; i++) {
+		int lo = 0, hi = ng;
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+			if (strcmp(gt[order[mid]], wt[i]) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < ng && !strcmp(gt[order[lo]], wt[i]); lo++)
+			if (!used[order[lo]]) {
+				used[order[lo]] = done[i] = true;
+				break;
+			}
+	}
+	free(order);
+	for (int i = 0; i < nw; i++) {
+		bool found = done[i];
+		for (int k = 0; k < ng && !found; k++)
+			if (!used[k] && w[i] && g[k] && tl_json_equal(w[i], g[k]))
+				used[k] = found = true;
+		if (!found) {
+			ok = false;
+			if (shown++ < 5)
+				printf("# %s: expected row not produced: %s\n", what, wt[i]);
+		}
+	}
+	for (int k = 0; k < ng; k++)
+		if (!used[k]) {
+			ok = false;
+			if (shown++ < 10)
+				printf("# %s: unexpected row: %s\n", what, gt[k]);
+		}
+	if (!ok)
+		printf("# %s: %d rows expected, %d produced\n", what, nw, ng);
+	for (int i = 0; i < nw; i++) {
+		tl_json_free(w[i]);
+		free(wt[i]);
+	}
+	for (int k = 0; k < ng; k++) {
+		tl_json_free(g[k]);
+		free(gt[k]);
+	}
+	free(w);
+	free(wt);
+	free(g);
+	free(gt);
+	free(used);
+	free(done);
+	return ok;
+}

@@ -1,0 +1,38 @@
+/* Helpers shared by the test programs: fixture lookup, files, JSON. */
+#ifndef PIT_TESTLIB_H
+#define PIT_TESTLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ../shared/fixtures or $PITFS_FIXTURES; NULL (and a printed reason) when absent. */
+const char *tl_fixtures(void);
+/* Reads a whole file; NULL when it cannot. */
+char *tl_read_file(const char *path, size_t *n);
+/* Every file below dir whose name ends with suffix, sorted; returns the count. */
+int tl_find(const char *dir, const char *suffix, char ***out);
+void tl_free_list(char **v, int n);
+
+/* A small JSON tree. */
+enum tl_jkind { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ };
+struct tl_json {
+	enum tl_jkind kind;
+	bool b;
+	char *s;		/* string value, or the number's text */
+	size_t n;		/* array / object length */
+	struct tl_json **v;	/* elements / member values */
+	char **k;		/* member names */
+};
+struct tl_json *tl_json_parse(const char *s, size_t n);
+void tl_json_free(struct tl_json *j);
+const struct tl_json *tl_json_get(const struct tl_json *obj, const char *key);
+/* Equality under the fixtures' conventions: members that are null equal
+ * absent ones, and two strings (or a string and a number) that both read as
+ * the same float or double are equal. */
+bool tl_json_equal(const struct tl_json *a, const struct tl_json *b);
+/* Compares two sets of JSON lines as multisets; on a difference, prints the
+ * first unmatched lines and returns false. */
+bool tl_jsonl_same(const char *want, size_t wn, const char *got, size_t gn, const char *what);
+
+#endif
