@@ -128,3 +128,4 @@ clean:
 	rm -rf build pitfs
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:
