@@ -1,0 +1,394 @@
+/* core/cql: type strings, values in every style, Cassandra's ordering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/type.h"
+#include "core/cql/value.h"
+#include "core/util/bytes.h"
+
+static struct cql_type *T(const char *s)
+{
+	struct cql_type *t = NULL;
+	struct pit_err err = { 0 };
+	if (cql_type_parse_marshal(&t, s, strlen(s), &err) < 0)
+		fail_msg("parse %s: %s", s, err.msg);
+	return t;
+}
+
+static struct cql_type *C(const char *s)
+{
+	struct cql_type *t = NULL;
+	struct pit_err err = { 0 };
+	if (cql_type_parse_cql(&t, s, strlen(s), NULL, NULL, &err) < 0)
+		fail_msg("parse %s: %s", s, err.msg);
+	return t;
+}
+
+static char *cql_of(const struct cql_type *t)
+{
+	static char buf[512];
+	struct sbuf sb;
+	sbuf_init(&sb);
+	cql_type_to_cql(t, &sb);
+	snprintf(buf, sizeof(buf), "%s", sb.buf);
+	sbuf_release(&sb);
+	return buf;
+}
+
+static void test_marshal_types(void **state)
+{
+	static const struct { const char *in, *cql; int fixed; bool multi; } cases[] = {
+		{ "org.apache.cassandra.db.marshal.Int32Type", "int", 4, false },
+		{ "UTF8Type", "text", -1, false },
+		{ "org.apache.cassandra.db.marshal.AsciiType", "ascii", -1, false },
+		{ "LongType", "bigint", 8, false },
+		{ "ShortType", "smallint", -1, false },
+		{ "ByteType", "tinyint", -1, false },
+		{ "IntegerType", "varint", -1, false },
+		{ "DecimalType", "decimal", -1, false },
+		{ "FloatType", "float", 4, false },
+		{ "DoubleType", "double", 8, false },
+		{ "BooleanType", "boolean", 1, false },
+		{ "UUIDType", "uuid", 16, false },
+		{ "TimeUUIDType", "timeuuid", 16, false },
+		{ "TimestampType", "timestamp", 8, false },
+		{ "DateType", "timestamp", 8, false },
+		{ "SimpleDateType", "date", -1, false },
+		{ "TimeType", "time", -1, false },
+		{ "DurationType", "duration", -1, false },
+		{ "InetAddressType", "inet", -1, false },
+		{ "BytesType", "blob", -1, false },
+		{ "CounterColumnType", "counter", -1, false },
+		{ "org.apache.cassandra.db.marshal.ReversedType(org.apache.cassandra.db.marshal.TimestampType)", "timestamp", 8, false },
+		{ "ListType(Int32Type)", "list<int>", -1, true },
+		{ "SetType(UTF8Type)", "set<text>", -1, true },
+		{ "MapType(UTF8Type,Int32Type)", "map<text, int>", -1, true },
+		{ "FrozenType(MapType(UTF8Type,ListType(Int32Type)))", "frozen<map<text, list<int>>>", -1, false },
+		{ "TupleType(Int32Type,UTF8Type)", "tuple<int, text>", -1, false },
+		{ "UserType(ks,61646472657373,63697479:UTF8Type,7a6970:Int32Type)", "address", -1, true },
+		{ "FrozenType(UserType(ks,61646472657373,63697479:UTF8Type))", "frozen<address>", -1, false },
+		{ "VectorType(FloatType,3)", "vector<float, 3>", 12, false },
+		{ "VectorType(UTF8Type,2)", "vector<text, 2>", -1, false },
+		{ "CompositeType(UTF8Type,Int32Type)", "'org.apache.cassandra.db.marshal.CompositeType(org.apache.cassandra.db.marshal.UTF8Type,org.apache.cassandra.db.marshal.Int32Type)'", -1, false },
+		{ "org.example.MyType", "'org.example.MyType'", -1, false },
+		{ "PartitionerDefinedOrder(org.apache.cassandra.dht.Murmur3Partitioner)", "'PartitionerDefinedOrder(org.apache.cassandra.dht.Murmur3Partitioner)'", -1, false },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cql_type *t = T(cases[i].in);
+		assert_string_equal(cql_of(t), cases[i].cql);
+		assert_int_equal(cql_type_fixed_len(t), cases[i].fixed);
+		assert_int_equal(cql_type_multicell(t), cases[i].multi);
+		/* back to a marshal string and parsed again: the same type */
+		struct sbuf sb;
+		sbuf_init(&sb);
+		cql_type_to_marshal(t, &sb);
+		struct cql_type *t2 = T(sb.buf);
+		assert_true(cql_type_equal(t, t2));
+		assert_int_equal(cql_type_frozen(t), cql_type_frozen(t2));
+		assert_int_equal(cql_type_reversed(t), cql_type_reversed(t2));
+		sbuf_release(&sb);
+		cql_type_free(t2);
+		cql_type_free(t);
+	}
+	struct cql_type *u = T("UserType(ks,61646472657373,63697479:UTF8Type,7a6970:Int32Type)");
+	assert_string_equal(cql_type_udt_name(u), "address");
+	assert_string_equal(cql_type_udt_keyspace(u), "ks");
+	assert_string_equal(cql_type_field(u, 1), "zip");
+	cql_type_free(u);
+	struct cql_type *r = T("ReversedType(Int32Type)");
+	assert_true(cql_type_reversed(r));
+	cql_type_free(r);
+}
+
+static void test_bad_types(void **state)
+{
+	static const char *bad[] = { "", "ListType", "MapType(Int32Type)", "ListType(Int32Type", "Int32Type)",
+				     "UserType(ks,zz,61:Int32Type)", "FrozenType", "VectorType(FloatType)",
+				     "ListType(Int32Type,Int32Type)", "TupleType()" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cql_type *t = NULL;
+		struct pit_err err = { 0 };
+		int rc = cql_type_parse_marshal(&t, bad[i], strlen(bad[i]), &err);
+		if (rc != -EBADMSG)
+			fail_msg("\"%s\" parsed (rc %d)", bad[i], rc);
+		assert_non_null(strstr(err.msg, "type string"));
+		assert_null(t);
+	}
+	/* deeply nested input is refused, not a stack overflow */
+	char deep[4000] = "";
+	for (int i = 0; i < 300; i++)
+		strcat(deep, "ListType(");
+	struct cql_type *t = NULL;
+	assert_int_equal(cql_type_parse_marshal(&t, deep, strlen(deep), NULL), -EBADMSG);
+}
+
+static void test_cql_syntax(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "int", "int" }, { "VARCHAR", "text" }, { "frozen<list<int>>", "frozen<list<int>>" },
+		{ "map<text, frozen<set<int>>>", "map<text, frozen<set<int>>>" },
+		{ "tuple<int,text,  blob>", "tuple<int, text, blob>" }, { "vector<float, 5>", "vector<float, 5>" },
+		{ "'org.apache.cassandra.db.marshal.DateType'", "timestamp" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cql_type *t = C(cases[i].in);
+		assert_string_equal(cql_of(t), cases[i].out);
+		cql_type_free(t);
+	}
+	struct cql_type *t = NULL;
+	assert_int_equal(cql_type_parse_cql(&t, "address", 7, NULL, NULL, NULL), -EBADMSG);
+	assert_int_equal(cql_type_parse_cql(&t, "list<int", 8, NULL, NULL, NULL), -EBADMSG);
+}
+
+/* ---- values ---- */
+
+static char out[4096];
+
+static const char *R(const char *type, const void *p, size_t n, enum cql_style style)
+{
+	struct cql_type *t = T(type);
+	struct sbuf sb;
+	struct pit_err err = { 0 };
+	sbuf_init(&sb);
+	int rc = cql_value_render(t, p, n, style, &sb, &err);
+	snprintf(out, sizeof(out), "%s", rc < 0 ? err.msg : sb.buf ? sb.buf : "");
+	sbuf_release(&sb);
+	cql_type_free(t);
+	return out;
+}
+
+#define LIT CQL_STYLE_LITERAL
+#define JSON CQL_STYLE_JSON
+#define ROWS CQL_STYLE_ROWS
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	assert_string_equal(R("Int32Type", "\x80\x00\x00\x00", 4, LIT), "-2147483648");
+	assert_string_equal(R("LongType", "\x7f\xff\xff\xff\xff\xff\xff\xff", 8, JSON), "9223372036854775807");
+	assert_string_equal(R("ShortType", "\xff\xfe", 2, ROWS), "-2");
+	assert_string_equal(R("ByteType", "\x80", 1, LIT), "-128");
+	assert_string_equal(R("BooleanType", "\x01", 1, JSON), "true");
+	assert_string_equal(R("BooleanType", "\x00", 1, LIT), "false");
+	/* varint 10^25 = 0x084595161401484a000000 */
+	assert_string_equal(R("IntegerType", "\x08\x45\x95\x16\x14\x01\x48\x4a\x00\x00\x00", 11, LIT),
+			    "10000000000000000000000000");
+	assert_string_equal(R("IntegerType", "\x08\x45\x95\x16\x14\x01\x48\x4a\x00\x00\x00", 11, ROWS),
+			    "\"10000000000000000000000000\"");
+	assert_string_equal(R("IntegerType", "\xff", 1, LIT), "-1");
+	assert_string_equal(R("IntegerType", "\x00", 1, LIT), "0");
+	assert_string_equal(R("IntegerType", "\x80\x00", 2, LIT), "-32768");
+	/* decimal: scale 2, unscaled -12345 -> -123.45 */
+	assert_string_equal(R("DecimalType", "\x00\x00\x00\x02\xcf\xc7", 6, LIT), "-123.45");
+	assert_string_equal(R("DecimalType", "\x00\x00\x00\x05\x01", 5, LIT), "0.00001");
+	assert_string_equal(R("DecimalType", "\x00\x00\x00\x08\x01", 5, LIT), "1E-8");
+	assert_string_equal(R("DecimalType", "\xff\xff\xff\xfe\x07", 5, LIT), "7E+2");	/* scale -2 */
+	assert_string_equal(R("DecimalType", "\x00\x00\x00\x00\x7b", 5, ROWS), "\"123\"");
+	/* floats: shortest text that reads back, NaN and infinities */
+	assert_string_equal(R("FloatType", "\x3d\xcc\xcc\xcd", 4, LIT), "0.1");
+	assert_string_equal(R("FloatType", "\x42\x8c\x00\x00", 4, LIT), "70.0");
+	assert_string_equal(R("DoubleType", "\x3f\xbc\x28\xf5\xc2\x8f\x5c\x29", 8, ROWS), "\"0.11\"");
+	assert_string_equal(R("DoubleType", "\x7f\xf8\x00\x00\x00\x00\x00\x00", 8, LIT), "NaN");
+	assert_string_equal(R("DoubleType", "\x7f\xf0\x00\x00\x00\x00\x00\x00", 8, JSON), "\"Infinity\"");
+	assert_string_equal(R("FloatType", "\xff\x80\x00\x00", 4, LIT), "-Infinity");
+	assert_string_equal(R("DoubleType", "\x3d\xdb\x7c\xdf\xd9\xd7\xbd\xbb", 8, LIT), "1.0E-10");
+	assert_string_equal(R("DoubleType", "\x80\x00\x00\x00\x00\x00\x00\x00", 8, LIT), "-0.0");
+	/* counters: a context's total, or a plain long */
+	assert_string_equal(R("CounterColumnType", "\x00\x00\x00\x00\x00\x00\x00\x05", 8, JSON), "5");
+}
+
+static void test_times(void **state)
+{
+	(void)state;
+	/* 2015-05-01T09:30:54.234Z = 1430472654234 ms */
+	assert_string_equal(R("TimestampType", "\x00\x00\x01\x4d\x0e\xd0\x7d\x9a", 8, ROWS), "\"2015-05-01T09:30:54.234Z\"");
+	assert_string_equal(R("TimestampType", "\x00\x00\x01\x4d\x0e\xd0\x7d\x9a", 8, JSON), "\"2015-05-01 09:30:54.234Z\"");
+	assert_string_equal(R("TimestampType", "\x00\x00\x01\x4d\x0e\xd0\x7d\x9a", 8, LIT), "'2015-05-01T09:30:54.234Z'");
+	/* pre-epoch: -1 ms and 1900-01-01 */
+	assert_string_equal(R("TimestampType", "\xff\xff\xff\xff\xff\xff\xff\xff", 8, ROWS), "\"1969-12-31T23:59:59.999Z\"");
+	assert_string_equal(R("TimestampType", "\xff\xff\xfd\xfd\xae\x01\xdc\x00", 8, ROWS), "\"1900-01-01T00:00:00.000Z\"");
+	/* date: 2^31 = epoch */
+	assert_string_equal(R("SimpleDateType", "\x80\x00\x00\x00", 4, LIT), "'1970-01-01'");
+	assert_string_equal(R("SimpleDateType", "\x7f\xff\xff\xff", 4, JSON), "\"1969-12-31\"");
+	assert_string_equal(R("SimpleDateType", "\x00\x00\x00\x00", 4, LIT), "'0'");	/* beyond year 0: raw days */
+	/* time: 13:30:54.234000001 */
+	assert_string_equal(R("TimeType", "\x00\x00\x2c\x40\x32\x55\x9a\x81", 8, LIT), "'13:30:54.234000001'");
+	/* durations: months, days, nanoseconds as zigzag vints */
+	assert_string_equal(R("DurationType", "\x1c\x06\x00", 3, LIT), "1y2mo3d");
+	assert_string_equal(R("DurationType", "\x01\x01\x01", 3, JSON), "\"-1mo1d1ns\"");
+	assert_string_equal(R("DurationType", "\x00\x00\xfc\x13\xa5\x24\x53\xc0\x00", 9, LIT), "3h");
+	assert_string_equal(R("DurationType", "\x00\x00\x00", 3, LIT), "0s");
+	assert_non_null(strstr(R("DurationType", "\x00\x00", 2, LIT), "malformed"));
+}
+
+static void test_strings_and_ids(void **state)
+{
+	(void)state;
+	assert_string_equal(R("UTF8Type", "it's", 4, LIT), "'it''s'");
+	assert_string_equal(R("UTF8Type", "a\"\n\x01", 4, JSON), "\"a\\\"\\n\\u0001\"");
+	assert_string_equal(R("AsciiType", "", 0, ROWS), "\"\"");
+	assert_string_equal(R("BytesType", "\x01\xab", 2, LIT), "0x01ab");
+	assert_string_equal(R("BytesType", "\x01\xab", 2, JSON), "\"0x01ab\"");
+	assert_string_equal(R("UUIDType", "\x01\x23\x45\x67\x01\x23\x01\x23\x01\x23\x01\x23\x45\x67\x89\xab", 16, LIT),
+			    "01234567-0123-0123-0123-0123456789ab");
+	assert_string_equal(R("InetAddressType", "\x0a\x00\x00\x05", 4, JSON), "\"10.0.0.5\"");
+	assert_string_equal(R("InetAddressType", "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16, LIT), "'2001:db8::1'");
+	assert_non_null(strstr(R("InetAddressType", "\x0a\x00", 2, LIT), "malformed"));
+	assert_non_null(strstr(R("Int32Type", "\x00\x00\x01", 3, LIT), "expected 4 bytes"));
+}
+
+static void test_empty_values(void **state)
+{
+	(void)state;
+	/* a zero-length value of a non-string type means "no value" */
+	assert_string_equal(R("Int32Type", "", 0, ROWS), "{\"$bytes\": \"\"}");
+	assert_string_equal(R("Int32Type", "", 0, LIT), "blobAsInt(0x)");
+	assert_string_equal(R("TimestampType", "", 0, JSON), "null");
+	assert_string_equal(R("UUIDType", "", 0, LIT), "blobAsUuid(0x)");
+	assert_string_equal(R("BytesType", "", 0, LIT), "0x");
+	assert_string_equal(R("UTF8Type", "", 0, LIT), "''");
+}
+
+static void test_collections(void **state)
+{
+	(void)state;
+	/* frozen list<int> [1, 2] */
+	const char lst[] = "\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x02";
+	assert_string_equal(R("FrozenType(ListType(Int32Type))", lst, sizeof(lst) - 1, LIT), "[1, 2]");
+	assert_string_equal(R("FrozenType(SetType(Int32Type))", lst, sizeof(lst) - 1, LIT), "{1, 2}");
+	/* frozen map<int,text> {1: 'a'} */
+	const char map[] = "\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x01" "a";
+	assert_string_equal(R("FrozenType(MapType(Int32Type,UTF8Type))", map, sizeof(map) - 1, LIT), "{1: 'a'}");
+	assert_string_equal(R("FrozenType(MapType(Int32Type,UTF8Type))", map, sizeof(map) - 1, JSON), "{\"1\": \"a\"}");
+	assert_string_equal(R("FrozenType(MapType(Int32Type,UTF8Type))", map, sizeof(map) - 1, ROWS), "[[1, \"a\"]]");
+	/* tuple<int,text> (7, null), trailing field absent -> null */
+	const char tup[] = "\x00\x00\x00\x04\x00\x00\x00\x07\xff\xff\xff\xff";
+	assert_string_equal(R("TupleType(Int32Type,UTF8Type)", tup, sizeof(tup) - 1, LIT), "(7, null)");
+	assert_string_equal(R("TupleType(Int32Type,UTF8Type)", tup, 8, JSON), "[7, null]");
+	/* frozen UDT */
+	const char udt[] = "\x00\x00\x00\x01x\x00\x00\x00\x04\x00\x00\x00\x05";
+	assert_string_equal(R("FrozenType(UserType(ks,75,61:UTF8Type,62:Int32Type))", udt, sizeof(udt) - 1, LIT), "{a: 'x', b: 5}");
+	assert_string_equal(R("FrozenType(UserType(ks,75,61:UTF8Type,62:Int32Type))", udt, sizeof(udt) - 1, JSON), "{\"a\": \"x\", \"b\": 5}");
+	/* vector<float, 2> */
+	assert_string_equal(R("VectorType(FloatType,2)", "\x3f\x80\x00\x00\x40\x00\x00\x00", 8, LIT), "[1.0, 2.0]");
+	/* malformed: a count that does not fit */
+	assert_non_null(strstr(R("FrozenType(ListType(Int32Type))", "\x00\x00\x00\x09", 4, LIT), "malformed"));
+	assert_non_null(strstr(R("FrozenType(ListType(Int32Type))", lst, sizeof(lst) - 2, LIT), "malformed"));
+
+	/* non-frozen elements */
+	struct cql_type *t = T("MapType(UTF8Type,Int32Type)");
+	struct cql_element el[2] = { { (const uint8_t *)"a", 1, (const uint8_t *)"\0\0\0\1", 4 },
+				     { (const uint8_t *)"b", 1, (const uint8_t *)"\0\0\0\2", 4 } };
+	struct sbuf sb;
+	sbuf_init(&sb);
+	assert_int_equal(cql_elements_render(t, el, 2, ROWS, &sb, NULL), 0);
+	assert_string_equal(sb.buf, "[[\"a\", 1], [\"b\", 2]]");
+	sbuf_reset(&sb);
+	assert_int_equal(cql_elements_render(t, el, 2, LIT, &sb, NULL), 0);
+	assert_string_equal(sb.buf, "{'a': 1, 'b': 2}");
+	cql_type_free(t);
+	/* non-frozen UDT: fields by i16 index, missing ones null */
+	t = T("UserType(ks,75,61:UTF8Type,62:Int32Type)");
+	struct cql_element uf[1] = { { (const uint8_t *)"\0\1", 2, (const uint8_t *)"\0\0\0\7", 4 } };
+	sbuf_reset(&sb);
+	assert_int_equal(cql_elements_render(t, uf, 1, JSON, &sb, NULL), 0);
+	assert_string_equal(sb.buf, "{\"a\": null, \"b\": 7}");
+	cql_type_free(t);
+	sbuf_release(&sb);
+}
+
+static int CMP(const char *type, const void *a, size_t an, const void *b, size_t bn)
+{
+	struct cql_type *t = T(type);
+	int c = cql_value_compare(t, a, an, b, bn);
+	cql_type_free(t);
+	return c;
+}
+
+static void test_ordering(void **state)
+{
+	(void)state;
+	assert_true(CMP("Int32Type", "\xff\xff\xff\xff", 4, "\x00\x00\x00\x01", 4) < 0);
+	assert_true(CMP("ReversedType(Int32Type)", "\xff\xff\xff\xff", 4, "\x00\x00\x00\x01", 4) > 0);
+	assert_true(CMP("Int32Type", "", 0, "\x80\x00\x00\x00", 4) < 0);	/* empty first */
+	assert_true(CMP("ReversedType(Int32Type)", "", 0, "\x80\x00\x00\x00", 4) < 0);
+	assert_true(CMP("UTF8Type", "a", 1, "ab", 2) < 0);
+	assert_true(CMP("UTF8Type", "b", 1, "ab", 2) > 0);
+	assert_true(CMP("IntegerType", "\xff", 1, "\x00", 1) < 0);
+	assert_true(CMP("IntegerType", "\x00\xff", 2, "\x7f", 1) > 0);	/* 255 > 127 */
+	assert_true(CMP("IntegerType", "\xff\x00", 2, "\x80", 1) < 0);	/* -256 < -128 */
+	assert_int_equal(CMP("IntegerType", "\x00\x05", 2, "\x05", 1), 0);
+	/* decimals: 1.5 (15, scale 1) == 1.50 (150, scale 2) < 2 */
+	assert_int_equal(CMP("DecimalType", "\0\0\0\1\x0f", 5, "\0\0\0\2\x00\x96", 6), 0);
+	assert_true(CMP("DecimalType", "\0\0\0\1\x0f", 5, "\0\0\0\0\x02", 5) < 0);
+	assert_true(CMP("DecimalType", "\0\0\0\1\xf1", 5, "\0\0\0\0\xff", 5) < 0);	/* -1.5 < -1 */
+	/* floats: -0.0 < 0.0, NaN above everything */
+	assert_true(CMP("FloatType", "\x80\0\0\0", 4, "\0\0\0\0", 4) < 0);
+	assert_true(CMP("DoubleType", "\x7f\xf8\0\0\0\0\0\0", 8, "\x7f\xf0\0\0\0\0\0\0", 8) > 0);
+	assert_true(CMP("DoubleType", "\xc0\0\0\0\0\0\0\0", 8, "\xbf\xf0\0\0\0\0\0\0", 8) < 0);	/* -2 < -1 */
+	/* timeuuid by time: 1e0 later than 0e0 though its first bytes are smaller */
+	const char a[] = "\xff\x00\x00\x00\x00\x00\x11\xe0\x80\x00\x00\x00\x00\x00\x00\x00";
+	const char b[] = "\x00\x00\x00\x00\x00\x00\x11\xe1\x80\x00\x00\x00\x00\x00\x00\x00";
+	assert_true(CMP("TimeUUIDType", a, 16, b, 16) < 0);
+	assert_true(CMP("UUIDType", a, 16, b, 16) < 0);
+	assert_true(CMP("BytesType", a, 16, b, 16) > 0);
+	/* uuid: version first */
+	const char v4[] = "\x00\x00\x00\x00\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\x00";
+	assert_true(CMP("UUIDType", v4, 16, a, 16) > 0);
+	/* timeuuid low half compares signed bytes */
+	const char lo1[] = "\x00\x00\x00\x00\x00\x00\x11\xe0\x80\x00\x00\x00\x00\x00\x00\x00";
+	const char lo2[] = "\x00\x00\x00\x00\x00\x00\x11\xe0\x7f\x00\x00\x00\x00\x00\x00\x00";
+	assert_true(CMP("TimeUUIDType", lo1, 16, lo2, 16) < 0);
+	/* dates compare unsigned */
+	assert_true(CMP("SimpleDateType", "\x7f\xff\xff\xff", 4, "\x80\x00\x00\x00", 4) < 0);
+	/* frozen list: element by element, then length */
+	const char l1[] = "\0\0\0\1\0\0\0\4\0\0\0\2";
+	const char l2[] = "\0\0\0\2\0\0\0\4\0\0\0\1\0\0\0\4\0\0\0\3";
+	assert_true(CMP("FrozenType(ListType(Int32Type))", l1, 12, l2, 20) > 0);
+	/* composite keys component-wise */
+	const char k1[] = "\0\1a\0\0\4\0\0\0\2\0";
+	const char k2[] = "\0\1a\0\0\4\0\0\0\x0a\0";
+	assert_true(CMP("CompositeType(UTF8Type,Int32Type)", k1, 11, k2, 11) < 0);
+}
+
+static void test_counter_context(void **state)
+{
+	uint8_t ctx[2 + 2 + 32 * 2];
+	int64_t total = 0;
+	struct pit_err err = { 0 };
+
+	(void)state;
+	memset(ctx, 0, sizeof(ctx));
+	put_be16(ctx, 1);
+	put_be16(ctx + 2, 0x8000);	/* shard 0 is global */
+	put_be64(ctx + 4 + 16, 10);
+	put_be64(ctx + 4 + 24, 7);
+	ctx[4 + 32] = 1;
+	put_be64(ctx + 4 + 32 + 16, 11);
+	put_be64(ctx + 4 + 32 + 24, (uint64_t)-2);
+	assert_int_equal(cql_counter_total(ctx, sizeof(ctx), &total, &err), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(cql_counter_total(ctx, sizeof(ctx) - 1, &total, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "counter context"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_marshal_types),   cmocka_unit_test(test_bad_types),
+		cmocka_unit_test(test_cql_syntax),      cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_times),           cmocka_unit_test(test_strings_and_ids),
+		cmocka_unit_test(test_empty_values),    cmocka_unit_test(test_collections),
+		cmocka_unit_test(test_ordering),        cmocka_unit_test(test_counter_context),
+	};
+	return cmocka_run_group_tests_name("cql", tests, NULL, NULL);
+}
