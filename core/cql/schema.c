@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/util/bsrc.h"
+#include "core/util/sbuf.h"
 
 struct cql_table {
 	char *ks, *name, *id;
@@ -374,6 +375,12 @@ static char *option_value(struct lex *l)
 				while (l->s < l->end && *l->s != '\'')
 					l->s++;
 				l->s++;
+				if (l->s < l->end && *l->s == '\'') {	/* a doubled quote: still inside */
+					l->s++;
+					while (l->s < l->end && *l->s != '\'')
+						l->s++;
+					l->s++;
+				}
 			} else if (c == '{') {
 				depth++;
 			} else if (c == '}' && --depth == 0) {
@@ -382,15 +389,24 @@ static char *option_value(struct lex *l)
 		}
 		return NULL;
 	}
-	if (l->s < l->end && *l->s == '\'') {
-		l->s++;
-		start = l->s;
-		while (l->s < l->end && *l->s != '\'')
-			l->s++;
-		char *v = strndup(start, (size_t)(l->s - start));
-		if (l->s < l->end)
-			l->s++;
-		return v;
+	if (l->s < l->end && *l->s == '\'') {	/* 'text' with '' for a quote */
+		struct sbuf sb;
+		sbuf_init(&sb);
+		for (l->s++; l->s < l->end; l->s++) {
+			if (*l->s == '\'') {
+				if (l->s + 1 < l->end && l->s[1] == '\'') {
+					sbuf_addc(&sb, '\'');
+					l->s++;
+					continue;
+				}
+				l->s++;
+				break;
+			}
+			sbuf_addc(&sb, *l->s);
+		}
+		if (!sb.buf)
+			return strdup("");
+		return sb.buf;
 	}
 	while (l->s < l->end && !isspace((unsigned char)*l->s) && *l->s != ';')
 		l->s++;
