@@ -299,7 +299,7 @@ static void test_every_flag_every_version(void **state)
 static void test_many_columns(void **state)
 {
 	struct sb_col cols[70];
-	char names[70][8];
+	char names[70][16];
 	static const uint8_t V[4] = { 0, 0, 1, 0 };
 	/* how many columns each row has: few (indices of present ones), many
 	 * (indices of missing ones), all, one */
