@@ -1,0 +1,108 @@
+/* The pitfs command: exit codes, messages, output. Runs the built binary
+ * ($PITFS_BIN, default ./pitfs). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "tests/lib/testlib.h"
+
+static char out[1 << 20];
+
+/* Runs pitfs with args (a shell word list); returns its exit status, stdout
+ * and stderr together in out. */
+static int run(const char *args)
+{
+	const char *bin = getenv("PITFS_BIN");
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin && *bin ? bin : "./pitfs", args);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_usage(void **state)
+{
+	(void)state;
+	assert_int_equal(run(""), 2);
+	assert_non_null(strstr(out, "usage: pitfs"));
+	assert_int_equal(run("--version"), 0);
+	assert_non_null(strstr(out, "pitfs 0."));
+	assert_int_equal(run("help"), 0);
+	assert_non_null(strstr(out, "dump"));
+	assert_int_equal(run("help dump"), 0);
+	assert_non_null(strstr(out, "--rows"));
+	assert_int_equal(run("dump --help"), 0);
+	assert_int_equal(run("frobnicate"), 2);
+	assert_non_null(strstr(out, "unknown command 'frobnicate'"));
+	assert_int_equal(run("help frobnicate"), 2);
+	assert_int_equal(run("dump"), 2);
+	assert_non_null(strstr(out, "see 'pitfs help dump'"));
+	assert_int_equal(run("dump --bogus x"), 2);
+	assert_non_null(strstr(out, "unknown option '--bogus'"));
+	assert_int_equal(run("dump --now yesterday x-Data.db"), 2);
+	assert_non_null(strstr(out, "not an instant"));
+}
+
+static void test_operational_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(run("dump /nonexistent/ma-1-big-Data.db"), 1);
+	assert_non_null(strstr(out, "/nonexistent/ma-1-big-Data.db"));
+	assert_int_equal(run("dump /etc/hostname"), 1);
+	assert_non_null(strstr(out, "not a *-Data.db file"));
+	assert_int_equal(run("dump /tmp"), 1);
+	assert_non_null(strstr(out, "no *-Data.db files"));
+}
+
+static void test_on_fixtures(void **state)
+{
+	const char *fx = tl_fixtures();
+	char args[4096];
+
+	(void)state;
+	if (!fx) {
+		printf("# skipped: no fixtures\n");
+		skip();
+	}
+	snprintf(args, sizeof(args), "dump --rows %s/scylla-mc-simple/simple/test_ks/test_table", fx);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "{\"pk\": {\"pk\": 5}, \"ck\": {\"ck\": 105}, \"cells\": {\"val\": 1005}}\n"));
+	snprintf(args, sizeof(args), "dump --meta %s/sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-Data.db", fx);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "Version:                  oa"));
+	assert_non_null(strstr(out, "Murmur3Partitioner"));
+	snprintf(args, sizeof(args), "dump %s/axonops-legacy-ma-mb-mc/blog/users", fx);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "\"key\": [\"frodo\"]"));
+	assert_non_null(strstr(out, "\"tstamp\": 1455937221199050"));
+	snprintf(args, sizeof(args), "dump --verify %s/scylla-me-integrity-broken/lz4-invalid_digest/test_ks/test_table", fx);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "digest mismatch"));
+	snprintf(args, sizeof(args), "dump --rows %s/axonops-legacy-ma-mb-mc/system/batches", fx);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "LocalPartitioner"));
+	snprintf(args, sizeof(args), "dump --rows --now 2018-12-01T00:00:00Z %s/scylla-mc-golden-misc/write_ttled_row/sst3/ttled_row", fx);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "\"rc\": 3"));
+	snprintf(args, sizeof(args), "dump --rows %s/scylla-mc-golden-misc/write_ttled_row/sst3/ttled_row", fx);
+	assert_int_equal(run(args), 0);
+	assert_null(strstr(out, "\"rc\": 3"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_operational_errors),
+		cmocka_unit_test(test_on_fixtures),
+	};
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
