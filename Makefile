@@ -110,12 +110,12 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -I. -fsaniti
 fuzz: deps
 	@mkdir -p $(FUZZ_DIR)
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -DPITFS_VERSION='"$(VERSION)"' -o $(FUZZ_DIR)/$$n $$f $(CORE_SRC) $(PKG_LIBS) || exit 1; \
+	  clang $(FUZZ_CFLAGS) -DPITFS_VERSION='"$(VERSION)"' -o $(FUZZ_DIR)/$$n $$f $(CORE_SRC) $(TLIB_SRC) $(PKG_LIBS) || exit 1; \
 	done
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  sh tests/fuzz/seed.sh $$n $(FUZZ_DIR)/$$n.seeds || exit 1; \
+	  sh tests/fuzz/seed.sh $$n $(FUZZ_DIR)/$$n.seeds || exit 1; mkdir -p $(FUZZ_DIR)/$$n.corpus; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_DIR)/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=1 \
+	  $(FUZZ_DIR)/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/$$n- \
 	      $(FUZZ_DIR)/$$n.corpus $(FUZZ_DIR)/$$n.seeds 2>$(FUZZ_DIR)/$$n.log || { tail -40 $(FUZZ_DIR)/$$n.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|stat::peak_rss' $(FUZZ_DIR)/$$n.log; \
 	done

@@ -58,15 +58,16 @@ static int line_of(const struct lex *l)
 
 static int fail(struct lex *l, const char *what)
 {
-	return pit_errf(l->err, -EBADMSG, "%s: line %d: %s near \"%.30s\"", l->name, line_of(l), what,
-			l->s < l->end ? l->s : "");
+	int n = l->s < l->end ? (int)(l->end - l->s < 30 ? l->end - l->s : 30) : 0;
+	return pit_errf(l->err, -EBADMSG, "%s: line %d: %s near \"%.*s\"", l->name, line_of(l), what, n,
+			n ? l->s : "");
 }
 
 static bool is_kw(struct lex *l, const char *kw)
 {
 	size_t n = strlen(kw);
 	skip_ws(l);
-	if ((size_t)(l->end - l->s) < n || strncasecmp(l->s, kw, n))
+	if (l->s >= l->end || (size_t)(l->end - l->s) < n || strncasecmp(l->s, kw, n))
 		return false;
 	if (l->s + n < l->end && (isalnum((unsigned char)l->s[n]) || l->s[n] == '_'))
 		return false;
@@ -149,7 +150,7 @@ static void skip_statement(struct lex *l)
 		char c = *l->s++;
 		if (c == '\'') {
 			while (l->s < l->end && !(*l->s == '\'' && !(l->s + 1 < l->end && l->s[1] == '\'')))
-				l->s += *l->s == '\'' ? 2 : 1;
+				l->s += *l->s == '\'' && l->s + 1 < l->end ? 2 : 1;
 			if (l->s < l->end)
 				l->s++;
 		} else if (c == '{' || c == '(') {
@@ -193,6 +194,8 @@ static int type_text(struct lex *l, struct cql_schema *s, struct cql_type **out)
 			l->s++;
 			while (l->s < l->end && *l->s != '\'')
 				l->s++;
+			if (l->s >= l->end)
+				break;
 		} else if (depth == 0 && isspace((unsigned char)c)) {
 			struct lex peek = *l;
 			if (is_kw(&peek, "static") || is_kw(&peek, "primary"))
@@ -372,15 +375,14 @@ static char *option_value(struct lex *l)
 		while (l->s < l->end) {
 			char c = *l->s++;
 			if (c == '\'') {
-				while (l->s < l->end && *l->s != '\'')
-					l->s++;
-				l->s++;
-				if (l->s < l->end && *l->s == '\'') {	/* a doubled quote: still inside */
-					l->s++;
-					while (l->s < l->end && *l->s != '\'')
-						l->s++;
-					l->s++;
+				/* skip the string, where '' stands for a quote */
+				while (l->s < l->end) {
+					if (*l->s == '\'' && !(l->s + 1 < l->end && l->s[1] == '\''))
+						break;
+					l->s += *l->s == '\'' ? 2 : 1;
 				}
+				if (l->s < l->end)
+					l->s++;
 			} else if (c == '{') {
 				depth++;
 			} else if (c == '}' && --depth == 0) {

@@ -58,6 +58,9 @@ static const struct {
 	{ "DynamicCompositeType", NULL, CQL_DYNCOMPOSITE },
 };
 
+/* At most 40 characters of the input from s, which need not be NUL-terminated. */
+#define SNIP(s, end) (int)((end) - (s) < 40 ? ((end) > (s) ? (end) - (s) : 0) : 40), (s)
+
 static struct cql_type *type_new(enum cql_kind kind)
 {
 	struct cql_type *t = calloc(1, sizeof(*t));
@@ -266,8 +269,7 @@ static int mexpect(struct mparse *m, char c)
 {
 	mskip_ws(m);
 	if (m->s >= m->end || *m->s != c)
-		return pit_errf(m->err, -EBADMSG, "type string: expected '%c' at \"%.40s\"", c,
-				m->s < m->end ? m->s : "");
+		return pit_errf(m->err, -EBADMSG, "type string: expected '%c' at \"%.*s\"", c, SNIP(m->s, m->end));
 	m->s++;
 	return 0;
 }
@@ -400,7 +402,7 @@ static int mparse_type(struct mparse *m, struct cql_type **out)
 		return pit_errf(m->err, -EBADMSG, "type string: nested too deeply");
 	n = mtoken(m, &tok);
 	if (n == 0) {
-		rc = pit_errf(m->err, -EBADMSG, "type string: missing class name at \"%.40s\"", m->s);
+		rc = pit_errf(m->err, -EBADMSG, "type string: missing class name at \"%.*s\"", SNIP(m->s, m->end));
 		goto out;
 	}
 	cls = tok;
@@ -492,7 +494,7 @@ int cql_type_parse_marshal(struct cql_type **out, const char *s, size_t n, struc
 	if (m.s != m.end) {
 		cql_type_free(*out);
 		*out = NULL;
-		return pit_errf(err, -EBADMSG, "type string: trailing characters \"%.40s\"", m.s);
+		return pit_errf(err, -EBADMSG, "type string: trailing characters \"%.*s\"", SNIP(m.s, m.end));
 	}
 	return 0;
 }
@@ -562,7 +564,7 @@ static int cexpect(struct cparse *c, char ch)
 {
 	cskip_ws(c);
 	if (c->s >= c->end || *c->s != ch)
-		return pit_errf(c->err, -EBADMSG, "CQL type: expected '%c' at \"%.40s\"", ch, c->s < c->end ? c->s : "");
+		return pit_errf(c->err, -EBADMSG, "CQL type: expected '%c' at \"%.*s\"", ch, SNIP(c->s, c->end));
 	c->s++;
 	return 0;
 }
@@ -590,7 +592,7 @@ static int cparse_type(struct cparse *c, struct cql_type **out)
 		goto out;
 	}
 	if (!(name = cident(c))) {
-		rc = pit_errf(c->err, -EBADMSG, "CQL type: expected a type name at \"%.40s\"", c->s < c->end ? c->s : "");
+		rc = pit_errf(c->err, -EBADMSG, "CQL type: expected a type name at \"%.*s\"", SNIP(c->s, c->end));
 		goto out;
 	}
 	cskip_ws(c);
@@ -628,14 +630,18 @@ static int cparse_type(struct cparse *c, struct cql_type **out)
 				struct cql_type *sub = NULL;
 				cskip_ws(c);
 				if (t->kind == CQL_VECTOR && t->n == 1) {
-					char *end;
-					long d = strtol(c->s, &end, 10);
-					if (end == c->s || d <= 0 || d > 1 << 20) {
+					char num[16], *end;
+					size_t k = 0;
+					while (c->s + k < c->end && k < sizeof(num) - 1 && isdigit((unsigned char)c->s[k]))
+						num[k] = c->s[k], k++;
+					num[k] = '\0';
+					long d = strtol(num, &end, 10);
+					if (k == 0 || d <= 0 || d > 1 << 20) {
 						rc = pit_errf(c->err, -EBADMSG, "CQL type: bad vector dimension");
 						goto out;
 					}
 					t->dim = (int)d;
-					c->s = end;
+					c->s += k;
 				} else {
 					if ((rc = cparse_type(c, &sub)) < 0)
 						goto out;
@@ -691,7 +697,7 @@ int cql_type_parse_cql(struct cql_type **out, const char *s, size_t n,
 	if (c.s != c.end) {
 		cql_type_free(*out);
 		*out = NULL;
-		return pit_errf(err, -EBADMSG, "CQL type: trailing characters \"%.40s\"", c.s);
+		return pit_errf(err, -EBADMSG, "CQL type: trailing characters \"%.*s\"", SNIP(c.s, c.end));
 	}
 	return 0;
 }

@@ -26,16 +26,23 @@ void cql_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* Floor division and the matching non-negative remainder (b > 0), without
+ * overflow even at INT64_MIN. */
 static int64_t floordiv(int64_t a, int64_t b)
 {
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+	return a / b - (a % b < 0);
+}
+
+static int64_t floormod(int64_t a, int64_t b)
+{
+	int64_t r = a % b;
+	return r < 0 ? r + b : r;
 }
 
 /* sep: 'T' or ' '; frac: number of fractional digits of sub (0, 3 or 6). */
 static bool format_instant(int64_t secs, int64_t sub, int frac, char sep, struct sbuf *out)
 {
-	int64_t days = floordiv(secs, 86400), rem = secs - days * 86400, y;
+	int64_t days = floordiv(secs, 86400), rem = floormod(secs, 86400), y;
 	unsigned m, d;
 
 	cql_civil_from_days(days, &y, &m, &d);
@@ -51,8 +58,7 @@ static bool format_instant(int64_t secs, int64_t sub, int frac, char sep, struct
 
 void cql_format_timestamp_ms(int64_t ms, struct sbuf *out)
 {
-	int64_t s = floordiv(ms, 1000);
-	if (!format_instant(s, ms - s * 1000, 3, 'T', out))
+	if (!format_instant(floordiv(ms, 1000), floormod(ms, 1000), 3, 'T', out))
 		sbuf_addf(out, "%lld", (long long)ms);
 }
 
@@ -64,8 +70,7 @@ void cql_format_time_s(int64_t s, struct sbuf *out)
 
 void cql_format_time_us(int64_t us, struct sbuf *out)
 {
-	int64_t s = floordiv(us, 1000000);
-	if (!format_instant(s, us - s * 1000000, 6, 'T', out))
+	if (!format_instant(floordiv(us, 1000000), floormod(us, 1000000), 6, 'T', out))
 		sbuf_addf(out, "%lld", (long long)us);
 }
 
@@ -719,10 +724,10 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 	case CQL_TIMESTAMP: {
 		if (n != 8)
 			return bad(err, t, n, "expected 8 bytes");
-		int64_t ms = (int64_t)be64(p), s = floordiv(ms, 1000);
+		int64_t ms = (int64_t)be64(p);
 		struct sbuf ts;
 		sbuf_init(&ts);
-		if (!format_instant(s, ms - s * 1000, 3, style == CQL_STYLE_JSON ? ' ' : 'T', &ts))
+		if (!format_instant(floordiv(ms, 1000), floormod(ms, 1000), 3, style == CQL_STYLE_JSON ? ' ' : 'T', &ts))
 			sbuf_addf(out, "%lld", (long long)ms);
 		else
 			render_strlike(ts.buf, style, out);

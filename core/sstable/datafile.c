@@ -349,7 +349,7 @@ static int cursor_fill(struct sst_cursor *c, struct pit_err *err)
 	if (n < 0)
 		return (int)n;
 	c->p = p;
-	c->end = p + n;
+	c->end = n ? p + n : p;
 	return 0;
 }
 
@@ -357,6 +357,10 @@ int sst_cursor_get(struct sst_cursor *c, size_t n, const uint8_t **out, struct p
 {
 	int rc;
 
+	if (n == 0) {
+		*out = (const uint8_t *)"";
+		return 0;
+	}
 	if (c->p == c->end && (rc = cursor_fill(c, err)) < 0)
 		return rc;
 	if ((size_t)(c->end - c->p) >= n) {

@@ -216,7 +216,8 @@ static void parse_stats(struct rd *r, const struct sst_version *v, struct sst_st
 		}
 		for (uint32_t i = 0; i < n; i++) {
 			u64(r, "tombstone histogram");
-			st->tombstone_count_estimate += (int32_t)u32(r, "tombstone histogram");
+			st->tombstone_count_estimate = (int64_t)((uint64_t)st->tombstone_count_estimate +
+								 (uint64_t)(int64_t)(int32_t)u32(r, "tombstone histogram"));
 		}
 	} else {
 		u32(r, "tombstone histogram max bins");
@@ -227,7 +228,8 @@ static void parse_stats(struct rd *r, const struct sst_version *v, struct sst_st
 		}
 		for (uint32_t i = 0; i < n; i++) {
 			f64(r, "tombstone histogram");
-			st->tombstone_count_estimate += (int64_t)u64(r, "tombstone histogram");
+			st->tombstone_count_estimate = (int64_t)((uint64_t)st->tombstone_count_estimate +
+								 u64(r, "tombstone histogram"));
 		}
 	}
 	st->sstable_level = (int32_t)u32(r, "sstable level");
