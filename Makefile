@@ -99,7 +99,7 @@ demo: deps
 	@sh tests/demo.sh ./pitfs
 
 bench: deps
-	@$(MAKE) --no-print-directory CFLAGS="-g -O2" $(BENCH_BIN) $(B)/pitfs
+	@$(MAKE) --no-print-directory $(BENCH_BIN) $(B)/pitfs
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
 # libFuzzer targets (clang), seeded from the fixtures, each for FUZZ_SECONDS.

@@ -353,7 +353,7 @@ static int cursor_fill(struct sst_cursor *c, struct pit_err *err)
 	return 0;
 }
 
-int sst_cursor_get(struct sst_cursor *c, size_t n, const uint8_t **out, struct pit_err *err)
+int sst_cursor_get_slow(struct sst_cursor *c, size_t n, const uint8_t **out, struct pit_err *err)
 {
 	int rc;
 
@@ -399,33 +399,23 @@ int sst_cursor_get(struct sst_cursor *c, size_t n, const uint8_t **out, struct p
 	return 0;
 }
 
-int sst_cursor_u8(struct sst_cursor *c, uint8_t *v, struct pit_err *err)
+int sst_cursor_u8_slow(struct sst_cursor *c, uint8_t *v, struct pit_err *err)
 {
 	const uint8_t *p;
 	int rc;
 
-	if (c->p < c->end) {
-		*v = *c->p++;
-		c->pos++;
-		return 0;
-	}
-	if ((rc = sst_cursor_get(c, 1, &p, err)) < 0)
+	if ((rc = sst_cursor_get_slow(c, 1, &p, err)) < 0)
 		return rc;
 	*v = p[0];
 	return 0;
 }
 
-int sst_cursor_uvint(struct sst_cursor *c, uint64_t *v, struct pit_err *err)
+int sst_cursor_uvint_slow(struct sst_cursor *c, uint64_t *v, struct pit_err *err)
 {
 	const uint8_t *p;
 	uint8_t first;
 	int rc;
 
-	if (c->p < c->end && !(*c->p & 0x80)) {
-		*v = *c->p++;
-		c->pos++;
-		return 0;
-	}
 	if ((rc = sst_cursor_u8(c, &first, err)) < 0)
 		return rc;
 	int len = uvint_len(first);

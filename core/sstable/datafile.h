@@ -49,11 +49,43 @@ struct sst_cursor {
 void sst_cursor_init(struct sst_cursor *c, struct sst_dfile *df, uint64_t pos);
 void sst_cursor_release(struct sst_cursor *c);
 void sst_cursor_seek(struct sst_cursor *c, uint64_t pos);
+/* The paths taken when a read crosses a chunk (below: the common case inline). */
+int sst_cursor_get_slow(struct sst_cursor *c, size_t n, const uint8_t **out, struct pit_err *err);
+int sst_cursor_u8_slow(struct sst_cursor *c, uint8_t *v, struct pit_err *err);
+int sst_cursor_uvint_slow(struct sst_cursor *c, uint64_t *v, struct pit_err *err);
+bool sst_cursor_eof(const struct sst_cursor *c);
+
 /* n contiguous bytes at the position, valid until the next call; -EBADMSG
  * when the stream ends first. */
-int sst_cursor_get(struct sst_cursor *c, size_t n, const uint8_t **out, struct pit_err *err);
-int sst_cursor_u8(struct sst_cursor *c, uint8_t *v, struct pit_err *err);
-int sst_cursor_uvint(struct sst_cursor *c, uint64_t *v, struct pit_err *err);
-bool sst_cursor_eof(const struct sst_cursor *c);
+static inline int sst_cursor_get(struct sst_cursor *c, size_t n, const uint8_t **out, struct pit_err *err)
+{
+	if (n && (size_t)(c->end - c->p) >= n) {
+		*out = c->p;
+		c->p += n;
+		c->pos += n;
+		return 0;
+	}
+	return sst_cursor_get_slow(c, n, out, err);
+}
+
+static inline int sst_cursor_u8(struct sst_cursor *c, uint8_t *v, struct pit_err *err)
+{
+	if (c->p < c->end) {
+		*v = *c->p++;
+		c->pos++;
+		return 0;
+	}
+	return sst_cursor_u8_slow(c, v, err);
+}
+
+static inline int sst_cursor_uvint(struct sst_cursor *c, uint64_t *v, struct pit_err *err)
+{
+	if (c->p < c->end && !(*c->p & 0x80)) {
+		*v = *c->p++;
+		c->pos++;
+		return 0;
+	}
+	return sst_cursor_uvint_slow(c, v, err);
+}
 
 #endif

@@ -202,6 +202,11 @@ const struct sst_compinfo *sst_compression(const struct sst *s) { return sst_dfi
 uint64_t sst_data_length(const struct sst *s) { return sst_dfile_length(s->df); }
 uint64_t sst_data_disk_size(const struct sst *s) { return bsrc_size(s->data); }
 
+ssize_t sst_data_map(struct sst *s, uint64_t off, const uint8_t **p, struct pit_err *err)
+{
+	return sst_dfile_map(s->df, off, p, err);
+}
+
 int sst_column_set_type(struct sst *s, bool is_static, int idx, const struct cql_type *type, struct pit_err *err)
 {
 	struct sst_header *h = &s->hdr;

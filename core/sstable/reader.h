@@ -41,6 +41,9 @@ const struct sst_compinfo *sst_compression(const struct sst *s);
 /* Components listed in TOC.txt (or found, when TOC.txt is missing). */
 bool sst_has_component(const struct sst *s, const char *component);
 uint64_t sst_data_length(const struct sst *s);
+/* The decompressed, verified Data.db bytes from off to the end of their chunk
+ * (valid until the next call); count, 0 at the end, or -errno. */
+ssize_t sst_data_map(struct sst *s, uint64_t off, const uint8_t **p, struct pit_err *err);
 uint64_t sst_data_disk_size(const struct sst *s);
 
 /* Overrides how a column's cells are laid out (schema.cql knows better than an

@@ -38,6 +38,8 @@ struct sst_scan {
 	bool oa;
 	int64_t min_ts, min_ldt;
 	int32_t min_ttl;
+	int *cfixed;		/* fixed length of each clustering type, or -1 */
+	uint64_t data_len;
 };
 
 static const char *nm(const struct sst_scan *sc) { return sc->s->name; }
@@ -64,10 +66,14 @@ int sst_scan_open(struct sst_scan **out, struct sst *s, struct pit_err *err)
 	sc->cval = calloc((size_t)n, sizeof(*sc->cval));
 	sc->clen = calloc((size_t)n, sizeof(*sc->clen));
 	sc->cstate = calloc((size_t)n, sizeof(*sc->cstate));
-	if (!sc->coff || !sc->cval || !sc->clen || !sc->cstate) {
+	sc->cfixed = calloc((size_t)n, sizeof(*sc->cfixed));
+	if (!sc->coff || !sc->cval || !sc->clen || !sc->cstate || !sc->cfixed) {
 		sst_scan_close(sc);
 		return -ENOMEM;
 	}
+	for (int i = 0; i < s->hdr.nclustering; i++)
+		sc->cfixed[i] = cql_type_fixed_len(s->hdr.clustering[i]);
+	sc->data_len = sst_dfile_length(s->df);
 	sc->u.cval = sc->cval;
 	sc->u.clen = sc->clen;
 	sc->u.cstate = sc->cstate;
@@ -86,6 +92,7 @@ void sst_scan_close(struct sst_scan *sc)
 	free(sc->cval);
 	free(sc->clen);
 	free(sc->cstate);
+	free(sc->cfixed);
 	free(sc->cells);
 	free(sc->cx);
 	free(sc->present);
@@ -100,10 +107,15 @@ void sst_scan_seek(struct sst_scan *sc, uint64_t pos)
 
 uint64_t sst_scan_position(const struct sst_scan *sc) { return sc->cur.pos; }
 
-static int grow(void **p, size_t *cap, size_t want, size_t elem)
+static int grow_slow(void **p, size_t *cap, size_t want, size_t elem);
+
+static inline int grow(void **p, size_t *cap, size_t want, size_t elem)
 {
-	if (want <= *cap)
-		return 0;
+	return want <= *cap ? 0 : grow_slow(p, cap, want, elem);
+}
+
+static int grow_slow(void **p, size_t *cap, size_t want, size_t elem)
+{
 	size_t n = *cap ? *cap : 16;
 	while (n < want)
 		n *= 2;
@@ -211,9 +223,8 @@ int sst_scan_next_partition(struct sst_scan *sc, const struct sst_partition **pa
 
 /* ---- clustering ---- */
 
-static int read_clustering(struct sst_scan *sc, int n, uint64_t at, struct pit_err *err)
+static inline int read_clustering(struct sst_scan *sc, int n, uint64_t at, struct pit_err *err)
 {
-	const struct sst_header *h = &sc->s->hdr;
 	size_t used = 0;
 	uint64_t header = 0;
 	int rc;
@@ -228,14 +239,14 @@ static int read_clustering(struct sst_scan *sc, int n, uint64_t at, struct pit_e
 		sc->coff[i] = used;
 		if (bits)
 			continue;
-		int fixed = cql_type_fixed_len(h->clustering[i]);
+		int fixed = sc->cfixed[i];
 		uint64_t len;
 		if (fixed >= 0) {
 			len = (uint64_t)fixed;
 		} else if ((rc = sst_cursor_uvint(&sc->cur, &len, err)) < 0) {
 			return rc;
 		}
-		if (len > sst_dfile_length(sc->s->df))
+		if (len > sc->data_len)
 			return pit_errf(err, -EBADMSG, "%s: unfiltered at offset %llu: clustering value %d of %llu bytes",
 					nm(sc), (unsigned long long)at, i, (unsigned long long)len);
 		if ((rc = sst_cursor_get(&sc->cur, (size_t)len, &p, err)) < 0)
@@ -258,14 +269,18 @@ struct body {
 	const uint8_t *p, *end;
 };
 
-static bool b_uv(struct body *b, uint64_t *v)
+static inline bool b_uv(struct body *b, uint64_t *v)
 {
+	if (b->p < b->end && !(*b->p & 0x80)) {	/* most vints are one byte */
+		*v = *b->p++;
+		return true;
+	}
 	int k = uvint_get(b->p, b->end, v);
 	b->p += k;
 	return k != 0;
 }
 
-static bool b_deletion(struct sst_scan *sc, struct body *b, struct sst_deletion *d)
+static inline bool b_deletion(struct sst_scan *sc, struct body *b, struct sst_deletion *d)
 {
 	uint64_t m, l;
 	if (!b_uv(b, &m) || !b_uv(b, &l))
@@ -277,7 +292,7 @@ static bool b_deletion(struct sst_scan *sc, struct body *b, struct sst_deletion 
 	return true;
 }
 
-static bool b_bytes(struct body *b, size_t n, const uint8_t **out)
+static inline bool b_bytes(struct body *b, size_t n, const uint8_t **out)
 {
 	if ((size_t)(b->end - b->p) < n)
 		return false;
@@ -286,7 +301,7 @@ static bool b_bytes(struct body *b, size_t n, const uint8_t **out)
 	return true;
 }
 
-static bool b_vbytes(struct body *b, const uint8_t **out, uint32_t *len)
+static inline bool b_vbytes(struct body *b, const uint8_t **out, uint32_t *len)
 {
 	uint64_t n;
 	if (!b_uv(b, &n) || n > (uint64_t)(b->end - b->p))
@@ -343,7 +358,7 @@ static const char *read_subset(struct sst_scan *sc, struct body *b, uint32_t nco
 	return NULL;
 }
 
-static const char *read_cell(struct sst_scan *sc, struct body *b, const struct sst_column *col, uint16_t ci,
+static inline __attribute__((always_inline)) const char *read_cell(struct sst_scan *sc, struct body *b, const struct sst_column *col, uint16_t ci,
 			     struct sst_cell *c)
 {
 	const struct sst_liveness *row = &sc->u.liveness;
@@ -399,11 +414,6 @@ static const char *read_cell(struct sst_scan *sc, struct body *b, const struct s
 	return NULL;
 }
 
-static int add_cell(struct sst_scan *sc, uint32_t n)
-{
-	return grow((void **)&sc->cells, &sc->cells_cap, n + 1, sizeof(*sc->cells));
-}
-
 static const char *read_row_body(struct sst_scan *sc, struct body *b)
 {
 	struct sst_unfiltered *u = &sc->u;
@@ -442,23 +452,20 @@ static const char *read_row_body(struct sst_scan *sc, struct body *b)
 	}
 	if (u->flags & F_ALL) {
 		npresent = ncols;
-		if (grow((void **)&sc->present, &sc->present_cap, ncols + 1, sizeof(uint32_t)) < 0)
-			return "out of memory";
-		for (uint32_t i = 0; i < ncols; i++)
-			sc->present[i] = i;
 	} else {
 		const char *why = read_subset(sc, b, ncols, &npresent);
 		if (why)
 			return why;
 	}
+	/* one cell per simple column at least: grow once, not per cell */
+	if (grow((void **)&sc->cells, &sc->cells_cap, npresent + 1, sizeof(*sc->cells)) < 0)
+		return "out of memory";
 	uint32_t nc = 0, nx = 0;
 	for (uint32_t k = 0; k < npresent; k++) {
-		uint32_t ci = sc->present[k];
+		uint32_t ci = u->flags & F_ALL ? k : sc->present[k];
 		const struct sst_column *col = &cols[ci];
 		const char *why;
 		if (!col->complex) {
-			if (add_cell(sc, nc) < 0)
-				return "out of memory";
 			if ((why = read_cell(sc, b, col, (uint16_t)ci, &sc->cells[nc])))
 				return why;
 			nc++;
@@ -478,9 +485,9 @@ static const char *read_row_body(struct sst_scan *sc, struct body *b)
 		uint64_t count;
 		if (!b_uv(b, &count) || count > (uint64_t)(b->end - b->p))
 			return "bad complex cell count";
+		if (grow((void **)&sc->cells, &sc->cells_cap, nc + count + npresent + 1, sizeof(*sc->cells)) < 0)
+			return "out of memory";
 		for (uint64_t i = 0; i < count; i++) {
-			if (add_cell(sc, nc) < 0)
-				return "out of memory";
 			if ((why = read_cell(sc, b, col, (uint16_t)ci, &sc->cells[nc])))
 				return why;
 			nc++;
@@ -549,7 +556,7 @@ int sst_scan_next(struct sst_scan *sc, const struct sst_unfiltered **out, struct
 	sc->first_unfiltered = false;
 	if ((rc = sst_cursor_uvint(&sc->cur, &size, err)) < 0)
 		return rc;
-	if (size > sst_dfile_length(sc->s->df) - sc->cur.pos)
+	if (size > sc->data_len - sc->cur.pos)
 		return pit_errf(err, -EBADMSG, "%s: unfiltered at offset %llu: size %llu runs past the end of the data",
 				nm(sc), (unsigned long long)at, (unsigned long long)size);
 	if ((rc = sst_cursor_get(&sc->cur, (size_t)size, &p, err)) < 0)
