@@ -64,7 +64,8 @@ static int list_data_files(const char *dir, char ***out, int *n)
 		k++;
 	}
 	closedir(d);
-	qsort(v, (size_t)k, sizeof(*v), cmp_str);
+	if (k > 1)
+		qsort(v, (size_t)k, sizeof(*v), cmp_str);
 	*out = v;
 	*n = k;
 	return 0;
