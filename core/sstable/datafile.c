@@ -1,5 +1,6 @@
 #include "core/sstable/datafile.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -9,23 +10,55 @@
 #define RAW_CHUNK (64 * 1024)		/* chunking of uncompressed files without CRC.db */
 #define MAX_CHUNK (64u << 20)
 
+/* What producing a chunk needs: one for the reader, one for the read-ahead
+ * thread, so that neither shares mutable state with the other. */
+struct loader {
+	struct sst_decoder *dec;
+	uint64_t win_first;	/* window of chunk offsets (compressed) or CRCs (CRC.db) */
+	uint32_t win_n;
+	uint64_t win[OFFSET_WINDOW + 1];
+	uint8_t *stored;
+	size_t stored_cap;
+};
+
+/* Read-ahead: a thread verifies and decompresses the chunks after the one
+ * being read into a small ring, so that the reader rarely waits for it. */
+#define AHEAD_SLOTS 8
+
+struct ahead_slot {
+	uint8_t *buf;
+	size_t n;
+	int64_t chunk;
+	int rc;
+	struct pit_err err;
+};
+
+struct ahead {
+	pthread_t thread;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t to_worker, to_reader;
+	bool worker_waits, reader_waits;
+	struct loader ld;
+	struct ahead_slot slot[AHEAD_SLOTS];
+	unsigned head, count;	/* ready slots: head .. head+count-1 */
+	bool busy;		/* the worker is filling slot head+count */
+	uint64_t next;		/* the chunk the worker makes next */
+	uint64_t gen;		/* bumped when the reader jumps: work in flight is dropped */
+};
+
 struct sst_dfile {
 	struct bsrc *data, *compinfo, *crc;
 	struct sst_compinfo info;
 	uint64_t offsets_at;		/* where chunk offsets start in CompressionInfo.db */
 	uint64_t nstored;		/* chunks on disk: nchunks, or one more (empty) */
 	uint64_t disk_len;
-	struct sst_decoder *dec;
-	/* window of chunk offsets (compressed) or CRCs (CRC.db) */
-	uint64_t win_first;
-	uint32_t win_n;
-	uint64_t win[OFFSET_WINDOW + 1];
-	/* the current chunk */
-	int64_t cur_chunk;
+	struct loader ld;
+	int64_t cur_chunk;		/* the chunk in chunk[], or -1 */
 	uint8_t *chunk;
 	size_t chunk_n;
-	uint8_t *stored;
-	size_t stored_cap;
+	bool readahead;
+	struct ahead ah;
 };
 
 static const char *dname(const struct sst_dfile *df) { return bsrc_name(df->data); }
@@ -121,12 +154,11 @@ int sst_dfile_open(struct sst_dfile **out, struct bsrc *data, struct bsrc *compi
 	df->crc = crc;
 	df->disk_len = bsrc_size(data);
 	df->cur_chunk = -1;
-	df->win_n = 0;
 	if (compinfo) {
 		df->info.compressed = true;
 		if ((rc = parse_compinfo(df, has_max_compressed, err)) < 0)
 			goto out;
-		if ((rc = sst_decoder_new(&df->dec, df->info.codec)) < 0)
+		if ((rc = sst_decoder_new(&df->ld.dec, df->info.codec)) < 0)
 			goto out;
 	} else {
 		df->info.codec = SST_CODEC_NONE;
@@ -170,9 +202,23 @@ void sst_dfile_close(struct sst_dfile *df)
 {
 	if (!df)
 		return;
-	sst_decoder_free(df->dec);
+	if (df->ah.started) {
+		pthread_mutex_lock(&df->ah.mu);
+		df->ah.stop = true;
+		pthread_cond_signal(&df->ah.to_worker);
+		pthread_mutex_unlock(&df->ah.mu);
+		pthread_join(df->ah.thread, NULL);
+		pthread_mutex_destroy(&df->ah.mu);
+		pthread_cond_destroy(&df->ah.to_worker);
+		pthread_cond_destroy(&df->ah.to_reader);
+	}
+	sst_decoder_free(df->ah.ld.dec);
+	free(df->ah.ld.stored);
+	for (int k = 0; k < AHEAD_SLOTS; k++)
+		free(df->ah.slot[k].buf);
+	sst_decoder_free(df->ld.dec);
 	free(df->chunk);
-	free(df->stored);
+	free(df->ld.stored);
 	free(df);
 }
 
@@ -180,7 +226,7 @@ const struct sst_compinfo *sst_dfile_info(const struct sst_dfile *df) { return &
 uint64_t sst_dfile_length(const struct sst_dfile *df) { return df->info.data_len; }
 
 /* Loads win[] so that entries i and i+1 (offsets) or i (CRCs) are present. */
-static int load_window(struct sst_dfile *df, uint64_t i, struct pit_err *err)
+static int load_window(struct sst_dfile *df, struct loader *ld, uint64_t i, struct pit_err *err)
 {
 	uint8_t buf[8 * (OFFSET_WINDOW + 1)];
 	bool offsets = df->info.compressed;
@@ -195,48 +241,49 @@ static int load_window(struct sst_dfile *df, uint64_t i, struct pit_err *err)
 	if ((rc = bsrc_read_exact(src, buf, n * width, at, err)) < 0)
 		return rc;
 	for (uint32_t k = 0; k < n; k++)
-		df->win[k] = offsets ? be64(buf + 8 * k) : be32(buf + 4 * k);
+		ld->win[k] = offsets ? be64(buf + 8 * k) : be32(buf + 4 * k);
 	if (offsets) {	/* the end of the last chunk in the window */
 		if (first + n < total) {
 			uint8_t e[8];
 			if ((rc = bsrc_read_exact(src, e, 8, at + 8 * n, err)) < 0)
 				return rc;
-			df->win[n] = be64(e);
+			ld->win[n] = be64(e);
 		} else {
-			df->win[n] = df->disk_len;
+			ld->win[n] = df->disk_len;
 		}
 	}
-	df->win_first = first;
-	df->win_n = n;
+	ld->win_first = first;
+	ld->win_n = n;
 	return 0;
 }
 
-static int load_chunk(struct sst_dfile *df, uint64_t i, struct pit_err *err)
+/* Reads, verifies and decompresses chunk i into dst (chunk_len bytes of room). */
+static int load_chunk(struct sst_dfile *df, struct loader *ld, uint64_t i, uint8_t *dst, size_t *dst_n,
+		      struct pit_err *err)
 {
 	const struct sst_compinfo *ci = &df->info;
 	uint64_t want = i + 1 < ci->nchunks ? ci->chunk_len : i < ci->nchunks ? ci->data_len - i * ci->chunk_len : 0;
 	int rc;
 
-	if (df->win_n == 0 || i < df->win_first || i >= df->win_first + df->win_n)
-		if ((ci->compressed || ci->has_crc) && (rc = load_window(df, i, err)) < 0)
+	if (ld->win_n == 0 || i < ld->win_first || i >= ld->win_first + ld->win_n)
+		if ((ci->compressed || ci->has_crc) && (rc = load_window(df, ld, i, err)) < 0)
 			return rc;
 	if (!ci->compressed) {
 		uint64_t off = i * ci->chunk_len;
-		if ((rc = bsrc_read_exact(df->data, df->chunk, (size_t)want, off, err)) < 0)
+		if ((rc = bsrc_read_exact(df->data, dst, (size_t)want, off, err)) < 0)
 			return rc;
 		if (ci->has_crc) {
-			uint32_t stored = (uint32_t)df->win[i - df->win_first];
-			uint32_t got = (uint32_t)crc32(0, df->chunk, (uInt)want);
+			uint32_t stored = (uint32_t)ld->win[i - ld->win_first];
+			uint32_t got = (uint32_t)crc32(0, dst, (uInt)want);
 			if (stored != got)
 				return pit_errf(err, -EIO, "%s: chunk %llu at offset %llu: checksum mismatch "
 						"(CRC.db has %08x, data has %08x)", dname(df), (unsigned long long)i,
 						(unsigned long long)off, stored, got);
 		}
-		df->chunk_n = (size_t)want;
-		df->cur_chunk = (int64_t)i;
+		*dst_n = (size_t)want;
 		return 0;
 	}
-	uint64_t start = df->win[i - df->win_first], end = df->win[i - df->win_first + 1];
+	uint64_t start = ld->win[i - ld->win_first], end = ld->win[i - ld->win_first + 1];
 	if (end < start + 4 || end > df->disk_len)
 		return pit_errf(err, -EBADMSG, "%s: chunk %llu: bad bounds %llu..%llu (file has %llu bytes)",
 				dname(df), (unsigned long long)i, (unsigned long long)start, (unsigned long long)end,
@@ -245,17 +292,17 @@ static int load_chunk(struct sst_dfile *df, uint64_t i, struct pit_err *err)
 	if (stored_n > 2 * (size_t)ci->chunk_len + 4096)
 		return pit_errf(err, -EBADMSG, "%s: chunk %llu at offset %llu: %zu stored bytes for a %u-byte chunk",
 				dname(df), (unsigned long long)i, (unsigned long long)start, stored_n, ci->chunk_len);
-	if (stored_n > df->stored_cap) {
-		uint8_t *nb = realloc(df->stored, stored_n);
+	if (stored_n > ld->stored_cap) {
+		uint8_t *nb = realloc(ld->stored, stored_n);
 		if (!nb)
 			return -ENOMEM;
-		df->stored = nb;
-		df->stored_cap = stored_n;
+		ld->stored = nb;
+		ld->stored_cap = stored_n;
 	}
-	if ((rc = bsrc_read_exact(df->data, df->stored, stored_n, start, err)) < 0)
+	if ((rc = bsrc_read_exact(df->data, ld->stored, stored_n, start, err)) < 0)
 		return rc;
 	size_t len = stored_n - 4;
-	uint32_t stored_crc = be32(df->stored + len), got = (uint32_t)crc32(0, df->stored, (uInt)len);
+	uint32_t stored_crc = be32(ld->stored + len), got = (uint32_t)crc32(0, ld->stored, (uInt)len);
 	if (stored_crc != got)
 		return pit_errf(err, -EIO, "%s: chunk %llu at offset %llu: checksum mismatch (stored %08x, computed %08x)",
 				dname(df), (unsigned long long)i, (unsigned long long)start, stored_crc, got);
@@ -265,11 +312,11 @@ static int load_chunk(struct sst_dfile *df, uint64_t i, struct pit_err *err)
 			return pit_errf(err, -EBADMSG, "%s: chunk %llu at offset %llu: stored raw with %zu bytes, %llu expected",
 					dname(df), (unsigned long long)i, (unsigned long long)start, len,
 					(unsigned long long)want);
-		memcpy(df->chunk, df->stored, len);
+		memcpy(dst, ld->stored, len);
 		n = (ssize_t)len;
 	} else {
 		struct pit_err e2 = { 0 };
-		n = sst_decompress(df->dec, df->stored, len, df->chunk, ci->chunk_len, &e2);
+		n = sst_decompress(ld->dec, ld->stored, len, dst, ci->chunk_len, &e2);
 		if (n < 0)
 			return pit_errf(err, (int)n, "%s: chunk %llu at offset %llu: %s", dname(df), (unsigned long long)i,
 					(unsigned long long)start, e2.msg);
@@ -277,9 +324,125 @@ static int load_chunk(struct sst_dfile *df, uint64_t i, struct pit_err *err)
 	if ((uint64_t)n != want)
 		return pit_errf(err, -EBADMSG, "%s: chunk %llu at offset %llu: decompressed to %zd bytes, %llu expected",
 				dname(df), (unsigned long long)i, (unsigned long long)start, n, (unsigned long long)want);
-	df->chunk_n = (size_t)n;
-	df->cur_chunk = (int64_t)i;
+	*dst_n = (size_t)n;
 	return 0;
+}
+
+static void *ahead_main(void *arg)
+{
+	struct sst_dfile *df = arg;
+	struct ahead *ah = &df->ah;
+
+	pthread_mutex_lock(&ah->mu);
+	while (!ah->stop) {
+		if (ah->count == AHEAD_SLOTS || ah->next >= df->info.nchunks) {
+			ah->worker_waits = true;
+			pthread_cond_wait(&ah->to_worker, &ah->mu);
+			ah->worker_waits = false;
+			continue;
+		}
+		struct ahead_slot *sl = &ah->slot[(ah->head + ah->count) % AHEAD_SLOTS];
+		uint64_t i = ah->next, gen = ah->gen;
+		ah->busy = true;
+		pthread_mutex_unlock(&ah->mu);
+		struct pit_err e = { 0 };
+		size_t n = 0;
+		int rc = load_chunk(df, &ah->ld, i, sl->buf, &n, &e);
+		pthread_mutex_lock(&ah->mu);
+		ah->busy = false;
+		if (gen == ah->gen) {
+			sl->n = n;
+			sl->chunk = (int64_t)i;
+			sl->rc = rc;
+			sl->err = e;
+			ah->count++;
+			ah->next = rc < 0 ? df->info.nchunks : i + 1;	/* stop at an error */
+		}
+		if (ah->reader_waits)
+			pthread_cond_signal(&ah->to_reader);
+	}
+	pthread_mutex_unlock(&ah->mu);
+	return NULL;
+}
+
+int sst_dfile_set_readahead(struct sst_dfile *df, bool on)
+{
+	struct ahead *ah = &df->ah;
+
+	if (!on || df->info.nchunks < 2 || ah->started) {
+		df->readahead = on && ah->started;
+		return 0;
+	}
+	for (int k = 0; k < AHEAD_SLOTS; k++)
+		if (!(ah->slot[k].buf = malloc(df->info.chunk_len)))
+			return -ENOMEM;
+	if (df->info.compressed && sst_decoder_new(&ah->ld.dec, df->info.codec) < 0)
+		return -ENOMEM;
+	pthread_mutex_init(&ah->mu, NULL);
+	pthread_cond_init(&ah->to_worker, NULL);
+	pthread_cond_init(&ah->to_reader, NULL);
+	ah->next = df->info.nchunks;	/* idle until the first read says where to start */
+	if (pthread_create(&ah->thread, NULL, ahead_main, df) != 0) {
+		pthread_mutex_destroy(&ah->mu);
+		pthread_cond_destroy(&ah->to_worker);
+		pthread_cond_destroy(&ah->to_reader);
+		return 0;	/* no thread: read without one */
+	}
+	ah->started = true;
+	df->readahead = true;
+	return 0;
+}
+
+/* Chunk i through the ring: taken from it when the worker has it or is on
+ * its way to it; otherwise the ring restarts at i. Called with ah->mu held. */
+static int ahead_get(struct sst_dfile *df, uint64_t i, struct pit_err *err)
+{
+	struct ahead *ah = &df->ah;
+
+	for (;;) {
+		if (ah->count) {
+			struct ahead_slot *sl = &ah->slot[ah->head];
+			if (sl->chunk == (int64_t)i) {
+				if (sl->rc < 0) {
+					if (err)
+						*err = sl->err;
+					return sl->rc;
+				}
+				uint8_t *t = df->chunk;	/* swap: the worker refills the old buffer */
+				df->chunk = sl->buf;
+				sl->buf = t;
+				df->chunk_n = sl->n;
+				df->cur_chunk = (int64_t)i;
+				ah->head = (ah->head + 1) % AHEAD_SLOTS;
+				ah->count--;
+				if (ah->worker_waits)
+					pthread_cond_signal(&ah->to_worker);
+				return 0;
+			}
+		} else if (ah->next == i || (ah->busy && ah->next == i + 1)) {
+			/* it is being made: wait for it */
+			ah->reader_waits = true;
+			pthread_cond_wait(&ah->to_reader, &ah->mu);
+			ah->reader_waits = false;
+			continue;
+		}
+		/* a jump: drop what is queued, wait out the chunk in flight, restart */
+		ah->gen++;
+		while (ah->busy) {
+			ah->reader_waits = true;
+			pthread_cond_wait(&ah->to_reader, &ah->mu);
+			ah->reader_waits = false;
+		}
+		ah->head = ah->count = 0;
+		int rc = load_chunk(df, &df->ld, i, df->chunk, &df->chunk_n, err);
+		if (rc < 0)
+			return rc;
+		df->cur_chunk = (int64_t)i;
+		ah->next = i + 1;
+		if (ah->worker_waits)
+			pthread_cond_signal(&ah->to_worker);
+		return 0;
+	}
 }
 
 ssize_t sst_dfile_map(struct sst_dfile *df, uint64_t off, const uint8_t **p, struct pit_err *err)
@@ -293,8 +456,17 @@ ssize_t sst_dfile_map(struct sst_dfile *df, uint64_t off, const uint8_t **p, str
 	i = off / ci->chunk_len;
 	if ((int64_t)i != df->cur_chunk) {
 		df->cur_chunk = -1;
-		if ((rc = load_chunk(df, i, err)) < 0)
-			return rc;
+		if (df->readahead) {
+			pthread_mutex_lock(&df->ah.mu);
+			rc = ahead_get(df, i, err);
+			pthread_mutex_unlock(&df->ah.mu);
+			if (rc < 0)
+				return rc;
+		} else {
+			if ((rc = load_chunk(df, &df->ld, i, df->chunk, &df->chunk_n, err)) < 0)
+				return rc;
+			df->cur_chunk = (int64_t)i;
+		}
 	}
 	size_t in = (size_t)(off - i * ci->chunk_len);
 	*p = df->chunk + in;
@@ -304,14 +476,17 @@ ssize_t sst_dfile_map(struct sst_dfile *df, uint64_t off, const uint8_t **p, str
 int sst_dfile_verify_chunks(struct sst_dfile *df, struct pit_err *err)
 {
 	uint64_t n = df->info.compressed ? df->nstored : df->info.nchunks;
+	uint8_t *buf = malloc(df->info.chunk_len);
+	int rc = 0;
 
-	for (uint64_t i = 0; i < n; i++) {
-		int rc;
-		df->cur_chunk = -1;
-		if ((rc = load_chunk(df, i, err)) < 0)
-			return rc;
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n && rc == 0; i++) {
+		size_t got;
+		rc = load_chunk(df, &df->ld, i, buf, &got, err);
 	}
-	return 0;
+	free(buf);
+	return rc;
 }
 
 /* ---- cursor ---- */

@@ -34,6 +34,9 @@ uint64_t sst_dfile_length(const struct sst_dfile *df);
 /* Points *p at the decompressed bytes from off to the end of its chunk (valid
  * until the next call); returns how many, 0 at the end, or -errno. */
 ssize_t sst_dfile_map(struct sst_dfile *df, uint64_t off, const uint8_t **p, struct pit_err *err);
+/* Sequential reads: a thread prepares the next chunk while the caller works
+ * on the current one (both sources must then allow concurrent preads). */
+int sst_dfile_set_readahead(struct sst_dfile *df, bool on);
 /* Reads and verifies every chunk (what a scrub does). */
 int sst_dfile_verify_chunks(struct sst_dfile *df, struct pit_err *err);
 

@@ -269,6 +269,11 @@ out:
 	return rc;
 }
 
+int sst_set_readahead(struct sst *s, bool on)
+{
+	return sst_dfile_set_readahead(s->df, on);
+}
+
 int sst_verify_chunks(struct sst *s, struct pit_err *err)
 {
 	return sst_dfile_verify_chunks(s->df, err);

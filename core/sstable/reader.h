@@ -50,6 +50,11 @@ uint64_t sst_data_disk_size(const struct sst *s);
  * m* header whether a UDT is frozen). Call before scanning. */
 int sst_column_set_type(struct sst *s, bool is_static, int idx, const struct cql_type *type, struct pit_err *err);
 
+/* For long sequential scans: a second thread decompresses and verifies the
+ * next chunk while this one is decoded. One thread per SSTable, so a reader
+ * of many SSTables at once should leave it off. */
+int sst_set_readahead(struct sst *s, bool on);
+
 /* Digest.crc32 against the whole on-disk Data.db: 0, -ENOENT, -EIO. */
 int sst_verify_digest(struct sst *s, struct pit_err *err);
 /* Reads every chunk and checks its checksum. */

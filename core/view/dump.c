@@ -8,6 +8,7 @@
 #include "core/util/bytes.h"
 
 #define FLUSH_AT (64 * 1024)
+#define READAHEAD_MIN (4u << 20)
 
 /* How the SSTable's columns are named and typed for output. */
 struct bind {
@@ -649,6 +650,9 @@ int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err)
 
 	sbuf_init(&w.sb);
 	o->note[0] = '\0';
+	/* a thread pays off once there is more than a few milliseconds of work */
+	if (o->mode != DUMP_META && sst_data_disk_size(s) >= READAHEAD_MIN && (rc = sst_set_readahead(s, true)) < 0)
+		return rc;
 	if ((rc = bind_init(&b, s, o, err)) < 0)
 		goto out;
 	switch (o->mode) {

@@ -39,7 +39,8 @@ static int scan(const char *data_path, int runs, struct scan_result *best)
 		struct scan_result res = { 0 };
 		double t0 = now();
 		int rc;
-		if ((rc = sst_open_path(&s, data_path, &err)) < 0 || (rc = sst_scan_open(&sc, s, &err)) < 0) {
+		if ((rc = sst_open_path(&s, data_path, &err)) < 0 || (sst_data_disk_size(s) >= (4u << 20) && (rc = sst_set_readahead(s, true)) < 0) ||
+		    (rc = sst_scan_open(&sc, s, &err)) < 0) {
 			fprintf(stderr, "bench: %s\n", err.msg);
 			sst_close(s);
 			return rc;

@@ -531,12 +531,72 @@ static void test_missing_components(void **state)
 	sb_free(b);
 }
 
+/* The read-ahead thread gives the same bytes, follows jumps, and reports a
+ * damaged chunk it met ahead of the reader. */
+static void test_readahead(void **state)
+{
+	struct sb_spec spec = base_spec("nb");
+	struct pit_err err = { 0 };
+	struct sst *s = NULL;
+	uint64_t offsets[2];
+
+	(void)state;
+	spec.compressed = true;
+	spec.codec = SST_CODEC_LZ4;
+	spec.chunk_len = 256;	/* many chunks */
+	struct sb *b = sb_new(&spec);
+	build_series(b);
+	assert_int_equal(sb_open(b, &s, &err), 0);
+	assert_int_equal(sst_set_readahead(s, true), 0);
+	for (int round = 0; round < 3; round++)
+		read_series(s);
+	/* jumps back and forth between the two partitions */
+	struct sst_scan *sc = NULL;
+	const struct sst_partition *p;
+	const struct sst_unfiltered *u;
+	assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(sst_scan_next_partition(sc, &p, &err), 1);
+		offsets[k] = p->offset;
+	}
+	for (int k = 0; k < 20; k++) {
+		sst_scan_seek(sc, offsets[k % 2]);
+		assert_int_equal(sst_scan_next_partition(sc, &p, &err), 1);
+		assert_memory_equal(p->key, k % 2 ? "p2" : "p1", 2);
+		int rows = 0;
+		while (sst_scan_next(sc, &u, &err) == 1)
+			rows++;
+		assert_int_equal(rows, k % 2 ? 1 : NROWS + 1 + 4);	/* static row, rows, markers */
+	}
+	sst_scan_close(sc);
+	sst_close(s);
+	/* damage near the end: the ring meets it first, the reader gets the error */
+	int nf;
+	struct sb_file *files = sb_files(b, &nf);
+	for (int f = 0; f < nf; f++)
+		if (!strcmp(files[f].name, "Data.db"))
+			files[f].p[files[f].n - 40] ^= 0x01;
+	assert_int_equal(sb_open(b, &s, &err), 0);
+	assert_int_equal(sst_set_readahead(s, true), 0);
+	assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+	int rc;
+	while ((rc = sst_scan_next_partition(sc, &p, &err)) == 1)
+		while ((rc = sst_scan_next(sc, &u, &err)) == 1)
+			;
+	assert_int_equal(rc, -EIO);
+	assert_non_null(strstr(err.msg, "checksum mismatch"));
+	sst_scan_close(sc);
+	sst_close(s);
+	sb_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_flag_every_version),
 		cmocka_unit_test(test_many_columns),
 		cmocka_unit_test(test_missing_components),
+		cmocka_unit_test(test_readahead),
 		cmocka_unit_test(test_corruption),
 		cmocka_unit_test(test_fixture_corruption),
 	};
