@@ -650,16 +650,22 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 			return bad(err, t, n, "expected 1 byte");
 		sbuf_adds(out, p[0] ? "true" : "false");
 		return 0;
+	case CQL_TINYINT:
+	case CQL_SMALLINT:
 	case CQL_INT:
-		if (n != 4)
-			return bad(err, t, n, "expected 4 bytes");
-		sbuf_addf(out, "%d", (int32_t)be32(p));
+	case CQL_BIGINT: {
+		size_t w = k == CQL_TINYINT ? 1 : k == CQL_SMALLINT ? 2 : k == CQL_INT ? 4 : 8;
+		if (n != w) {
+			snprintf(buf, sizeof(buf), "expected %zu byte%s", w, w > 1 ? "s" : "");
+			return bad(err, t, n, buf);
+		}
+		uint64_t u = 0;
+		for (size_t i = 0; i < w; i++)
+			u = u << 8 | p[i];
+		int64_t v = (int64_t)(u << (64 - 8 * w)) >> (64 - 8 * w);	/* sign-extend */
+		sbuf_addf(out, "%lld", (long long)v);
 		return 0;
-	case CQL_BIGINT:
-		if (n != 8)
-			return bad(err, t, n, "expected 8 bytes");
-		sbuf_addf(out, "%lld", (long long)(int64_t)be64(p));
-		return 0;
+	}
 	case CQL_COUNTER: {
 		int64_t total;
 		if (n == 8) {	/* a plain long: counter values as clients send them */
@@ -670,16 +676,6 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 		sbuf_addf(out, "%lld", (long long)total);
 		return 0;
 	}
-	case CQL_SMALLINT:
-		if (n != 2)
-			return bad(err, t, n, "expected 2 bytes");
-		sbuf_addf(out, "%d", (int16_t)be16(p));
-		return 0;
-	case CQL_TINYINT:
-		if (n != 1)
-			return bad(err, t, n, "expected 1 byte");
-		sbuf_addf(out, "%d", (int8_t)p[0]);
-		return 0;
 	case CQL_VARINT:
 	case CQL_DECIMAL: {
 		struct sbuf num;
