@@ -543,7 +543,7 @@ out:
 
 static void meta_time_us(struct sbuf *sb, const char *label, int64_t us)
 {
-	sbuf_addf(sb, "%-26s%lld", label, (long long)us);
+	sbuf_addf(sb, "%-34s%lld", label, (long long)us);
 	if (us != INT64_MIN && us != INT64_MAX) {
 		sbuf_adds(sb, " (");
 		cql_format_time_us(us, sb);
@@ -554,7 +554,7 @@ static void meta_time_us(struct sbuf *sb, const char *label, int64_t us)
 
 static void meta_ldt(struct sbuf *sb, const char *label, int64_t ldt)
 {
-	sbuf_addf(sb, "%-26s", label);
+	sbuf_addf(sb, "%-34s", label);
 	if (ldt == SST_NO_LDT) {
 		sbuf_adds(sb, "none\n");
 		return;
@@ -574,7 +574,7 @@ static void meta_uuid(struct sbuf *sb, const uint8_t *u)
 
 static void meta_columns(struct sbuf *sb, const char *label, const struct sst_column *c, int n)
 {
-	sbuf_addf(sb, "%-26s%d\n", label, n);
+	sbuf_addf(sb, "%-34s%d\n", label, n);
 	for (int i = 0; i < n; i++) {
 		sbuf_addf(sb, "  %s: ", c[i].name);
 		cql_type_to_cql(c[i].type, sb);
@@ -589,48 +589,48 @@ static int dump_meta(struct sst *s, struct out *w)
 	const struct sst_compinfo *ci = sst_compression(s);
 	struct sbuf *sb = &w->sb;
 
-	sbuf_addf(sb, "%-26s%s\n", "SSTable:", sst_name(s));
-	sbuf_addf(sb, "%-26s%s (big)\n", "Version:", sst_version(s)->v);
-	sbuf_addf(sb, "%-26s%s\n", "Partitioner:", st->partitioner_class);
-	sbuf_addf(sb, "%-26s%g\n", "Bloom filter FP chance:", st->bloom_fp_chance);
+	sbuf_addf(sb, "%-34s%s\n", "SSTable:", sst_name(s));
+	sbuf_addf(sb, "%-34s%s (big)\n", "Version:", sst_version(s)->v);
+	sbuf_addf(sb, "%-34s%s\n", "Partitioner:", st->partitioner_class);
+	sbuf_addf(sb, "%-34s%g\n", "Bloom filter FP chance:", st->bloom_fp_chance);
 	if (ci->compressed)
-		sbuf_addf(sb, "%-26s%s (%s), chunks of %u bytes, %llu chunks\n", "Compression:",
+		sbuf_addf(sb, "%-34s%s (%s), chunks of %u bytes, %llu chunks\n", "Compression:",
 			  sst_codec_name(ci->codec), ci->cls, ci->chunk_len, (unsigned long long)ci->nchunks);
 	else
-		sbuf_addf(sb, "%-26snone%s\n", "Compression:", ci->has_crc ? " (CRC.db checksums)" : " (no checksums)");
-	sbuf_addf(sb, "%-26s%llu bytes (%llu on disk)\n", "Data size:", (unsigned long long)sst_data_length(s),
+		sbuf_addf(sb, "%-34snone%s\n", "Compression:", ci->has_crc ? " (CRC.db checksums)" : " (no checksums)");
+	sbuf_addf(sb, "%-34s%llu bytes (%llu on disk)\n", "Data size:", (unsigned long long)sst_data_length(s),
 		  (unsigned long long)sst_data_disk_size(s));
 	if (st->compression_ratio >= 0)
-		sbuf_addf(sb, "%-26s%.4f\n", "Compression ratio:", st->compression_ratio);
+		sbuf_addf(sb, "%-34s%.4f\n", "Compression ratio:", st->compression_ratio);
 	meta_time_us(sb, "Minimum timestamp:", st->min_timestamp);
 	meta_time_us(sb, "Maximum timestamp:", st->max_timestamp);
 	meta_ldt(sb, "SSTable min local deletion time:", st->min_ldt);
 	meta_ldt(sb, "SSTable max local deletion time:", st->max_ldt);
-	sbuf_addf(sb, "%-26s%d\n%-26s%d\n", "TTL min:", st->min_ttl, "TTL max:", st->max_ttl);
-	sbuf_addf(sb, "%-26s%llu\n", "Estimated partitions:", (unsigned long long)st->partition_count_estimate);
-	sbuf_addf(sb, "%-26s%lld\n", "Estimated tombstones:", (long long)st->tombstone_count_estimate);
-	sbuf_addf(sb, "%-26s%lld\n%-26s%lld\n", "Total rows:", (long long)st->total_rows, "Total columns set:",
+	sbuf_addf(sb, "%-34s%d\n%-34s%d\n", "TTL min:", st->min_ttl, "TTL max:", st->max_ttl);
+	sbuf_addf(sb, "%-34s%llu\n", "Estimated partitions:", (unsigned long long)st->partition_count_estimate);
+	sbuf_addf(sb, "%-34s%lld\n", "Estimated tombstones:", (long long)st->tombstone_count_estimate);
+	sbuf_addf(sb, "%-34s%lld\n%-34s%lld\n", "Total rows:", (long long)st->total_rows, "Total columns set:",
 		  (long long)st->total_columns_set);
-	sbuf_addf(sb, "%-26s%d\n", "SSTable level:", st->sstable_level);
-	sbuf_addf(sb, "%-26s%lld\n", "Repaired at:", (long long)st->repaired_at);
+	sbuf_addf(sb, "%-34s%d\n", "SSTable level:", st->sstable_level);
+	sbuf_addf(sb, "%-34s%lld\n", "Repaired at:", (long long)st->repaired_at);
 	if (sst_version(s)->pending_repair) {
-		sbuf_addf(sb, "%-26s", "Pending repair:");
+		sbuf_addf(sb, "%-34s", "Pending repair:");
 		if (st->has_pending_repair)
 			meta_uuid(sb, st->pending_repair);
 		else
 			sbuf_adds(sb, "--");
-		sbuf_addf(sb, "\n%-26s%s\n", "Is transient:", st->is_transient ? "true" : "false");
+		sbuf_addf(sb, "\n%-34s%s\n", "Is transient:", st->is_transient ? "true" : "false");
 	}
 	if (st->has_host_id) {
-		sbuf_addf(sb, "%-26s", "Originating host id:");
+		sbuf_addf(sb, "%-34s", "Originating host id:");
 		meta_uuid(sb, st->host_id);
 		sbuf_addc(sb, '\n');
 	}
-	sbuf_addf(sb, "%-26smin timestamp %lld, min local deletion time %lld, min TTL %d\n", "Encoding stats:",
+	sbuf_addf(sb, "%-34smin timestamp %lld, min local deletion time %lld, min TTL %d\n", "Encoding stats:",
 		  (long long)st->enc_min_timestamp, (long long)st->enc_min_ldt, st->enc_min_ttl);
-	sbuf_addf(sb, "%-26s", "Partition key:");
+	sbuf_addf(sb, "%-34s", "Partition key:");
 	cql_type_to_cql(h->key_type, sb);
-	sbuf_addf(sb, "\n%-26s%d\n", "Clustering columns:", h->nclustering);
+	sbuf_addf(sb, "\n%-34s%d\n", "Clustering columns:", h->nclustering);
 	for (int i = 0; i < h->nclustering; i++) {
 		sbuf_adds(sb, "  ");
 		cql_type_to_cql(h->clustering[i], sb);

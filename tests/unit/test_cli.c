@@ -82,7 +82,7 @@ static void test_on_fixtures(void **state)
 	assert_non_null(strstr(out, "{\"pk\": {\"pk\": 5}, \"ck\": {\"ck\": 105}, \"cells\": {\"val\": 1005}}\n"));
 	snprintf(args, sizeof(args), "dump --meta %s/sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-Data.db", fx);
 	assert_int_equal(run(args), 0);
-	assert_non_null(strstr(out, "Version:                  oa"));
+	assert_non_null(strstr(out, "Version:                          oa"));
 	assert_non_null(strstr(out, "Murmur3Partitioner"));
 	snprintf(args, sizeof(args), "dump %s/axonops-legacy-ma-mb-mc/blog/users", fx);
 	assert_int_equal(run(args), 0);
