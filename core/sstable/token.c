@@ -19,7 +19,7 @@ static uint64_t fmix(uint64_t k)
  * shifting, so tail bytes >= 0x80 set high bits the reference code leaves clear. */
 static uint64_t sx(uint8_t b) { return (uint64_t)(int64_t)(int8_t)b; }
 
-int64_t sst_murmur3_token(const uint8_t *key, size_t n)
+void sst_murmur3_128(const uint8_t *key, size_t n, uint64_t out[2])
 {
 	const uint64_t c1 = 0x87c37b91114253d5ull, c2 = 0x4cf5ad432745937full;
 	uint64_t h1 = 0, h2 = 0, k1, k2;
@@ -62,8 +62,51 @@ int64_t sst_murmur3_token(const uint8_t *key, size_t n)
 	h1 = fmix(h1);
 	h2 = fmix(h2);
 	h1 += h2;
-	int64_t tok = (int64_t)h1;
+	h2 += h1;
+	out[0] = h1;
+	out[1] = h2;
+}
+
+int64_t sst_murmur3_token(const uint8_t *key, size_t n)
+{
+	uint64_t h[2];
+	sst_murmur3_128(key, n, h);
+	int64_t tok = (int64_t)h[0];
 	return tok == INT64_MIN ? INT64_MAX : tok;	/* MINIMUM is reserved */
+}
+
+/* MurmurHash64A as Cassandra's MurmurHash.hash2_64 computes it (seed 0),
+ * tail bytes sign-extended like the 128-bit variant. */
+uint64_t sst_murmur2_64(const uint8_t *key, size_t n)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ull;
+	const int r = 47;
+	uint64_t h = m * (uint64_t)n;
+	size_t nl = n / 8;
+
+	for (size_t i = 0; i < nl; i++) {
+		uint64_t k = le64(key + 8 * i);
+		k *= m;
+		k ^= k >> r;
+		k *= m;
+		h ^= k;
+		h *= m;
+	}
+	const uint8_t *t = key + 8 * nl;
+	switch (n & 7) {
+	case 7: h ^= sx(t[6]) << 48; /* fall through */
+	case 6: h ^= sx(t[5]) << 40; /* fall through */
+	case 5: h ^= sx(t[4]) << 32; /* fall through */
+	case 4: h ^= sx(t[3]) << 24; /* fall through */
+	case 3: h ^= sx(t[2]) << 16; /* fall through */
+	case 2: h ^= sx(t[1]) << 8; /* fall through */
+	case 1: h ^= sx(t[0]);
+		h *= m;
+	}
+	h ^= h >> r;
+	h *= m;
+	h ^= h >> r;
+	return h;
 }
 
 /* ---- MD5 (RFC 1321), for RandomPartitioner ---- */

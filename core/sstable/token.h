@@ -15,8 +15,13 @@ struct sst_token {
 	size_t key_len;
 };
 
-/* Cassandra's MurmurHash3_x64_128 (with its sign-extended tail) first word. */
+/* Cassandra's MurmurHash3_x64_128 (with its sign-extended tail): both words,
+ * and the first as a Murmur3Partitioner token. */
+void sst_murmur3_128(const uint8_t *key, size_t n, uint64_t out[2]);
 int64_t sst_murmur3_token(const uint8_t *key, size_t n);
+/* Cassandra's MurmurHash.hash2_64 (MurmurHash64A, seed 0): what the
+ * cardinality estimator of Statistics.db is fed. */
+uint64_t sst_murmur2_64(const uint8_t *key, size_t n);
 void sst_md5(const uint8_t *p, size_t n, uint8_t out[16]);
 void sst_token_of(enum sst_partitioner kind, const uint8_t *key, size_t n, struct sst_token *out);
 /* Ring order, then key bytes, as Cassandra orders decorated keys. */
