@@ -1,0 +1,296 @@
+/* Statistics.db as Cassandra 4.1 writes it for nb: what MetadataCollector
+ * gathers while the data is written, then the four components with their
+ * checksums. */
+#include "core/sstable/writer_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "core/cql/value.h"
+#include "core/util/bytes.h"
+
+static void put_u8(struct sbuf *s, uint8_t v) { sbuf_add(s, &v, 1); }
+static void put_u16(struct sbuf *s, uint16_t v) { uint8_t b[2]; put_be16(b, v); sbuf_add(s, b, 2); }
+static void put_u32(struct sbuf *s, uint32_t v) { uint8_t b[4]; put_be32(b, v); sbuf_add(s, b, 4); }
+static void put_u64(struct sbuf *s, uint64_t v) { uint8_t b[8]; put_be64(b, v); sbuf_add(s, b, 8); }
+static void put_f64(struct sbuf *s, double d) { uint64_t u; memcpy(&u, &d, 8); put_u64(s, u); }
+
+void put_uvint(struct sbuf *s, uint64_t v)
+{
+	uint8_t b[9];
+	sbuf_add(s, b, (size_t)uvint_put(b, v));
+}
+
+int collector_init(struct collector *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->min_ts = INT64_MAX;
+	c->max_ts = INT64_MIN;
+	c->min_ldt = INT32_MAX;
+	c->max_ldt = INT32_MIN;
+	c->min_ttl = INT32_MAX;
+	c->max_ttl = 0;
+	sbuf_init(&c->min_ck);
+	sbuf_init(&c->max_ck);
+	return sst_hll_new(&c->hll);
+}
+
+void collector_release(struct collector *c)
+{
+	sst_hll_free(c->hll);
+	sbuf_release(&c->min_ck);
+	sbuf_release(&c->max_ck);
+}
+
+void collector_timestamp(struct collector *c, int64_t ts)
+{
+	if (ts < c->min_ts)
+		c->min_ts = ts;
+	if (ts > c->max_ts)
+		c->max_ts = ts;
+}
+
+/* Tombstone drop times, rounded up to the minute, in at most 100 bins: when
+ * there are more, the two closest merge into their weighted mean. */
+static void tombstone_point(struct collector *c, int64_t ldt)
+{
+	double p = (double)(((ldt + 59) / 60) * 60);
+	int i = 0;
+	while (i < c->ntomb && c->tomb_point[i] < p)
+		i++;
+	if (i < c->ntomb && c->tomb_point[i] == p) {
+		c->tomb_count[i]++;
+		return;
+	}
+	memmove(&c->tomb_point[i + 1], &c->tomb_point[i], (size_t)(c->ntomb - i) * sizeof(double));
+	memmove(&c->tomb_count[i + 1], &c->tomb_count[i], (size_t)(c->ntomb - i) * sizeof(uint64_t));
+	c->tomb_point[i] = p;
+	c->tomb_count[i] = 1;
+	if (++c->ntomb <= TOMBSTONE_BINS)
+		return;
+	int best = 0;
+	for (int k = 1; k + 1 < c->ntomb; k++)
+		if (c->tomb_point[k + 1] - c->tomb_point[k] < c->tomb_point[best + 1] - c->tomb_point[best])
+			best = k;
+	uint64_t n = c->tomb_count[best] + c->tomb_count[best + 1];
+	c->tomb_point[best] = (c->tomb_point[best] * (double)c->tomb_count[best] +
+			       c->tomb_point[best + 1] * (double)c->tomb_count[best + 1]) / (double)n;
+	c->tomb_count[best] = n;
+	c->ntomb--;
+	memmove(&c->tomb_point[best + 1], &c->tomb_point[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(double));
+	memmove(&c->tomb_count[best + 1], &c->tomb_count[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(uint64_t));
+}
+
+/* ldt SST_NO_LDT stands for "lives forever", stored as Integer.MAX_VALUE. */
+void collector_ldt(struct collector *c, int64_t ldt)
+{
+	int64_t v = ldt == SST_NO_LDT ? INT32_MAX : ldt;
+	if (v < c->min_ldt)
+		c->min_ldt = v;
+	if (v > c->max_ldt)
+		c->max_ldt = v;
+	if (ldt != SST_NO_LDT)
+		tombstone_point(c, ldt);
+}
+
+void collector_ttl(struct collector *c, int32_t ttl)
+{
+	if (ttl < c->min_ttl)
+		c->min_ttl = ttl;
+	if (ttl > c->max_ttl)
+		c->max_ttl = ttl;
+}
+
+void collector_deletion(struct collector *c, const struct sst_deletion *d)
+{
+	if (sst_deletion_live(d))
+		return;
+	collector_timestamp(c, d->mfda);
+	collector_ldt(c, d->ldt);
+}
+
+/* EstimatedHistogram: offsets 1, 2, 3, ... each ~1.2 times the last; a value
+ * goes to the first offset >= it, past the last one to the overflow bucket. */
+static void histogram_add(uint64_t *buckets, int n, uint64_t value)
+{
+	uint64_t off = 1;
+	int i = 0;
+	while (i < n && off < value) {
+		uint64_t next = (uint64_t)llround((double)off * 1.2);
+		off = next == off ? off + 1 : next;
+		i++;
+	}
+	buckets[i]++;
+}
+
+static void histogram_put(struct sbuf *s, const uint64_t *buckets, int n)
+{
+	uint64_t off = 1, prev = 1;
+	put_u32(s, (uint32_t)n + 1);
+	for (int i = 0; i <= n; i++) {
+		/* bucket i is written with offsets[i - 1] (offsets[0] for the first) */
+		put_u64(s, i == 0 ? 1 : prev);
+		put_u64(s, buckets[i]);
+		prev = off;
+		uint64_t next = (uint64_t)llround((double)off * 1.2);
+		off = next == off ? off + 1 : next;
+	}
+}
+
+void collector_partition(struct collector *c, uint64_t size, uint64_t cells)
+{
+	histogram_add(c->part_sizes, PART_SIZE_BUCKETS, size);
+	histogram_add(c->cell_counts, CELL_COUNT_BUCKETS, cells);
+}
+
+static void clustering_bytes(const struct sst_unfiltered *u, struct sbuf *out)
+{
+	sbuf_reset(out);
+	for (int i = 0; i < u->nclust; i++) {
+		put_u16(out, (uint16_t)u->clen[i]);
+		sbuf_add(out, u->cval[i], u->clen[i]);
+	}
+}
+
+/* Compares a clustering against one kept as u16-prefixed values. */
+static int clustering_cmp(const struct sst_header *h, const struct sst_unfiltered *u, const struct sbuf *kept, int n)
+{
+	const uint8_t *p = (const uint8_t *)kept->buf;
+	for (int i = 0; i < u->nclust && i < n; i++) {
+		size_t len = be16(p);
+		int c = cql_value_compare(h->clustering[i], u->cval[i], u->clen[i], p + 2, len);
+		if (c)
+			return c;
+		p += 2 + len;
+	}
+	return u->nclust < n ? -1 : u->nclust > n;
+}
+
+void collector_clustering(struct collector *c, const struct sst_header *h, const struct sst_unfiltered *u)
+{
+	if (h->nclustering == 0 || u->kind == SST_STATIC_ROW)
+		return;
+	if (!c->has_ck || clustering_cmp(h, u, &c->min_ck, c->min_ck_n) < 0) {
+		clustering_bytes(u, &c->min_ck);
+		c->min_ck_n = u->nclust;
+	}
+	if (!c->has_ck || clustering_cmp(h, u, &c->max_ck, c->max_ck_n) > 0) {
+		clustering_bytes(u, &c->max_ck);
+		c->max_ck_n = u->nclust;
+	}
+	c->has_ck = true;
+}
+
+static void put_type(struct sbuf *s, const struct cql_type *t)
+{
+	struct sbuf ts;
+	sbuf_init(&ts);
+	cql_type_to_marshal(t, &ts);
+	put_uvint(s, ts.len);
+	sbuf_add(s, ts.buf, ts.len);
+	sbuf_release(&ts);
+}
+
+static void put_columns(struct sbuf *s, const struct sst_column *cols, int n)
+{
+	put_uvint(s, (uint64_t)n);
+	for (int i = 0; i < n; i++) {
+		put_uvint(s, strlen(cols[i].name));
+		sbuf_adds(s, cols[i].name);
+		put_type(s, cols[i].type);
+	}
+}
+
+int stats_serialize(const struct collector *c, const struct sst_header *h, const struct sst_writer_opts *o,
+		    double ratio, struct sbuf *out)
+{
+	struct sbuf comp[4];
+	int rc = 0;
+	bool empty = c->min_ts == INT64_MAX;
+
+	for (int i = 0; i < 4; i++)
+		sbuf_init(&comp[i]);
+	/* VALIDATION */
+	put_u16(&comp[0], (uint16_t)strlen(o->partitioner));
+	sbuf_adds(&comp[0], o->partitioner);
+	put_f64(&comp[0], o->bloom_fp_chance);
+	/* COMPACTION: the cardinality estimator */
+	struct sbuf hll;
+	sbuf_init(&hll);
+	if ((rc = sst_hll_serialize(c->hll, &hll)) == 0) {
+		put_u32(&comp[1], (uint32_t)hll.len);
+		sbuf_add(&comp[1], hll.buf, hll.len);
+	}
+	sbuf_release(&hll);
+	/* STATS */
+	struct sbuf *s = &comp[2];
+	histogram_put(s, c->part_sizes, PART_SIZE_BUCKETS);
+	histogram_put(s, c->cell_counts, CELL_COUNT_BUCKETS);
+	put_u64(s, (uint64_t)-1);	/* commit log upper bound: none (this did not come from a commit log) */
+	put_u32(s, 0);
+	put_u64(s, (uint64_t)(empty ? INT64_MIN : c->min_ts));
+	put_u64(s, (uint64_t)(empty ? INT64_MIN : c->max_ts));
+	put_u32(s, (uint32_t)(int32_t)c->min_ldt);
+	put_u32(s, (uint32_t)(int32_t)(c->max_ldt == INT32_MIN ? INT32_MAX : c->max_ldt));
+	put_u32(s, (uint32_t)(c->min_ttl == INT32_MAX ? 0 : c->min_ttl));
+	put_u32(s, (uint32_t)c->max_ttl);
+	put_f64(s, ratio);
+	put_u32(s, (uint32_t)c->ntomb);	/* maxBinSize: 4.1 writes the bin count */
+	put_u32(s, (uint32_t)c->ntomb);
+	for (int i = 0; i < c->ntomb; i++) {
+		put_f64(s, c->tomb_point[i]);
+		put_u64(s, c->tomb_count[i]);
+	}
+	put_u32(s, 0);			/* sstable level */
+	put_u64(s, (uint64_t)o->repaired_at);
+	put_u32(s, c->has_ck ? (uint32_t)c->min_ck_n : 0);
+	if (c->has_ck)
+		sbuf_add(s, c->min_ck.buf, c->min_ck.len);
+	put_u32(s, c->has_ck ? (uint32_t)c->max_ck_n : 0);
+	if (c->has_ck)
+		sbuf_add(s, c->max_ck.buf, c->max_ck.len);
+	put_u8(s, 0);			/* no legacy counter shards */
+	put_u64(s, (uint64_t)c->total_columns);
+	put_u64(s, (uint64_t)c->total_rows);
+	put_u64(s, (uint64_t)-1);	/* commit log lower bound: none */
+	put_u32(s, 0);
+	put_u32(s, 0);			/* no commit log intervals */
+	put_u8(s, 0);			/* no pending repair */
+	put_u8(s, 0);			/* not transient */
+	put_u8(s, o->has_host_id);
+	if (o->has_host_id)
+		sbuf_add(s, o->host_id, 16);
+	/* HEADER */
+	struct sbuf *hd = &comp[3];
+	put_uvint(hd, (uint64_t)(o->enc_min_ts - 1442880000000000ll));
+	put_uvint(hd, (uint64_t)(o->enc_min_ldt - 1442880000ll));
+	put_uvint(hd, (uint64_t)(uint32_t)o->enc_min_ttl);
+	put_type(hd, h->key_type);
+	put_uvint(hd, (uint64_t)h->nclustering);
+	for (int i = 0; i < h->nclustering; i++)
+		put_type(hd, h->clustering[i]);
+	put_columns(hd, h->statics, h->nstatic);
+	put_columns(hd, h->regulars, h->nregular);
+
+	/* table of contents with checksums, then each component and its CRC32 */
+	put_u32(out, 4);
+	put_u32(out, (uint32_t)crc32(0, (const Bytef *)out->buf + out->len - 4, 4));
+	size_t toc = out->len;
+	uint32_t off = (uint32_t)(toc + 4 * 8 + 4);
+	for (int i = 0; i < 4; i++) {
+		put_u32(out, (uint32_t)i);
+		put_u32(out, off);
+		off += (uint32_t)comp[i].len + 4;
+	}
+	uLong crc = crc32(0, (const Bytef *)out->buf + toc - 8, 4);
+	put_u32(out, (uint32_t)crc32(crc, (const Bytef *)out->buf + toc, 32));
+	for (int i = 0; i < 4; i++) {
+		sbuf_add(out, comp[i].buf, comp[i].len);
+		put_u32(out, (uint32_t)crc32(0, (const Bytef *)comp[i].buf, (uInt)comp[i].len));
+		if (comp[i].oom)
+			rc = -ENOMEM;
+		sbuf_release(&comp[i]);
+	}
+	return rc < 0 ? rc : out->oom ? -ENOMEM : 0;
+}
