@@ -14,6 +14,8 @@ struct cmd {
 
 int cmd_dump(int argc, char **argv);
 extern const char cmd_dump_usage[];
+int cmd_gen(int argc, char **argv);
+extern const char cmd_gen_usage[];
 
 /* Prints "pitfs CMD: message" and the usage hint to stderr; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
 
 static const struct cmd cmds[] = {
 	{ "dump", cmd_dump, "show an SSTable as JSON, as live CQL rows, or its metadata", cmd_dump_usage },
+	{ "gen", cmd_gen, "simulate a cluster and write its backups and their ground truth", cmd_gen_usage },
 };
 
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,290 @@
+/* Ground truth: what a read at consistency ALL would return at an instant,
+ * evaluated here from the generator's own model with the rules written out
+ * plainly, so that it does not share code with the merge it checks. */
+#include "core/gen/gen_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "core/cql/value.h"
+#include "core/util/bytes.h"
+
+static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
+
+static struct sst_deletion max_del(struct sst_deletion a, struct sst_deletion b)
+{
+	return gdeletion_wins(&b, &a) ? b : a;
+}
+
+/* Expiring data is live at T while its expiration (seconds) is after T. */
+static bool alive(int64_t ldt, int64_t at_us)
+{
+	return ldt == SST_NO_LDT || ldt * 1000000 > at_us;
+}
+
+static bool cell_live(const struct gcell *c, const struct sst_deletion *d, int64_t at_us)
+{
+	if (c->kind == GC_TOMB)
+		return false;
+	if (d->mfda != SST_NO_TS && c->ts <= d->mfda)
+		return false;
+	return c->kind != GC_EXPIRING || alive(c->ldt, at_us);
+}
+
+struct out {
+	struct sbuf *sb;
+	struct cql_element *el;
+	size_t el_cap;
+	struct pit_err *err;
+};
+
+/* Appends `"name": value` for every column of r with live data. */
+static int render_cells(struct out *o, const struct gtable *t, const struct grow *r, const struct sst_deletion *d,
+			int64_t at_us, struct sbuf *cells, bool *any)
+{
+	const struct sst_column *cols = r->is_static ? t->hdr.statics : t->hdr.regulars;
+	int rc;
+
+	for (uint32_t i = 0; i < r->ncells;) {
+		uint16_t col = r->cells[i].col;
+		uint32_t j = i;
+		while (j < r->ncells && r->cells[j].col == col)
+			j++;
+		struct sst_deletion cd = *d;
+		for (uint32_t k = 0; k < r->ncx; k++)
+			if (r->cx[k].col == col)
+				cd = max_del(cd, r->cx[k].del);
+		size_t nel = 0;
+		bool simple_done = false;
+		for (uint32_t k = i; k < j; k++) {
+			const struct gcell *c = &r->cells[k];
+			if (!cell_live(c, &cd, at_us))
+				continue;
+			if (!cols[col].complex) {
+				if (cells->len)
+					sbuf_adds(cells, ", ");
+				sbuf_add_json_str(cells, cols[col].name, strlen(cols[col].name));
+				sbuf_adds(cells, ": ");
+				if ((rc = cql_value_render(cols[col].type, c->value.p, c->value.n, CQL_STYLE_ROWS, cells,
+							   o->err)) < 0)
+					return rc;
+				simple_done = true;
+				continue;
+			}
+			if (nel == o->el_cap) {
+				o->el_cap = o->el_cap ? 2 * o->el_cap : 16;
+				o->el = realloc(o->el, o->el_cap * sizeof(*o->el));
+				if (!o->el)
+					return -ENOMEM;
+			}
+			o->el[nel++] = (struct cql_element){ c->path.p, c->path.n, c->value.p, c->value.n };
+		}
+		if (nel) {
+			if (cells->len)
+				sbuf_adds(cells, ", ");
+			sbuf_add_json_str(cells, cols[col].name, strlen(cols[col].name));
+			sbuf_adds(cells, ": ");
+			if ((rc = cql_elements_render(cols[col].type, o->el, nel, CQL_STYLE_ROWS, cells, o->err)) < 0)
+				return rc;
+		}
+		*any |= simple_done || nel;
+		i = j;
+	}
+	return 0;
+}
+
+static int render_key(struct out *o, const struct gtable *t, const struct gpart *p, struct sbuf *sb)
+{
+	const uint8_t *vals[4];
+	size_t lens[4];
+	int n = 1, rc;
+
+	if (t->npk > 1) {
+		n = cql_composite_split(p->key.p, p->key.n, vals, lens, 4);
+		if (n != t->npk)
+			return -EBADMSG;
+	} else {
+		vals[0] = p->key.p;
+		lens[0] = p->key.n;
+	}
+	sbuf_addc(sb, '{');
+	for (int i = 0; i < n; i++) {
+		sbuf_adds(sb, i ? ", " : "");
+		sbuf_add_json_str(sb, t->pk_names[i], strlen(t->pk_names[i]));
+		sbuf_adds(sb, ": ");
+		if ((rc = cql_value_render(t->pk_types[i], vals[i], lens[i], CQL_STYLE_ROWS, sb, o->err)) < 0)
+			return rc;
+	}
+	sbuf_addc(sb, '}');
+	return 0;
+}
+
+static int render_ck(struct out *o, const struct gtable *t, const struct grow *r, struct sbuf *sb)
+{
+	uint32_t at = 0;
+	int rc;
+
+	sbuf_addc(sb, '{');
+	for (int i = 0; i < t->nck && at < r->ck.n; i++) {
+		uint32_t len = be16(r->ck.p + at);
+		sbuf_adds(sb, i ? ", " : "");
+		sbuf_add_json_str(sb, t->ck_names[i], strlen(t->ck_names[i]));
+		sbuf_adds(sb, ": ");
+		if ((rc = cql_value_render(t->hdr.clustering[i], r->ck.p + at + 2, len, CQL_STYLE_ROWS, sb, o->err)) < 0)
+			return rc;
+		at += 2 + len;
+	}
+	sbuf_addc(sb, '}');
+	return 0;
+}
+
+/* The range deletion covering a row: the readings table deletes [start, end)
+ * of its single timestamp clustering column. */
+static struct sst_deletion range_del(const struct gpart *p, const struct grow *r)
+{
+	struct sst_deletion d = LIVE;
+	if (!p->nrts || r->ck.n < 10)
+		return d;
+	int64_t ck = (int64_t)be64(r->ck.p + 2);
+	for (uint32_t i = 0; i < p->nrts; i++)
+		if (p->rts[i].start <= ck && ck < p->rts[i].end)
+			d = max_del(d, p->rts[i].del);
+	return d;
+}
+
+static void emit(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *statics,
+		 const struct sbuf *cells)
+{
+	sbuf_adds(out, "{\"pk\": ");
+	sbuf_add(out, pk->buf, pk->len);
+	sbuf_adds(out, ", \"ck\": ");
+	sbuf_add(out, ck, ckn);
+	sbuf_adds(out, ", \"cells\": {");
+	sbuf_add(out, statics->buf, statics->len);
+	if (statics->len && cells->len)
+		sbuf_adds(out, ", ");
+	sbuf_add(out, cells->buf, cells->len);
+	sbuf_adds(out, "}}\n");
+}
+
+int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct pit_err *err)
+{
+	const struct gtable *t = m->t;
+	struct out o = { out, NULL, 0, err };
+	struct sbuf pk, ck, statics, cells;
+	uint32_t n;
+	struct gpart **parts = gmem_sorted(m, &n);
+	int rc = 0;
+
+	sbuf_init(&pk);
+	sbuf_init(&ck);
+	sbuf_init(&statics);
+	sbuf_init(&cells);
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const struct gpart *p = parts[i];
+		bool any_row = false, any_static = false;
+		sbuf_reset(&pk);
+		sbuf_reset(&statics);
+		if ((rc = render_key(&o, t, p, &pk)) < 0)
+			break;
+		if (p->statik && (rc = render_cells(&o, t, p->statik, &p->del, at_us, &statics, &any_static)) < 0)
+			break;
+		for (uint32_t k = 0; k < p->nrows && rc == 0; k++) {
+			const struct grow *r = p->rows[k];
+			struct sst_deletion d = max_del(max_del(p->del, range_del(p, r)), r->del);
+			bool live = r->live.ts != SST_NO_TS && !(d.mfda != SST_NO_TS && r->live.ts <= d.mfda) &&
+				    alive(r->live.ldt, at_us);
+			sbuf_reset(&cells);
+			if ((rc = render_cells(&o, t, r, &d, at_us, &cells, &live)) < 0 || !live)
+				continue;
+			sbuf_reset(&ck);
+			if ((rc = render_ck(&o, t, r, &ck)) < 0)
+				break;
+			emit(out, &pk, ck.buf, ck.len, &statics, &cells);
+			any_row = true;
+		}
+		if (rc == 0 && !any_row && any_static) {
+			sbuf_reset(&cells);
+			emit(out, &pk, "{}", 2, &statics, &cells);
+		}
+	}
+	free(parts);
+	free(o.el);
+	sbuf_release(&pk);
+	sbuf_release(&ck);
+	sbuf_release(&statics);
+	sbuf_release(&cells);
+	return rc < 0 ? rc : out->oom ? -ENOMEM : 0;
+}
+
+static int write_jsonl(const char *dir, const struct gtable *t, const struct gmem *m, int64_t at_us,
+		       struct pit_err *err)
+{
+	char path[12288];
+	struct sbuf out;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, t->ks);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return pit_errf(err, -errno, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s/%s.jsonl", dir, t->ks, t->name);
+	sbuf_init(&out);
+	if ((rc = truth_render(m, at_us, &out, err)) == 0) {
+		FILE *f = fopen(path, "w");
+		if (!f || (out.len && fwrite(out.buf, 1, out.len, f) != out.len))
+			rc = pit_errf(err, -EIO, "%s: cannot write", path);
+		if (f)
+			fclose(f);
+	}
+	sbuf_release(&out);
+	return rc;
+}
+
+int truth_write_all(const char *outdir, const struct gtable *tables, int ntables, const char *const *nodes, int nnodes,
+		    const int64_t *at, int nat, FILE *log, struct pit_err *err)
+{
+	char dir[4096], sub[8192];
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/truth", outdir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	for (int k = 0; k < nat && rc == 0; k++) {
+		/* states: [node][table], the cluster's last */
+		struct gmem *st = calloc((size_t)(nnodes + 1) * (size_t)ntables, sizeof(*st));
+		if (!st)
+			return -ENOMEM;
+		for (int i = 0; i <= nnodes; i++)
+			for (int t = 0; t < ntables; t++)
+				gmem_init(&st[i * ntables + t], &tables[t]);
+		rewind(log);
+		int node, table, r;
+		struct gmem flushed;
+		while ((r = gen_log_read(log, &node, &table, &flushed, tables)) == 1) {
+			gmem_merge(&st[node * ntables + table], &flushed, at[k]);
+			gmem_merge(&st[nnodes * ntables + table], &flushed, at[k]);
+			gmem_release(&flushed);
+		}
+		if (r < 0)
+			rc = pit_errf(err, r, "%s/.gen-log: damaged", outdir);
+		snprintf(dir, sizeof(dir), "%s/truth/%d", outdir, k + 1);
+		if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+			rc = pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
+		for (int t = 0; t < ntables && rc == 0; t++)
+			rc = write_jsonl(dir, &tables[t], &st[nnodes * ntables + t], at[k], err);
+		snprintf(sub, sizeof(sub), "%s/nodes", dir);
+		if (rc == 0 && mkdir(sub, 0755) < 0 && errno != EEXIST)
+			rc = pit_errf(err, -errno, "%s: %s", sub, strerror(errno));
+		for (int i = 0; i < nnodes && rc == 0; i++) {
+			snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, nodes[i]);
+			for (int t = 0; t < ntables && rc == 0; t++)
+				rc = write_jsonl(sub, &tables[t], &st[i * ntables + t], at[k], err);
+		}
+		for (int i = 0; i < (nnodes + 1) * ntables; i++)
+			gmem_release(&st[i]);
+		free(st);
+	}
+	return rc;
+}
