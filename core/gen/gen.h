@@ -27,4 +27,11 @@ struct gen_summary {
 
 int gen_run(const struct gen_opts *o, struct gen_summary *sum, struct pit_err *err);
 
+/* The rows the SSTables in dirs hold for a generated table at an instant, in
+ * the truth's format: what a node's (or the cluster's) files say, to compare
+ * with the truth the simulation wrote. */
+struct sbuf;
+int gen_render_files(const char *const *dirs, int ndirs, const char *ks, const char *table, int64_t at_us,
+		     struct sbuf *out, struct pit_err *err);
+
 #endif

@@ -248,7 +248,7 @@ static int flush(struct sim *s, int ni, int t)
 }
 
 /* Reads one of our SSTables back into a model (compaction, as Cassandra reads its own files). */
-static int load_sstable(struct sim *s, const char *tdir, int gen, struct gmem *m)
+static int load_sstable(const char *tdir, int gen, struct gmem *m, struct pit_err *err)
 {
 	char path[4096];
 	struct sst *sst = NULL;
@@ -258,16 +258,16 @@ static int load_sstable(struct sim *s, const char *tdir, int gen, struct gmem *m
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/nb-%d-big-Data.db", tdir, gen);
-	if ((rc = sst_open_path(&sst, path, s->err)) < 0 || (rc = sst_scan_open(&sc, sst, s->err)) < 0)
+	if ((rc = sst_open_path(&sst, path, err)) < 0 || (rc = sst_scan_open(&sc, sst, err)) < 0)
 		goto out;
 	const struct sst_header *h = sst_header(sst);
-	while ((rc = sst_scan_next_partition(sc, &p, s->err)) == 1) {
+	while ((rc = sst_scan_next_partition(sc, &p, err)) == 1) {
 		struct gpart *gp = gmem_part(m, p->key, p->key_len);
 		if (!sst_deletion_live(&p->deletion))
 			gmem_partition_deletion(m, gp, &p->deletion);
 		int64_t open_at = 0;
 		struct sst_deletion open = { SST_NO_TS, SST_NO_LDT };
-		while ((rc = sst_scan_next(sc, &u, s->err)) == 1) {
+		while ((rc = sst_scan_next(sc, &u, err)) == 1) {
 			if (u->kind == SST_MARKER) {
 				int64_t at = u->nclust ? (int64_t)be64(u->cval[0]) : 0;
 				if (!sst_deletion_live(&open) && u->bound != SST_INCL_START_BOUND) {
@@ -367,7 +367,7 @@ static int compact(struct sim *s, int ni, int t)
 	}
 	int64_t min_ts = INT64_MAX;
 	for (int i = pick; i < pick + 4; i++) {
-		if ((rc = load_sstable(s, n->tdir[t], n->ssts[t][i].gen, &m)) < 0) {
+		if ((rc = load_sstable(n->tdir[t], n->ssts[t][i].gen, &m, s->err)) < 0) {
 			gmem_release(&m);
 			return rc;
 		}
@@ -942,5 +942,51 @@ out:
 	free(s->ctr);
 	free(s->last_order);
 	free(s);
+	return rc;
+}
+
+int gen_render_files(const char *const *dirs, int ndirs, const char *ks, const char *table, int64_t at_us,
+		     struct sbuf *out, struct pit_err *err)
+{
+	struct gtable t;
+	struct gmem all, state;
+	int rc = -ENOENT, ti;
+
+	for (ti = 0; ti < NT; ti++) {
+		if ((rc = gen_table_init(&t, ti, 0, err)) < 0)
+			return rc;
+		if (!strcmp(t.ks, ks) && !strcmp(t.name, table))
+			break;
+		gen_table_release(&t);
+	}
+	if (ti == NT)
+		return pit_errf(err, -ENOENT, "%s.%s: not a generated table", ks, table);
+	/* each SSTable filtered on its own: a newer version in one must not hide
+	 * an older one in another from an earlier instant */
+	gmem_init(&state, &t);
+	rc = 0;
+	for (int d = 0; d < ndirs && rc == 0; d++) {
+		DIR *dh = opendir(dirs[d]);
+		struct dirent *e;
+		if (!dh) {
+			rc = pit_errf(err, -errno, "%s: %s", dirs[d], strerror(errno));
+			break;
+		}
+		while (rc == 0 && (e = readdir(dh))) {
+			int gen;
+			char tail[32];
+			if (sscanf(e->d_name, "nb-%d-big-%31s", &gen, tail) == 2 && !strcmp(tail, "Data.db")) {
+				gmem_init(&all, &t);
+				if ((rc = load_sstable(dirs[d], gen, &all, err)) == 0)
+					gmem_merge(&state, &all, at_us);
+				gmem_release(&all);
+			}
+		}
+		closedir(dh);
+	}
+	if (rc == 0)
+		rc = truth_render(&state, at_us, out, err);
+	gmem_release(&state);
+	gen_table_release(&t);
 	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include "core/cql/value.h"
 #include "core/util/bytes.h"
@@ -237,6 +238,9 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 			rc = pit_errf(err, -EIO, "%s: cannot write", path);
 		if (f)
 			fclose(f);
+		/* dated at the instant it describes: the same run, the same files */
+		struct timespec ts[2] = { { at_us / 1000000, at_us % 1000000 * 1000 }, { at_us / 1000000, at_us % 1000000 * 1000 } };
+		utimensat(AT_FDCWD, path, ts, 0);
 	}
 	sbuf_release(&out);
 	return rc;
