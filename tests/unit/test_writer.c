@@ -402,7 +402,7 @@ static void test_round_trip_fixtures(void **state)
 static void test_round_trip_synthetic(void **state)
 {
 	static struct sb_col cols[70];
-	static char names[70][8];
+	static char names[70][16];
 	const struct sst_deletion live = { SST_NO_TS, SST_NO_LDT };
 	static const uint8_t v4[4] = { 0, 0, 0, 9 }, ck1[4] = { 0, 0, 0, 1 }, ck2[4] = { 0, 0, 0, 2 };
 
