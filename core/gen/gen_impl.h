@@ -64,6 +64,7 @@ struct gmem {
 	struct gpart **buckets;
 	uint32_t nbuckets, nparts;
 	uint64_t bytes;		/* roughly what flushing it would write */
+	struct arena_chunk *arena;
 };
 
 struct gtable {
@@ -125,7 +126,9 @@ int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const stru
 		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err);
 uint64_t gen_sstable_bytes(const char *dir, int gen);
 void gen_log_flush(FILE *f, int node, int table, const struct gmem *m);
-int gen_log_read(FILE *f, int *node, int *table, struct gmem *m, const struct gtable *tables);
+/* Applies every logged version written at or before `at` to states, laid
+ * out [node][table] with the cluster's after the last node's. */
+int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t at);
 
 /* truth.c: the live rows of a state at an instant, one JSON line each. */
 int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct pit_err *err);

@@ -280,95 +280,110 @@ void gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
 		}
 }
 
-static bool rd(FILE *f, void *p, size_t n)
-{
-	return n == 0 || fread(p, 1, n, f) == n;
-}
+/* Replaying the log from memory: each version goes straight into the node's
+ * and the cluster's state for its table, if written at or before `at`. */
+struct cur {
+	const uint8_t *p, *end;
+};
 
-static bool rd_bytes(FILE *f, struct gbytes *b)
+static bool take(struct cur *c, void *out, size_t n)
 {
-	if (!rd(f, &b->n, 4))
+	if ((size_t)(c->end - c->p) < n)
 		return false;
-	b->p = b->n ? malloc(b->n) : NULL;
-	return !b->n || (b->p && rd(f, b->p, b->n));
+	memcpy(out, c->p, n);
+	c->p += n;
+	return true;
 }
 
-static bool rd_row(FILE *f, struct gmem *m, struct gpart *p)
+static bool take_bytes(struct cur *c, struct gbytes *b)
+{
+	if (!take(c, &b->n, 4) || (size_t)(c->end - c->p) < b->n)
+		return false;
+	b->p = (uint8_t *)c->p;
+	c->p += b->n;
+	return true;
+}
+
+static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], int64_t at)
 {
 	struct gbytes ck;
 	bool is_static;
 	struct sst_liveness live;
 	struct sst_deletion del;
 	uint32_t n;
+	struct grow *r[2];
 
-	if (!rd_bytes(f, &ck) || !rd(f, &is_static, sizeof(is_static)) || !rd(f, &live, sizeof(live)) ||
-	    !rd(f, &del, sizeof(del)) || !rd(f, &n, 4)) {
-		free(ck.p);
+	if (!take_bytes(c, &ck) || !take(c, &is_static, sizeof(is_static)) || !take(c, &live, sizeof(live)) ||
+	    !take(c, &del, sizeof(del)))
 		return false;
+	for (int k = 0; k < 2; k++) {
+		r[k] = is_static ? gpart_static(dst[k], dp[k]) : gpart_row(dst[k], dp[k], ck.p, ck.n);
+		if (live.ts != SST_NO_TS && live.ts <= at)
+			gmem_liveness(dst[k], r[k], &live);
+		if (!sst_deletion_live(&del) && del.mfda <= at)
+			gmem_row_deletion(dst[k], r[k], &del);
 	}
-	struct grow *r = is_static ? gpart_static(m, p) : gpart_row(m, p, ck.p, ck.n);
-	free(ck.p);
-	if (live.ts != SST_NO_TS)
-		gmem_liveness(m, r, &live);
-	if (!sst_deletion_live(&del))
-		gmem_row_deletion(m, r, &del);
+	if (!take(c, &n, 4))
+		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct sst_complex_del cd;
-		if (!rd(f, &cd, sizeof(cd)))
+		if (!take(c, &cd, sizeof(cd)))
 			return false;
-		gmem_complex_deletion(m, r, cd.col, &cd.del);
+		if (cd.del.mfda <= at)
+			for (int k = 0; k < 2; k++)
+				gmem_complex_deletion(dst[k], r[k], cd.col, &cd.del);
 	}
-	if (!rd(f, &n, 4))
+	if (!take(c, &n, 4))
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
-		struct gcell c;
-		memset(&c, 0, sizeof(c));
-		if (!rd(f, &c.col, 2) || !rd(f, &c.kind, 1) || !rd(f, &c.ts, 8) || !rd(f, &c.ttl, 4) ||
-		    !rd(f, &c.ldt, 8) || !rd_bytes(f, &c.path) || !rd_bytes(f, &c.value)) {
-			free(c.path.p);
-			free(c.value.p);
+		struct gcell g;
+		memset(&g, 0, sizeof(g));
+		if (!take(c, &g.col, 2) || !take(c, &g.kind, 1) || !take(c, &g.ts, 8) || !take(c, &g.ttl, 4) ||
+		    !take(c, &g.ldt, 8) || !take_bytes(c, &g.path) || !take_bytes(c, &g.value))
 			return false;
-		}
-		gmem_cell(m, r, &c);
-		free(c.path.p);
-		free(c.value.p);
+		if (g.ts <= at)
+			for (int k = 0; k < 2; k++)
+				gmem_cell(dst[k], r[k], &g);
 	}
 	return true;
 }
 
-/* Reads the next flushed memtable into m (initialized for its table by the
- * caller through *table). 1, 0 at the end, -EIO. */
-int gen_log_read(FILE *f, int *node, int *table, struct gmem *m, const struct gtable *tables)
+int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t at)
 {
+	struct cur c = { log, log + n };
 	uint32_t hdr[3];
-	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
-		return 0;
-	*node = (int)hdr[0];
-	*table = (int)hdr[1];
-	gmem_init(m, &tables[hdr[1]]);
-	for (uint32_t k = 0; k < hdr[2]; k++) {
-		struct gbytes key;
-		struct sst_deletion del;
-		uint32_t n, has_static;
-		if (!rd_bytes(f, &key))
+
+	while (c.p < c.end) {
+		if (!take(&c, hdr, sizeof(hdr)) || (int)hdr[0] >= nnodes || (int)hdr[1] >= ntables)
 			return -EIO;
-		struct gpart *p = gmem_part(m, key.p, key.n);
-		free(key.p);
-		if (!rd(f, &del, sizeof(del)) || !rd(f, &n, 4))
-			return -EIO;
-		if (!sst_deletion_live(&del))
-			gmem_partition_deletion(m, p, &del);
-		for (uint32_t i = 0; i < n; i++) {
-			struct grt rt;
-			if (!rd(f, &rt, sizeof(rt)))
+		struct gmem *dst[2] = { &states[hdr[0] * (uint32_t)ntables + hdr[1]],
+					&states[(uint32_t)nnodes * (uint32_t)ntables + hdr[1]] };
+		for (uint32_t k = 0; k < hdr[2]; k++) {
+			struct gbytes key;
+			struct sst_deletion del;
+			uint32_t m, has_static;
+			struct gpart *dp[2];
+			if (!take_bytes(&c, &key) || !take(&c, &del, sizeof(del)) || !take(&c, &m, 4))
 				return -EIO;
-			gmem_range_deletion(m, p, &rt);
+			for (int i = 0; i < 2; i++) {
+				dp[i] = gmem_part(dst[i], key.p, key.n);
+				if (!sst_deletion_live(&del) && del.mfda <= at)
+					gmem_partition_deletion(dst[i], dp[i], &del);
+			}
+			for (uint32_t i = 0; i < m; i++) {
+				struct grt rt;
+				if (!take(&c, &rt, sizeof(rt)))
+					return -EIO;
+				if (rt.del.mfda <= at)
+					for (int j = 0; j < 2; j++)
+						gmem_range_deletion(dst[j], dp[j], &rt);
+			}
+			if (!take(&c, &has_static, 4) || (has_static && !replay_row(&c, dst, dp, at)) || !take(&c, &m, 4))
+				return -EIO;
+			for (uint32_t i = 0; i < m; i++)
+				if (!replay_row(&c, dst, dp, at))
+					return -EIO;
 		}
-		if (!rd(f, &has_static, 4) || (has_static && !rd_row(f, m, p)) || !rd(f, &n, 4))
-			return -EIO;
-		for (uint32_t i = 0; i < n; i++)
-			if (!rd_row(f, m, p))
-				return -EIO;
 	}
-	return 1;
+	return 0;
 }

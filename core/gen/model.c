@@ -16,11 +16,41 @@ static void *xrealloc(void *p, size_t n)
 	return q;
 }
 
-static struct gbytes bdup(const struct gbytes *b)
+/* Keys, clustering values, paths, values, rows and partitions live in the
+ * model's arena and go with it at once: models are made and dropped by the
+ * million while a cluster is simulated. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	_Alignas(16) uint8_t data[];
+};
+
+static void *arena_alloc(struct gmem *m, size_t n)
+{
+	struct arena_chunk *c = m->arena;
+	n = (n + 15) & ~(size_t)15;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+		if (!m->arena)
+			cap = n > 1024 ? n : 1024;	/* most models hold one write */
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			abort();
+		c->next = m->arena;
+		c->used = 0;
+		c->cap = cap;
+		m->arena = c;
+	}
+	void *p = c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static struct gbytes bdup(struct gmem *m, const struct gbytes *b)
 {
 	struct gbytes d = { NULL, b->n };
 	if (b->n) {
-		d.p = xrealloc(NULL, b->n);
+		d.p = arena_alloc(m, b->n);
 		memcpy(d.p, b->p, b->n);
 	}
 	return d;
@@ -30,7 +60,7 @@ void gmem_init(struct gmem *m, const struct gtable *t)
 {
 	memset(m, 0, sizeof(*m));
 	m->t = t;
-	m->nbuckets = 1024;
+	m->nbuckets = 8;	/* grows with the partitions: most models (mutations) hold one */
 	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
 	if (!m->buckets)
 		abort();
@@ -40,14 +70,8 @@ static void row_free(struct grow *r)
 {
 	if (!r)
 		return;
-	for (uint32_t i = 0; i < r->ncells; i++) {
-		free(r->cells[i].path.p);
-		free(r->cells[i].value.p);
-	}
 	free(r->cells);
 	free(r->cx);
-	free(r->ck.p);
-	free(r);
 }
 
 void gmem_release(struct gmem *m)
@@ -60,9 +84,11 @@ void gmem_release(struct gmem *m)
 				row_free(p->rows[i]);
 			free(p->rows);
 			free(p->rts);
-			free(p->key.p);
-			free(p);
 		}
+	for (struct arena_chunk *c = m->arena, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(m->buckets);
 	memset(m, 0, sizeof(*m));
 }
@@ -103,11 +129,10 @@ struct gpart *gmem_part(struct gmem *m, const uint8_t *key, uint32_t n)
 		rehash(m);
 		h = fnv(key, n) % m->nbuckets;
 	}
-	struct gpart *p = calloc(1, sizeof(*p));
-	if (!p)
-		abort();
+	struct gpart *p = arena_alloc(m, sizeof(*p));
+	memset(p, 0, sizeof(*p));
 	struct gbytes k = { (uint8_t *)key, n };
-	p->key = bdup(&k);
+	p->key = bdup(m, &k);
 	p->token = sst_murmur3_token(key, n);
 	p->del = (struct sst_deletion){ SST_NO_TS, SST_NO_LDT };
 	p->next = m->buckets[h];
@@ -131,13 +156,12 @@ int gtable_ck_compare(const struct gtable *t, const uint8_t *a, uint32_t an, con
 	return (ia < an) - (ib < bn);
 }
 
-static struct grow *row_new(const uint8_t *ck, uint32_t n, bool is_static)
+static struct grow *row_new(struct gmem *m, const uint8_t *ck, uint32_t n, bool is_static)
 {
-	struct grow *r = calloc(1, sizeof(*r));
-	if (!r)
-		abort();
+	struct grow *r = arena_alloc(m, sizeof(*r));
+	memset(r, 0, sizeof(*r));
 	struct gbytes k = { (uint8_t *)ck, n };
-	r->ck = bdup(&k);
+	r->ck = bdup(m, &k);
 	r->is_static = is_static;
 	r->live = (struct sst_liveness){ SST_NO_TS, 0, SST_NO_LDT };
 	r->del = (struct sst_deletion){ SST_NO_TS, SST_NO_LDT };
@@ -167,7 +191,7 @@ struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint3
 		p->rows = xrealloc(p->rows, p->cap * sizeof(*p->rows));
 	}
 	memmove(&p->rows[lo + 1], &p->rows[lo], (p->nrows - lo) * sizeof(*p->rows));
-	p->rows[lo] = row_new(ck, n, false);
+	p->rows[lo] = row_new(m, ck, n, false);
 	p->nrows++;
 	m->bytes += 8 + n;
 	return p->rows[lo];
@@ -176,7 +200,7 @@ struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint3
 struct grow *gpart_static(struct gmem *m, struct gpart *p)
 {
 	if (!p->statik) {
-		p->statik = row_new(NULL, 0, true);
+		p->statik = row_new(m, NULL, 0, true);
 		m->bytes += 4;
 	}
 	return p->statik;
@@ -267,18 +291,16 @@ void gmem_cell(struct gmem *m, struct grow *r, const struct gcell *c)
 			struct gcell *cur = &r->cells[mid];
 			if (c->kind == GC_COUNTER && cur->kind == GC_COUNTER) {
 				struct gbytes merged = counter_merge(&cur->value, &c->value);
-				free(cur->value.p);
-				cur->value = merged;
+				cur->value = bdup(m, &merged);
+				free(merged.p);
 				if (c->ts > cur->ts)
 					cur->ts = c->ts;
 			} else if (cur->kind == GC_TOMB && c->kind == GC_COUNTER) {
 				/* a counter tombstone wins whatever the timestamps */
 			} else if ((c->kind == GC_TOMB && cur->kind == GC_COUNTER) || cell_wins(c, cur)) {
-				free(cur->value.p);
-				free(cur->path.p);
-				*cur = *c;
-				cur->path = bdup(&c->path);
-				cur->value = bdup(&c->value);
+				*cur = *c;	/* the old bytes stay in the arena until the model goes */
+				cur->path = bdup(m, &c->path);
+				cur->value = bdup(m, &c->value);
 			}
 			return;
 		}
@@ -293,8 +315,8 @@ void gmem_cell(struct gmem *m, struct grow *r, const struct gcell *c)
 	}
 	memmove(&r->cells[lo + 1], &r->cells[lo], (r->ncells - lo) * sizeof(*r->cells));
 	r->cells[lo] = *c;
-	r->cells[lo].path = bdup(&c->path);
-	r->cells[lo].value = bdup(&c->value);
+	r->cells[lo].path = bdup(m, &c->path);
+	r->cells[lo].value = bdup(m, &c->value);
 	r->ncells++;
 	m->bytes += 12 + c->path.n + c->value.n;
 }

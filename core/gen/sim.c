@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/cql/value.h"
 #include "core/gen/rng.h"
@@ -921,8 +922,12 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	for (int i = 0; i < s->nnodes; i++)
 		names[i] = s->nodes[i].name;
 	fflush(s->log);
+	struct timespec tt0, tt1;
+	clock_gettime(CLOCK_MONOTONIC, &tt0);
 	if ((rc = truth_write_all(o.outdir, s->t, NT, names, s->nnodes, at, nat, s->log, err)) < 0)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &tt1);
+	sum->truth_seconds = (double)(tt1.tv_sec - tt0.tv_sec) + (double)(tt1.tv_nsec - tt0.tv_nsec) / 1e9;
 	sum->truths = nat;
 	rc = write_cluster_json(s, at, nat);
 out:

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "core/cql/value.h"
 #include "core/util/bytes.h"
@@ -246,49 +248,103 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 	return rc;
 }
 
+struct truth_job {
+	const char *outdir;
+	const struct gtable *tables;
+	int ntables;
+	const char *const *nodes;
+	int nnodes;
+	const int64_t *at;
+	int nat, first, step;	/* this worker's instants: first, first + step, ... */
+	const uint8_t *log;
+	size_t log_len;
+	int rc;
+	struct pit_err err;
+};
+
+static int one_instant(struct truth_job *j, int k)
+{
+	char dir[4096], sub[8192];
+	int nn = j->nnodes, nt = j->ntables, rc = 0;
+	struct gmem *st = calloc((size_t)(nn + 1) * (size_t)nt, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	for (int i = 0; i <= nn; i++)
+		for (int t = 0; t < nt; t++)
+			gmem_init(&st[i * nt + t], &j->tables[t]);
+	if ((rc = gen_log_replay(j->log, j->log_len, st, nn, nt, j->at[k])) < 0)
+		rc = pit_errf(&j->err, rc, "%s/.gen-log: damaged", j->outdir);
+	snprintf(dir, sizeof(dir), "%s/truth/%d", j->outdir, k + 1);
+	if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		rc = pit_errf(&j->err, -errno, "%s: %s", dir, strerror(errno));
+	for (int t = 0; t < nt && rc == 0; t++)
+		rc = write_jsonl(dir, &j->tables[t], &st[nn * nt + t], j->at[k], &j->err);
+	snprintf(sub, sizeof(sub), "%s/nodes", dir);
+	if (rc == 0 && mkdir(sub, 0755) < 0 && errno != EEXIST)
+		rc = pit_errf(&j->err, -errno, "%s: %s", sub, strerror(errno));
+	for (int i = 0; i < nn && rc == 0; i++) {
+		snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, j->nodes[i]);
+		for (int t = 0; t < nt && rc == 0; t++)
+			rc = write_jsonl(sub, &j->tables[t], &st[i * nt + t], j->at[k], &j->err);
+	}
+	for (int i = 0; i < (nn + 1) * nt; i++)
+		gmem_release(&st[i]);
+	free(st);
+	return rc;
+}
+
+static void *truth_worker(void *arg)
+{
+	struct truth_job *j = arg;
+	for (int k = j->first; k < j->nat && j->rc == 0; k += j->step)
+		j->rc = one_instant(j, k);
+	return NULL;
+}
+
 int truth_write_all(const char *outdir, const struct gtable *tables, int ntables, const char *const *nodes, int nnodes,
 		    const int64_t *at, int nat, FILE *log, struct pit_err *err)
 {
-	char dir[4096], sub[8192];
+	char dir[4096];
+	struct stat st;
 	int rc = 0;
 
 	snprintf(dir, sizeof(dir), "%s/truth", outdir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
-	for (int k = 0; k < nat && rc == 0; k++) {
-		/* states: [node][table], the cluster's last */
-		struct gmem *st = calloc((size_t)(nnodes + 1) * (size_t)ntables, sizeof(*st));
-		if (!st)
-			return -ENOMEM;
-		for (int i = 0; i <= nnodes; i++)
-			for (int t = 0; t < ntables; t++)
-				gmem_init(&st[i * ntables + t], &tables[t]);
-		rewind(log);
-		int node, table, r;
-		struct gmem flushed;
-		while ((r = gen_log_read(log, &node, &table, &flushed, tables)) == 1) {
-			gmem_merge(&st[node * ntables + table], &flushed, at[k]);
-			gmem_merge(&st[nnodes * ntables + table], &flushed, at[k]);
-			gmem_release(&flushed);
-		}
-		if (r < 0)
-			rc = pit_errf(err, r, "%s/.gen-log: damaged", outdir);
-		snprintf(dir, sizeof(dir), "%s/truth/%d", outdir, k + 1);
-		if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-			rc = pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
-		for (int t = 0; t < ntables && rc == 0; t++)
-			rc = write_jsonl(dir, &tables[t], &st[nnodes * ntables + t], at[k], err);
-		snprintf(sub, sizeof(sub), "%s/nodes", dir);
-		if (rc == 0 && mkdir(sub, 0755) < 0 && errno != EEXIST)
-			rc = pit_errf(err, -errno, "%s: %s", sub, strerror(errno));
-		for (int i = 0; i < nnodes && rc == 0; i++) {
-			snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, nodes[i]);
-			for (int t = 0; t < ntables && rc == 0; t++)
-				rc = write_jsonl(sub, &tables[t], &st[i * ntables + t], at[k], err);
-		}
-		for (int i = 0; i < (nnodes + 1) * ntables; i++)
-			gmem_release(&st[i]);
-		free(st);
+	if (fflush(log) != 0 || fstat(fileno(log), &st) < 0)
+		return pit_errf(err, -errno, "%s/.gen-log: %s", outdir, strerror(errno));
+	const uint8_t *map = NULL;
+	if (st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(log), 0);
+		if (m == MAP_FAILED)
+			return pit_errf(err, -errno, "%s/.gen-log: %s", outdir, strerror(errno));
+		map = m;
 	}
+	/* the instants are independent: one worker per core */
+	enum { WORKERS = 2 };
+	struct truth_job jobs[WORKERS];
+	pthread_t th[WORKERS];
+	bool started[WORKERS] = { false };
+	for (int w = 0; w < WORKERS; w++) {
+		jobs[w] = (struct truth_job){ outdir, tables, ntables, nodes, nnodes, at, nat, w, WORKERS, map,
+					      (size_t)st.st_size, 0, { 0 } };
+		started[w] = w > 0 && pthread_create(&th[w], NULL, truth_worker, &jobs[w]) == 0;
+	}
+	truth_worker(&jobs[0]);
+	for (int w = 1; w < WORKERS; w++) {
+		if (started[w])
+			pthread_join(th[w], NULL);
+		else
+			truth_worker(&jobs[w]);
+	}
+	for (int w = 0; w < WORKERS && rc == 0; w++)
+		if (jobs[w].rc < 0) {
+			rc = jobs[w].rc;
+			if (err)
+				*err = jobs[w].err;
+		}
+	if (map)
+		munmap((void *)map, (size_t)st.st_size);
 	return rc;
 }
