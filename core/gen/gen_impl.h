@@ -126,9 +126,11 @@ int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const stru
 		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err);
 uint64_t gen_sstable_bytes(const char *dir, int gen);
 void gen_log_flush(FILE *f, int node, int table, const struct gmem *m);
-/* Applies every logged version written at or before `at` to states, laid
- * out [node][table] with the cluster's after the last node's. */
-int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t at);
+/* Applies every logged version written in (lo, hi] to states, laid out
+ * [node][table] with the cluster's after the last node's; only the scopes
+ * (bit n: node n, bit nnodes: the cluster) set in `scopes`. */
+int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t lo,
+		   int64_t hi, uint64_t scopes);
 
 /* truth.c: the live rows of a state at an instant, one JSON line each. */
 int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct pit_err *err);

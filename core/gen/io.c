@@ -304,7 +304,10 @@ static bool take_bytes(struct cur *c, struct gbytes *b)
 	return true;
 }
 
-static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], int64_t at)
+/* A version counts when lo < its timestamp <= hi. */
+#define IN(ts) ((ts) > lo && (ts) <= hi)
+
+static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], int nd, int64_t lo, int64_t hi)
 {
 	struct gbytes ck;
 	bool is_static;
@@ -316,11 +319,11 @@ static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], 
 	if (!take_bytes(c, &ck) || !take(c, &is_static, sizeof(is_static)) || !take(c, &live, sizeof(live)) ||
 	    !take(c, &del, sizeof(del)))
 		return false;
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < nd; k++) {
 		r[k] = is_static ? gpart_static(dst[k], dp[k]) : gpart_row(dst[k], dp[k], ck.p, ck.n);
-		if (live.ts != SST_NO_TS && live.ts <= at)
+		if (live.ts != SST_NO_TS && IN(live.ts))
 			gmem_liveness(dst[k], r[k], &live);
-		if (!sst_deletion_live(&del) && del.mfda <= at)
+		if (!sst_deletion_live(&del) && IN(del.mfda))
 			gmem_row_deletion(dst[k], r[k], &del);
 	}
 	if (!take(c, &n, 4))
@@ -329,8 +332,8 @@ static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], 
 		struct sst_complex_del cd;
 		if (!take(c, &cd, sizeof(cd)))
 			return false;
-		if (cd.del.mfda <= at)
-			for (int k = 0; k < 2; k++)
+		if (IN(cd.del.mfda))
+			for (int k = 0; k < nd; k++)
 				gmem_complex_deletion(dst[k], r[k], cd.col, &cd.del);
 	}
 	if (!take(c, &n, 4))
@@ -341,14 +344,15 @@ static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], 
 		if (!take(c, &g.col, 2) || !take(c, &g.kind, 1) || !take(c, &g.ts, 8) || !take(c, &g.ttl, 4) ||
 		    !take(c, &g.ldt, 8) || !take_bytes(c, &g.path) || !take_bytes(c, &g.value))
 			return false;
-		if (g.ts <= at)
-			for (int k = 0; k < 2; k++)
+		if (IN(g.ts))
+			for (int k = 0; k < nd; k++)
 				gmem_cell(dst[k], r[k], &g);
 	}
 	return true;
 }
 
-int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t at)
+int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes, int ntables, int64_t lo,
+		   int64_t hi, uint64_t scopes)
 {
 	struct cur c = { log, log + n };
 	uint32_t hdr[3];
@@ -356,8 +360,12 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 	while (c.p < c.end) {
 		if (!take(&c, hdr, sizeof(hdr)) || (int)hdr[0] >= nnodes || (int)hdr[1] >= ntables)
 			return -EIO;
-		struct gmem *dst[2] = { &states[hdr[0] * (uint32_t)ntables + hdr[1]],
-					&states[(uint32_t)nnodes * (uint32_t)ntables + hdr[1]] };
+		struct gmem *dst[2];
+		int nd = 0;
+		if (scopes >> hdr[0] & 1)
+			dst[nd++] = &states[hdr[0] * (uint32_t)ntables + hdr[1]];
+		if (scopes >> nnodes & 1)
+			dst[nd++] = &states[(uint32_t)nnodes * (uint32_t)ntables + hdr[1]];
 		for (uint32_t k = 0; k < hdr[2]; k++) {
 			struct gbytes key;
 			struct sst_deletion del;
@@ -365,23 +373,24 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 			struct gpart *dp[2];
 			if (!take_bytes(&c, &key) || !take(&c, &del, sizeof(del)) || !take(&c, &m, 4))
 				return -EIO;
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < nd; i++) {
 				dp[i] = gmem_part(dst[i], key.p, key.n);
-				if (!sst_deletion_live(&del) && del.mfda <= at)
+				if (!sst_deletion_live(&del) && IN(del.mfda))
 					gmem_partition_deletion(dst[i], dp[i], &del);
 			}
 			for (uint32_t i = 0; i < m; i++) {
 				struct grt rt;
 				if (!take(&c, &rt, sizeof(rt)))
 					return -EIO;
-				if (rt.del.mfda <= at)
-					for (int j = 0; j < 2; j++)
+				if (IN(rt.del.mfda))
+					for (int j = 0; j < nd; j++)
 						gmem_range_deletion(dst[j], dp[j], &rt);
 			}
-			if (!take(&c, &has_static, 4) || (has_static && !replay_row(&c, dst, dp, at)) || !take(&c, &m, 4))
+			if (!take(&c, &has_static, 4) || (has_static && !replay_row(&c, dst, dp, nd, lo, hi)) ||
+			    !take(&c, &m, 4))
 				return -EIO;
 			for (uint32_t i = 0; i < m; i++)
-				if (!replay_row(&c, dst, dp, at))
+				if (!replay_row(&c, dst, dp, nd, lo, hi))
 					return -EIO;
 		}
 	}

@@ -248,6 +248,10 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 	return rc;
 }
 
+/* A worker owns some scopes (the cluster, some nodes) and walks the instants
+ * in order: reconciliation only ever takes the stronger version, so the
+ * state at one instant is the state at the one before plus what was written
+ * in between. */
 struct truth_job {
 	const char *outdir;
 	const struct gtable *tables;
@@ -255,50 +259,66 @@ struct truth_job {
 	const char *const *nodes;
 	int nnodes;
 	const int64_t *at;
-	int nat, first, step;	/* this worker's instants: first, first + step, ... */
+	int nat;
+	uint64_t scopes;
 	const uint8_t *log;
 	size_t log_len;
 	int rc;
 	struct pit_err err;
 };
 
-static int one_instant(struct truth_job *j, int k)
+static int cmp_i64(const void *a, const void *b)
 {
-	char dir[4096], sub[8192];
-	int nn = j->nnodes, nt = j->ntables, rc = 0;
-	struct gmem *st = calloc((size_t)(nn + 1) * (size_t)nt, sizeof(*st));
-
-	if (!st)
-		return -ENOMEM;
-	for (int i = 0; i <= nn; i++)
-		for (int t = 0; t < nt; t++)
-			gmem_init(&st[i * nt + t], &j->tables[t]);
-	if ((rc = gen_log_replay(j->log, j->log_len, st, nn, nt, j->at[k])) < 0)
-		rc = pit_errf(&j->err, rc, "%s/.gen-log: damaged", j->outdir);
-	snprintf(dir, sizeof(dir), "%s/truth/%d", j->outdir, k + 1);
-	if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		rc = pit_errf(&j->err, -errno, "%s: %s", dir, strerror(errno));
-	for (int t = 0; t < nt && rc == 0; t++)
-		rc = write_jsonl(dir, &j->tables[t], &st[nn * nt + t], j->at[k], &j->err);
-	snprintf(sub, sizeof(sub), "%s/nodes", dir);
-	if (rc == 0 && mkdir(sub, 0755) < 0 && errno != EEXIST)
-		rc = pit_errf(&j->err, -errno, "%s: %s", sub, strerror(errno));
-	for (int i = 0; i < nn && rc == 0; i++) {
-		snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, j->nodes[i]);
-		for (int t = 0; t < nt && rc == 0; t++)
-			rc = write_jsonl(sub, &j->tables[t], &st[i * nt + t], j->at[k], &j->err);
-	}
-	for (int i = 0; i < (nn + 1) * nt; i++)
-		gmem_release(&st[i]);
-	free(st);
-	return rc;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static void *truth_worker(void *arg)
 {
 	struct truth_job *j = arg;
-	for (int k = j->first; k < j->nat && j->rc == 0; k += j->step)
-		j->rc = one_instant(j, k);
+	int nn = j->nnodes, nt = j->ntables;
+	struct gmem *st = calloc((size_t)(nn + 1) * (size_t)nt, sizeof(*st));
+	int64_t *order = malloc((size_t)j->nat * sizeof(*order)), prev = INT64_MIN;
+
+	if (!st || !order) {
+		j->rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(order, j->at, (size_t)j->nat * sizeof(*order));
+	qsort(order, (size_t)j->nat, sizeof(*order), cmp_i64);
+	for (int i = 0; i <= nn; i++)
+		for (int t = 0; t < nt; t++)
+			gmem_init(&st[i * nt + t], &j->tables[t]);
+	for (int o = 0; o < j->nat && j->rc == 0; o++) {
+		int64_t at = order[o];
+		if ((j->rc = gen_log_replay(j->log, j->log_len, st, nn, nt, prev, at, j->scopes)) < 0) {
+			pit_errf(&j->err, j->rc, "%s/.gen-log: damaged", j->outdir);
+			break;
+		}
+		prev = at;
+		for (int k = 0; k < j->nat && j->rc == 0; k++) {
+			if (j->at[k] != at)
+				continue;
+			char dir[4096], sub[8192];
+			snprintf(dir, sizeof(dir), "%s/truth/%d", j->outdir, k + 1);
+			for (int i = 0; i <= nn && j->rc == 0; i++) {
+				if (!(j->scopes >> i & 1))
+					continue;
+				if (i == nn)
+					snprintf(sub, sizeof(sub), "%s", dir);
+				else
+					snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, j->nodes[i]);
+				for (int t = 0; t < nt && j->rc == 0; t++)
+					j->rc = write_jsonl(sub, &j->tables[t], &st[i * nt + t], at, &j->err);
+			}
+		}
+	}
+out:
+	if (st)
+		for (int i = 0; i < (nn + 1) * nt; i++)
+			gmem_release(&st[i]);
+	free(st);
+	free(order);
 	return NULL;
 }
 
@@ -321,13 +341,35 @@ int truth_write_all(const char *outdir, const struct gtable *tables, int ntables
 			return pit_errf(err, -errno, "%s/.gen-log: %s", outdir, strerror(errno));
 		map = m;
 	}
-	/* the instants are independent: one worker per core */
+	/* directories first, then the scopes shared out between the two cores:
+	 * the cluster and every other node to one, the rest to the other */
+	for (int k = 0; k < nat; k++) {
+		char d[4096], sub[8192];
+		snprintf(d, sizeof(d), "%s/truth/%d", outdir, k + 1);
+		snprintf(sub, sizeof(sub), "%s/nodes", d);
+		if ((mkdir(d, 0755) < 0 && errno != EEXIST) || (mkdir(sub, 0755) < 0 && errno != EEXIST)) {
+			rc = pit_errf(err, -errno, "%s: %s", sub, strerror(errno));
+			goto unmap;
+		}
+		for (int i = 0; i < nnodes; i++) {
+			char nd[8448];
+			snprintf(nd, sizeof(nd), "%s/%s", sub, nodes[i]);
+			if (mkdir(nd, 0755) < 0 && errno != EEXIST) {
+				rc = pit_errf(err, -errno, "%s: %s", nd, strerror(errno));
+				goto unmap;
+			}
+		}
+	}
 	enum { WORKERS = 2 };
 	struct truth_job jobs[WORKERS];
 	pthread_t th[WORKERS];
 	bool started[WORKERS] = { false };
 	for (int w = 0; w < WORKERS; w++) {
-		jobs[w] = (struct truth_job){ outdir, tables, ntables, nodes, nnodes, at, nat, w, WORKERS, map,
+		uint64_t scopes = 0;
+		for (int i = 0; i <= nnodes; i++)
+			if ((nnodes - i) % WORKERS == w)
+				scopes |= 1ull << i;
+		jobs[w] = (struct truth_job){ outdir, tables, ntables, nodes, nnodes, at, nat, scopes, map,
 					      (size_t)st.st_size, 0, { 0 } };
 		started[w] = w > 0 && pthread_create(&th[w], NULL, truth_worker, &jobs[w]) == 0;
 	}
@@ -344,6 +386,7 @@ int truth_write_all(const char *outdir, const struct gtable *tables, int ntables
 			if (err)
 				*err = jobs[w].err;
 		}
+unmap:
 	if (map)
 		munmap((void *)map, (size_t)st.st_size);
 	return rc;

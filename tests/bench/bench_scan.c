@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "core/util/bytes.h"
 #include "core/view/dump.h"
+#include "core/gen/gen.h"
+#include "core/sstable/writer.h"
 #include "tests/lib/sstbuild.h"
 #include "tests/lib/testlib.h"
 
@@ -139,8 +141,8 @@ static void report(const char *name, const struct scan_result *r, double peer_se
 	       mb / r->secs, (double)r->cells / r->secs, mb / peer_secs, peer_secs / r->secs);
 }
 
-/* A large table with realistic rows, written with LZ4 in 16 KiB chunks as
- * Cassandra 4 does, to a temporary directory. */
+/* A large table with realistic rows, streamed through the SSTable writer:
+ * nb, LZ4 in 16 KiB chunks as Cassandra 4 writes it. */
 static const struct sb_col GEN_COLS[] = {
 	{ "amount", "LongType" }, { "note", "UTF8Type" }, { "price", "DoubleType" }, { "qty", "Int32Type" },
 	{ "status", "UTF8Type" }, { "tags", "SetType(UTF8Type)" },
@@ -148,69 +150,97 @@ static const struct sb_col GEN_COLS[] = {
 
 static int generate(const char *dir, size_t target, char *data_path, size_t cap)
 {
-	struct sb_spec spec = { .version = "nb", .key_type = "UTF8Type", .nclust = 1, .clust = { "TimestampType" },
-				.nregular = 6, .regulars = GEN_COLS, .min_ts = 1700000000000000ll, .min_ldt = 1700000000ll,
-				.compressed = true, .codec = SST_CODEC_LZ4, .chunk_len = 16384 };
-	struct sb *b = sb_new(&spec);
-	struct sb_row r;
+	struct sst_header h = { 0 };
+	struct pit_err err = { 0 };
+	struct sst_writer *w = NULL;
+	struct sst_writer_opts o = { .compress = true, .enc_min_ts = 1700000000000000ll, .enc_min_ldt = 1700000000 };
 	uint64_t seed = 42;
-	size_t approx = 0;
-	char key[32], note[80], status[16], tag[3][8];
+	char key[32], note[96], tag[3][8];
 	uint8_t ck[8], amount[8], price[8], qty[4];
+	const uint8_t *cval[1] = { ck };
+	uint32_t clen[1] = { 8 };
+	uint8_t cstate[1] = { SST_CK_VALUE };
+	struct sst_cell cells[16];
+	struct sst_complex_del cx[1];
+	int rc = 0;
 
-	for (int part = 0; approx < target; part++) {
-		snprintf(key, sizeof(key), "customer-%08d", part);
-		sb_partition(b, key, strlen(key), (struct sst_deletion){ SST_NO_TS, SST_NO_LDT });
-		int rows = 20 + part % 200;
-		for (int i = 0; i < rows; i++) {
+	cql_type_parse_marshal(&h.key_type, "UTF8Type", 8, NULL);
+	h.nclustering = 1;
+	h.clustering = calloc(1, sizeof(*h.clustering));
+	cql_type_parse_marshal(&h.clustering[0], "TimestampType", 13, NULL);
+	h.nregular = 6;
+	h.regulars = calloc(6, sizeof(*h.regulars));
+	for (int i = 0; i < 6; i++) {
+		h.regulars[i].name = strdup(GEN_COLS[i].name);
+		cql_type_parse_marshal(&h.regulars[i].type, GEN_COLS[i].type, strlen(GEN_COLS[i].type), NULL);
+		h.regulars[i].complex = cql_type_multicell(h.regulars[i].type);
+		h.regulars[i].fixed = cql_type_fixed_len(h.regulars[i].type);
+	}
+	if ((rc = sst_writer_open(&w, dir, 1, &h, &o, &err)) < 0)
+		goto out;
+	/* partitions must come in token order: generate keys, sort them by token */
+	size_t nparts = target / 12000 + 1;
+	struct { int64_t tok; uint32_t id; } *order = malloc(nparts * sizeof(*order));
+	for (size_t i = 0; i < nparts; i++) {
+		int n = snprintf(key, sizeof(key), "customer-%08zu", i);
+		order[i].tok = sst_murmur3_token((const uint8_t *)key, (size_t)n);
+		order[i].id = (uint32_t)i;
+	}
+	for (size_t gap = nparts / 2; gap > 0; gap /= 2)	/* shell sort: no comparator needed */
+		for (size_t i = gap; i < nparts; i++)
+			for (size_t j = i; j >= gap && order[j - gap].tok > order[j].tok; j -= gap) {
+				__typeof__(*order) t = order[j];
+				order[j] = order[j - gap];
+				order[j - gap] = t;
+			}
+	for (size_t pi = 0; pi < nparts && rc == 0; pi++) {
+		int n = snprintf(key, sizeof(key), "customer-%08u", order[pi].id);
+		struct sst_deletion live = { SST_NO_TS, SST_NO_LDT };
+		if ((rc = sst_writer_partition(w, (const uint8_t *)key, (size_t)n, &live, &err)) < 0)
+			break;
+		int rows = 20 + (int)(order[pi].id % 200);
+		for (int i = 0; i < rows && rc == 0; i++) {
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-			memset(&r, 0, sizeof(r));
+			int64_t ts = 1700000000000000ll + i;
 			put_be64(ck, 1700000000000ull + (uint64_t)i * 1000);
-			r.cval[0] = ck;
-			r.clen[0] = 8;
-			r.live = (struct sst_liveness){ 1700000000000000ll + i, 0, SST_NO_LDT };
-			r.del = (struct sst_deletion){ SST_NO_TS, SST_NO_LDT };
 			put_be64(amount, seed >> 20);
 			put_be64(price, seed & 0x3fffffffffffffull);
 			put_be32(qty, (uint32_t)(seed >> 40));
-			snprintf(note, sizeof(note), "order %d of %s, shipped by carrier %llu", i, key,
-				 (unsigned long long)(seed % 97));
-			snprintf(status, sizeof(status), "%s", (seed >> 8) % 3 ? "DELIVERED" : "PENDING");
-			r.cells[r.ncells++] = (struct sb_cell){ 0, SST_CELL_ROW_TS, r.live.ts, 0, SST_NO_LDT, NULL, 0, amount, 8 };
-			r.cells[r.ncells++] = (struct sb_cell){ 1, SST_CELL_ROW_TS, r.live.ts, 0, SST_NO_LDT, NULL, 0, note, strlen(note) };
-			r.cells[r.ncells++] = (struct sb_cell){ 2, SST_CELL_ROW_TS, r.live.ts, 0, SST_NO_LDT, NULL, 0, price, 8 };
-			r.cells[r.ncells++] = (struct sb_cell){ 3, SST_CELL_ROW_TS, r.live.ts, 0, SST_NO_LDT, NULL, 0, qty, 4 };
-			r.cells[r.ncells++] = (struct sb_cell){ 4, SST_CELL_ROW_TS, r.live.ts, 0, SST_NO_LDT, NULL, 0, status, strlen(status) };
+			int nn = snprintf(note, sizeof(note), "order %d of %s, shipped by carrier %llu", i, key,
+					  (unsigned long long)(seed % 97));
+			const char *status = (seed >> 8) % 3 ? "DELIVERED" : "PENDING";
+			int nc = 0, ncx = 0;
+			cells[nc++] = (struct sst_cell){ 0, 0, ts, 0, SST_NO_LDT, NULL, 0, amount, 8 };
+			cells[nc++] = (struct sst_cell){ 1, 0, ts, 0, SST_NO_LDT, NULL, 0, (const uint8_t *)note, (uint32_t)nn };
+			cells[nc++] = (struct sst_cell){ 2, 0, ts, 0, SST_NO_LDT, NULL, 0, price, 8 };
+			cells[nc++] = (struct sst_cell){ 3, 0, ts, 0, SST_NO_LDT, NULL, 0, qty, 4 };
+			cells[nc++] = (struct sst_cell){ 4, 0, ts, 0, SST_NO_LDT, NULL, 0, (const uint8_t *)status,
+							 (uint32_t)strlen(status) };
 			if (seed % 4 == 0) {
-				r.cx[r.ncx++] = (struct sst_complex_del){ 5, { r.live.ts - 1, 1700000000 } };
+				cx[ncx++] = (struct sst_complex_del){ 5, { ts - 1, 1700000000 } };
 				for (int t = 0; t < 3; t++) {
 					snprintf(tag[t], sizeof(tag[t]), "t%d", t);
-					r.cells[r.ncells++] = (struct sb_cell){ 5, SST_CELL_ROW_TS | SST_CELL_EMPTY_VALUE, r.live.ts, 0,
-										SST_NO_LDT, tag[t], 2, NULL, 0 };
+					cells[nc++] = (struct sst_cell){ 5, 0, ts, 0, SST_NO_LDT, (const uint8_t *)tag[t], 2, NULL, 0 };
 				}
 			}
-			sb_row(b, &r);
-			approx += 90;
+			struct sst_unfiltered u = { .kind = SST_ROW, .nclust = 1, .cval = cval, .clen = clen, .cstate = cstate,
+						    .liveness = { ts, 0, SST_NO_LDT }, .deletion = live, .ncells = (uint32_t)nc,
+						    .cells = cells, .ncomplex = (uint32_t)ncx, .complex = cx };
+			rc = sst_writer_add(w, &u, &err);
 		}
-		sb_end_partition(b);
+		if (rc == 0)
+			rc = sst_writer_end_partition(w, &err);
 	}
-	int nf;
-	struct sb_file *files = sb_files(b, &nf);
-	for (int i = 0; i < nf; i++) {
-		char path[4096];
-		if (!files[i].name[0])
-			continue;
-		snprintf(path, sizeof(path), "%s/nb-1-big-%s", dir, files[i].name);
-		FILE *f = fopen(path, "wb");
-		if (!f || fwrite(files[i].p, 1, files[i].n, f) != files[i].n) {
-			sb_free(b);
-			return -1;
-		}
-		fclose(f);
-	}
+	free(order);
+	if (rc == 0)
+		rc = sst_writer_finish(w, &err);
 	snprintf(data_path, cap, "%s/nb-1-big-Data.db", dir);
-	sb_free(b);
-	return 0;
+out:
+	if (rc < 0)
+		fprintf(stderr, "bench: %s\n", err.msg);
+	sst_writer_close(w);
+	sst_header_release(&h);
+	return rc;
 }
 
 /* Peak resident memory of a child that scans the file. */
@@ -266,20 +296,43 @@ int main(void)
 		snprintf(tmpl, sizeof(tmpl), "%.23s", keep);
 	if (!keep && !mkdtemp(tmpl))
 		return 1;
-	size_t target = getenv("PITFS_BENCH_MB") ? (size_t)atol(getenv("PITFS_BENCH_MB")) << 20 : (size_t)256 << 20;
+	size_t target = getenv("PITFS_BENCH_MB") ? (size_t)atol(getenv("PITFS_BENCH_MB")) << 20 : (size_t)2048 << 20;
 	double t0 = now();
 	if (generate(tmpl, target, data, sizeof(data)) < 0)
 		return 1;
-	printf("(generated a %zu MB nb table with LZ4 in 16 KiB chunks in %.1f s)\n", target >> 20, now() - t0);
-	bench_file("generated nb (LZ4 16 KiB)", data);
+	double wt = now() - t0;
+	struct stat wst;
+	stat(data, &wst);
+	printf("writer: %.0f MB of rows written as nb (LZ4, 16 KiB chunks, every component) in %.1f s: %.0f MB/s\n",
+	       (double)target / 1e6, wt, (double)target / 1e6 / wt);
+	bench_file("written nb (LZ4 16 KiB)", data);
 	struct stat st;
 	stat(data, &st);
 	long kb = scan_rss_kb(data);
 	printf("peak resident memory of a process scanning it (%.0f MB on disk): %.1f MB\n", (double)st.st_size / 1e6,
 	       (double)kb / 1024);
-	if (keep)
-		return 0;
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	if (!keep && system(cmd) != 0)
+		return 1;
+	/* pitfs gen: a simulated cluster, its backups and its truth */
+	char gdir[] = "/tmp/pitfs-bench-gen-XXXXXX";
+	if (!mkdtemp(gdir))
+		return 1;
+	size_t gsize = getenv("PITFS_BENCH_GEN_MB") ? (size_t)atol(getenv("PITFS_BENCH_GEN_MB")) << 20 : (size_t)128 << 20;
+	struct gen_opts go = { .outdir = gdir, .nodes = 3, .rf = 3, .size = gsize, .seed = 1, .miss = 0.05, .skew_us = 2000 };
+	struct gen_summary gs;
+	struct pit_err gerr = { 0 };
+	t0 = now();
+	if (gen_run(&go, &gs, &gerr) < 0) {
+		fprintf(stderr, "bench: gen: %s\n", gerr.msg);
+		return 1;
+	}
+	double gt = now() - t0;
+	printf("gen: %.0f MB of SSTables on 3 nodes (%llu writes, %llu flushes, %llu compactions) in %.1f s: %.1f MB/s; "
+	       "the truth took %.1f s of it\n", (double)gs.bytes / 1e6, (unsigned long long)gs.writes,
+	       (unsigned long long)gs.flushes, (unsigned long long)gs.compactions, gt, (double)gs.bytes / 1e6 / gt,
+	       gs.truth_seconds);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", gdir);
 	return system(cmd) == 0 ? 0 : 1;
 }
