@@ -198,7 +198,9 @@ static void format_float(double v, bool single, char *out, size_t cap)
 	char buf[48], digits[24];
 	int prec, nd = 0;
 
-	for (prec = 1; prec <= 17; prec++) {
+	/* A value whose shortest form has k digits prints as that form when given
+	 * the type's full decimal precision less one (15, or 6), so start there */
+	for (prec = single ? 6 : 15; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
 		if (single ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
 			break;
@@ -653,7 +655,7 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 	case CQL_TINYINT:
 	case CQL_SMALLINT:
 	case CQL_INT:
-	case CQL_BIGINT: {
+	case CQL_BIGINT: {	/* formatted by hand: this runs for every number of every row */
 		size_t w = k == CQL_TINYINT ? 1 : k == CQL_SMALLINT ? 2 : k == CQL_INT ? 4 : 8;
 		if (n != w) {
 			snprintf(buf, sizeof(buf), "expected %zu byte%s", w, w > 1 ? "s" : "");
@@ -663,7 +665,16 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 		for (size_t i = 0; i < w; i++)
 			u = u << 8 | p[i];
 		int64_t v = (int64_t)(u << (64 - 8 * w)) >> (64 - 8 * w);	/* sign-extend */
-		sbuf_addf(out, "%lld", (long long)v);
+		char digits[24];
+		int at = (int)sizeof(digits);
+		uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+		do {
+			digits[--at] = (char)('0' + mag % 10);
+			mag /= 10;
+		} while (mag);
+		if (v < 0)
+			digits[--at] = '-';
+		sbuf_add(out, digits + at, sizeof(digits) - (size_t)at);
 		return 0;
 	}
 	case CQL_COUNTER: {

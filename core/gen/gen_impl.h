@@ -125,7 +125,7 @@ struct sst_writer_opts;
 int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const struct gen_purge *pg,
 		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err);
 uint64_t gen_sstable_bytes(const char *dir, int gen);
-void gen_log_flush(FILE *f, int node, int table, const struct gmem *m);
+int gen_log_flush(FILE *f, int node, int table, const struct gmem *m);
 /* Applies every logged version written in (lo, hi] to states, laid out
  * [node][table] with the cluster's after the last node's; only the scopes
  * (bit n: node n, bit nnodes: the cluster) set in `scopes`. */

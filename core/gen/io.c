@@ -227,57 +227,65 @@ out:
 
 /* ---- the flush log ---- */
 
-static void wr(FILE *f, const void *p, size_t n)
+/* Records are built in memory and written in one piece. */
+static void wr(struct sbuf *b, const void *p, size_t n)
 {
-	if (n && fwrite(p, 1, n, f) != n)
-		abort();
+	sbuf_add(b, p, n);
 }
 
-static void wr_bytes(FILE *f, const struct gbytes *b)
+static void wr_bytes(struct sbuf *b, const struct gbytes *x)
 {
-	wr(f, &b->n, 4);
-	wr(f, b->p, b->n);
+	wr(b, &x->n, 4);
+	wr(b, x->p, x->n);
 }
 
-static void wr_row(FILE *f, const struct grow *r)
+static void wr_row(struct sbuf *b, const struct grow *r)
 {
-	wr_bytes(f, &r->ck);
-	wr(f, &r->is_static, sizeof(r->is_static));
-	wr(f, &r->live, sizeof(r->live));
-	wr(f, &r->del, sizeof(r->del));
-	wr(f, &r->ncx, 4);
-	wr(f, r->cx, r->ncx * sizeof(*r->cx));
-	wr(f, &r->ncells, 4);
+	wr_bytes(b, &r->ck);
+	wr(b, &r->is_static, sizeof(r->is_static));
+	wr(b, &r->live, sizeof(r->live));
+	wr(b, &r->del, sizeof(r->del));
+	wr(b, &r->ncx, 4);
+	wr(b, r->cx, r->ncx * sizeof(*r->cx));
+	wr(b, &r->ncells, 4);
 	for (uint32_t i = 0; i < r->ncells; i++) {
 		const struct gcell *c = &r->cells[i];
-		wr(f, &c->col, 2);
-		wr(f, &c->kind, 1);
-		wr(f, &c->ts, 8);
-		wr(f, &c->ttl, 4);
-		wr(f, &c->ldt, 8);
-		wr_bytes(f, &c->path);
-		wr_bytes(f, &c->value);
+		wr(b, &c->col, 2);
+		wr(b, &c->kind, 1);
+		wr(b, &c->ts, 8);
+		wr(b, &c->ttl, 4);
+		wr(b, &c->ldt, 8);
+		wr_bytes(b, &c->path);
+		wr_bytes(b, &c->value);
 	}
 }
 
-void gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
+int gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
 {
 	uint32_t hdr[3] = { (uint32_t)node, (uint32_t)table, m->nparts };
-	wr(f, hdr, sizeof(hdr));
-	for (uint32_t b = 0; b < m->nbuckets; b++)
-		for (const struct gpart *p = m->buckets[b]; p; p = p->next) {
-			wr_bytes(f, &p->key);
-			wr(f, &p->del, sizeof(p->del));
-			wr(f, &p->nrts, 4);
-			wr(f, p->rts, p->nrts * sizeof(*p->rts));
+	struct sbuf b;
+	int rc = 0;
+
+	sbuf_init(&b);
+	wr(&b, hdr, sizeof(hdr));
+	for (uint32_t k = 0; k < m->nbuckets; k++)
+		for (const struct gpart *p = m->buckets[k]; p; p = p->next) {
+			wr_bytes(&b, &p->key);
+			wr(&b, &p->del, sizeof(p->del));
+			wr(&b, &p->nrts, 4);
+			wr(&b, p->rts, p->nrts * sizeof(*p->rts));
 			uint32_t has_static = p->statik != NULL;
-			wr(f, &has_static, 4);
+			wr(&b, &has_static, 4);
 			if (p->statik)
-				wr_row(f, p->statik);
-			wr(f, &p->nrows, 4);
+				wr_row(&b, p->statik);
+			wr(&b, &p->nrows, 4);
 			for (uint32_t i = 0; i < p->nrows; i++)
-				wr_row(f, p->rows[i]);
+				wr_row(&b, p->rows[i]);
 		}
+	if (b.oom || (b.len && fwrite(b.buf, 1, b.len, f) != b.len))
+		rc = -EIO;
+	sbuf_release(&b);
+	return rc;
 }
 
 /* Replaying the log from memory: each version goes straight into the node's

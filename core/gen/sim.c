@@ -154,8 +154,9 @@ static int replicas(const struct sim *s, int64_t token, int *out)
 
 static struct sst_writer_opts writer_opts(const struct sim *s, const struct gnode *n)
 {
+	/* test data: written without fsync, the run is repeated rather than recovered */
 	struct sst_writer_opts o = { .compress = true, .enc_min_ts = T0_US, .enc_min_ldt = T0_US / 1000000,
-				     .has_host_id = true };
+				     .has_host_id = true, .no_sync = true };
 	(void)s;
 	memcpy(o.host_id, n->host_id, 16);
 	return o;
@@ -236,7 +237,8 @@ static int flush(struct sim *s, int ni, int t)
 	touch_sstable(n->tdir[t], gen, s->now_us);
 	link_into(n->tdir[t], gen, "backups");	/* incremental backups: every flushed SSTable */
 	add_sst(n, t, gen, mem_min_ts(m), bytes, true);
-	gen_log_flush(s->log, ni, t, m);
+	if (gen_log_flush(s->log, ni, t, m) < 0)
+		return pit_errf(s->err, -EIO, "%s: cannot write the flush log", s->log_path);
 	gmem_release(m);
 	gmem_init(m, &s->t[t]);
 	s->written += bytes;
@@ -666,13 +668,13 @@ static void write_readings(struct sim *s, struct mut *mu, int64_t ts, int64_t no
 	mut_begin(s, mu, T_READINGS, key, (uint32_t)at);
 	int kind = (int)rng_below(&s->rng, 100);
 	int64_t ms = ts / 1000;
-	if (kind < 90) {	/* INSERT a reading, a tenth of them with a TTL */
+	if (kind < 90) {	/* INSERT a reading; metrics mostly expire within hours */
 		uint8_t ck[10];
 		put_be16(ck, 8);
 		put_be64(ck + 2, (uint64_t)ms);
 		struct grow *r = gpart_row(&mu->m, mu->p, ck, 10);
-		bool expiring = rng_chance(&s->rng, 0.1);
-		int32_t ttl = expiring ? (int32_t)(60 + rng_below(&s->rng, 600)) : 0;
+		bool expiring = rng_chance(&s->rng, 0.7);
+		int32_t ttl = expiring ? (int32_t)(1800 + rng_below(&s->rng, 5400)) : 0;
 		struct sst_liveness l = { ts, ttl, expiring ? now_s + ttl : SST_NO_LDT };
 		gmem_liveness(&mu->m, r, &l);
 		uint8_t d[8], q[4];
@@ -886,7 +888,9 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	s->flush_at = o.size / ((uint64_t)o.nodes * NT * 6);
 	if (s->flush_at < 16384)
 		s->flush_at = 16384;
-	s->pool = o.size / 4096 + 16;
+	/* keys get rewritten often, as in a real table: the live data stays well
+	 * below what is written, and so does the truth */
+	s->pool = o.size / 16384 + 16;
 	if (!(s->ctr = calloc(s->pool / 4 + 2, sizeof(*s->ctr))) || !(s->last_order = calloc(s->pool, sizeof(*s->last_order)))) {
 		rc = -ENOMEM;
 		goto out;

@@ -72,7 +72,7 @@ static int write_file(const struct sst_writer *w, const char *comp, const void *
 	FILE *f = create(w, comp, err, &rc);
 	if (!f)
 		return rc;
-	if (fwrite(buf, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0)
+	if (fwrite(buf, 1, n, f) != n || fflush(f) != 0 || (!w->o.no_sync && fsync(fileno(f)) != 0))
 		rc = pit_errf(err, -errno, "%s/nb-%d-big-%s: %s", w->dir, w->gen, comp, strerror(errno));
 	if (fclose(f) != 0 && rc == 0)
 		rc = pit_errf(err, -errno, "%s/nb-%d-big-%s: %s", w->dir, w->gen, comp, strerror(errno));
@@ -645,7 +645,8 @@ int sst_writer_finish(struct sst_writer *w, struct pit_err *err)
 				w->in_partition ? "a partition is open" : "failed or finished before");
 	if ((rc = flush_chunk(w, err)) < 0)
 		return fail(w, rc);
-	if (fflush(w->data) || fsync(fileno(w->data)) || fflush(w->index) || fsync(fileno(w->index)))
+	if (fflush(w->data) || fflush(w->index) ||
+	    (!w->o.no_sync && (fsync(fileno(w->data)) || fsync(fileno(w->index)))))
 		return fail(w, pit_errf(err, -errno, "%s: writing nb-%d-big: %s", w->dir, w->gen, strerror(errno)));
 	double ratio = -1.0;
 	if (w->o.compress && w->data_len)

@@ -20,6 +20,7 @@ struct sst_writer_opts {
 	/* the serialization header's bases: every value is stored as a delta */
 	int64_t enc_min_ts, enc_min_ldt;
 	int32_t enc_min_ttl;
+	bool no_sync;			/* skip fsync (generated test data) */
 	bool has_host_id;
 	uint8_t host_id[16];
 	int64_t repaired_at;

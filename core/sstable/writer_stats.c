@@ -56,9 +56,15 @@ void collector_timestamp(struct collector *c, int64_t ts)
 static void tombstone_point(struct collector *c, int64_t ldt)
 {
 	double p = (double)(((ldt + 59) / 60) * 60);
-	int i = 0;
-	while (i < c->ntomb && c->tomb_point[i] < p)
-		i++;
+	int lo = 0, hi = c->ntomb;
+	while (lo < hi) {	/* the first bin at or after p */
+		int mid = (lo + hi) / 2;
+		if (c->tomb_point[mid] < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int i = lo;
 	if (i < c->ntomb && c->tomb_point[i] == p) {
 		c->tomb_count[i]++;
 		return;

@@ -108,6 +108,14 @@ void sbuf_add_json_str(struct sbuf *sb, const void *v, size_t n)
 
 	sbuf_addc(sb, '"');
 	for (size_t i = 0; i < n; i++) {
+		size_t run = i;	/* characters that need no escape go in one copy */
+		while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] != 0x7f)
+			run++;
+		if (run > i) {
+			sbuf_add(sb, p + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		unsigned char c = p[i];
 		switch (c) {
 		case '"': sbuf_add(sb, "\\\"", 2); break;
