@@ -888,6 +888,8 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	s->flush_at = o.size / ((uint64_t)o.nodes * NT * 6);
 	if (s->flush_at < 16384)
 		s->flush_at = 16384;
+	if (s->flush_at > (8u << 20))	/* memtables stay small: big runs flush (and compact) more */
+		s->flush_at = 8u << 20;
 	/* keys get rewritten often, as in a real table: the live data stays well
 	 * below what is written, and so does the truth */
 	s->pool = o.size / 16384 + 16;

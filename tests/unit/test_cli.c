@@ -102,12 +102,33 @@ static void test_on_fixtures(void **state)
 	assert_null(strstr(out, "\"rc\": 3"));
 }
 
+static void test_gen(void **state)
+{
+	char dir[] = "/tmp/pitfs-cli-gen-XXXXXX", args[256];
+	(void)state;
+	assert_int_equal(run("gen"), 2);
+	assert_non_null(strstr(out, "no OUTDIR"));
+	assert_int_equal(run("gen /tmp/x --size 12Q"), 2);
+	assert_non_null(strstr(out, "not a size"));
+	assert_int_equal(run("gen /tmp/x --nodes 0"), 2);
+	assert_non_null(mkdtemp(dir));
+	snprintf(args, sizeof(args), "gen %s --size 256K --nodes 2 --rf 2 --seed 5", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "2 nodes"));
+	snprintf(args, sizeof(args), "dump --rows %s/node1/data/shop", dir);
+	assert_int_equal(run(args), 1);	/* a keyspace directory is not a table directory */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "test -s %s/cluster.json && test -d %s/truth/6/nodes/node2 && rm -rf %s", dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_operational_errors),
 		cmocka_unit_test(test_on_fixtures),
+		cmocka_unit_test(test_gen),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
