@@ -125,6 +125,9 @@ struct sst_writer_opts;
 int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const struct gen_purge *pg,
 		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err);
 uint64_t gen_sstable_bytes(const char *dir, int gen);
+struct sst_writer;
+/* Every partition of m, in token order, into an open writer. */
+int gen_write_parts(struct sst_writer *w, const struct gmem *m, const struct gen_purge *pg, struct pit_err *err);
 int gen_log_flush(FILE *f, int node, int table, const struct gmem *m);
 /* Applies every logged version written in (lo, hi] to states, laid out
  * [node][table] with the cluster's after the last node's; only the scopes

@@ -190,17 +190,13 @@ static int put_rows(struct sst_writer *w, const struct gpart *p, const struct ge
 	return rc;
 }
 
-int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const struct gen_purge *pg,
-		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err)
+int gen_write_parts(struct sst_writer *w, const struct gmem *m, const struct gen_purge *pg, struct pit_err *err)
 {
-	struct sst_writer *w = NULL;
 	struct rowbuf rb = { 0 };
 	uint32_t n;
 	struct gpart **parts = gmem_sorted(m, &n);
-	int rc;
+	int rc = 0;
 
-	if ((rc = sst_writer_open(&w, dir, gen, &m->t->hdr, opts, err)) < 0)
-		goto out;
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		const struct gpart *p = parts[i];
 		struct sst_deletion d = p->del;
@@ -214,14 +210,21 @@ int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const stru
 			break;
 		rc = sst_writer_end_partition(w, err);
 	}
-	if (rc == 0)
-		rc = sst_writer_finish(w, err);
-	if (rc == 0 && bytes)
-		*bytes = gen_sstable_bytes(dir, gen);
-out:
-	sst_writer_close(w);
 	free(rb.cells);
 	free(parts);
+	return rc;
+}
+
+int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const struct gen_purge *pg,
+		      const struct sst_writer_opts *opts, uint64_t *bytes, struct pit_err *err)
+{
+	struct sst_writer *w = NULL;
+	int rc;
+
+	if ((rc = sst_writer_open(&w, dir, gen, &m->t->hdr, opts, err)) == 0 &&
+	    (rc = gen_write_parts(w, m, pg, err)) == 0 && (rc = sst_writer_finish(w, err)) == 0 && bytes)
+		*bytes = gen_sstable_bytes(dir, gen);
+	sst_writer_close(w);
 	return rc;
 }
 

@@ -250,80 +250,139 @@ static int flush(struct sim *s, int ni, int t)
 	return compact(s, ni, t);
 }
 
-/* Reads one of our SSTables back into a model (compaction, as Cassandra reads its own files). */
-static int load_sstable(const char *tdir, int gen, struct gmem *m, struct pit_err *err)
+/* Reads the rest of the current partition of a scan into m (compaction reads
+ * Cassandra's own files back, as Cassandra does). */
+static int load_partition(struct sst_scan *sc, const struct sst_header *h, const struct sst_partition *p,
+			  struct gmem *m, struct pit_err *err)
 {
-	char path[4096];
-	struct sst *sst = NULL;
-	struct sst_scan *sc = NULL;
-	const struct sst_partition *p;
 	const struct sst_unfiltered *u;
+	struct gpart *gp = gmem_part(m, p->key, p->key_len);
+	int64_t open_at = 0;
+	struct sst_deletion open = { SST_NO_TS, SST_NO_LDT };
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/nb-%d-big-Data.db", tdir, gen);
-	if ((rc = sst_open_path(&sst, path, err)) < 0 || (rc = sst_scan_open(&sc, sst, err)) < 0)
-		goto out;
-	const struct sst_header *h = sst_header(sst);
-	while ((rc = sst_scan_next_partition(sc, &p, err)) == 1) {
-		struct gpart *gp = gmem_part(m, p->key, p->key_len);
-		if (!sst_deletion_live(&p->deletion))
-			gmem_partition_deletion(m, gp, &p->deletion);
-		int64_t open_at = 0;
-		struct sst_deletion open = { SST_NO_TS, SST_NO_LDT };
-		while ((rc = sst_scan_next(sc, &u, err)) == 1) {
-			if (u->kind == SST_MARKER) {
-				int64_t at = u->nclust ? (int64_t)be64(u->cval[0]) : 0;
-				if (!sst_deletion_live(&open) && u->bound != SST_INCL_START_BOUND) {
-					struct grt rt = { open_at, at, open };
-					gmem_range_deletion(m, gp, &rt);
-				}
-				open = u->bound == SST_EXCL_END_BOUND ? (struct sst_deletion){ SST_NO_TS, SST_NO_LDT }
-								      : u->bound == SST_INCL_START_BOUND ? u->marker[0] : u->marker[1];
-				open_at = at;
-				continue;
+	if (!sst_deletion_live(&p->deletion))
+		gmem_partition_deletion(m, gp, &p->deletion);
+	while ((rc = sst_scan_next(sc, &u, err)) == 1) {
+		if (u->kind == SST_MARKER) {
+			int64_t at = u->nclust ? (int64_t)be64(u->cval[0]) : 0;
+			if (!sst_deletion_live(&open) && u->bound != SST_INCL_START_BOUND) {
+				struct grt rt = { open_at, at, open };
+				gmem_range_deletion(m, gp, &rt);
 			}
-			struct grow *r;
-			if (u->kind == SST_STATIC_ROW) {
-				r = gpart_static(m, gp);
-			} else {
-				struct sbuf ck;
-				sbuf_init(&ck);
-				for (int i = 0; i < u->nclust; i++) {
-					uint8_t l[2];
-					put_be16(l, (uint16_t)u->clen[i]);
-					sbuf_add(&ck, l, 2);
-					sbuf_add(&ck, u->cval[i], u->clen[i]);
-				}
-				r = gpart_row(m, gp, (const uint8_t *)ck.buf, (uint32_t)ck.len);
-				sbuf_release(&ck);
-			}
-			if (u->liveness.ts != SST_NO_TS)
-				gmem_liveness(m, r, &u->liveness);
-			if (!sst_deletion_live(&u->deletion))
-				gmem_row_deletion(m, r, &u->deletion);
-			for (uint32_t i = 0; i < u->ncomplex; i++)
-				gmem_complex_deletion(m, r, u->complex[i].col, &u->complex[i].del);
-			const struct sst_column *cols = u->kind == SST_STATIC_ROW ? h->statics : h->regulars;
-			for (uint32_t i = 0; i < u->ncells; i++) {
-				const struct sst_cell *c = &u->cells[i];
-				struct gcell g = { c->col, GC_LIVE, c->ts, c->ttl, c->ldt, { (uint8_t *)c->path, c->path_len },
-						   { (uint8_t *)c->value, c->len } };
-				if (c->flags & SST_CELL_DELETED)
-					g.kind = GC_TOMB;
-				else if (c->flags & SST_CELL_EXPIRING)
-					g.kind = GC_EXPIRING;
-				else if (cql_type_kind(cols[c->col].type) == CQL_COUNTER)
-					g.kind = GC_COUNTER;
-				gmem_cell(m, r, &g);
-			}
+			open = u->bound == SST_EXCL_END_BOUND ? (struct sst_deletion){ SST_NO_TS, SST_NO_LDT }
+							      : u->bound == SST_INCL_START_BOUND ? u->marker[0] : u->marker[1];
+			open_at = at;
+			continue;
 		}
-		if (rc < 0)
-			break;
+		struct grow *r;
+		if (u->kind == SST_STATIC_ROW) {
+			r = gpart_static(m, gp);
+		} else {
+			uint8_t ck[512];
+			uint32_t n = 0;
+			for (int i = 0; i < u->nclust && n + 2 + u->clen[i] <= sizeof(ck); i++) {
+				put_be16(ck + n, (uint16_t)u->clen[i]);
+				memcpy(ck + n + 2, u->cval[i], u->clen[i]);
+				n += 2 + u->clen[i];
+			}
+			r = gpart_row(m, gp, ck, n);
+		}
+		if (u->liveness.ts != SST_NO_TS)
+			gmem_liveness(m, r, &u->liveness);
+		if (!sst_deletion_live(&u->deletion))
+			gmem_row_deletion(m, r, &u->deletion);
+		for (uint32_t i = 0; i < u->ncomplex; i++)
+			gmem_complex_deletion(m, r, u->complex[i].col, &u->complex[i].del);
+		const struct sst_column *cols = u->kind == SST_STATIC_ROW ? h->statics : h->regulars;
+		for (uint32_t i = 0; i < u->ncells; i++) {
+			const struct sst_cell *c = &u->cells[i];
+			struct gcell g = { c->col, GC_LIVE, c->ts, c->ttl, c->ldt, { (uint8_t *)c->path, c->path_len },
+					   { (uint8_t *)c->value, c->len } };
+			if (c->flags & SST_CELL_DELETED)
+				g.kind = GC_TOMB;
+			else if (c->flags & SST_CELL_EXPIRING)
+				g.kind = GC_EXPIRING;
+			else if (cql_type_kind(cols[c->col].type) == CQL_COUNTER)
+				g.kind = GC_COUNTER;
+			gmem_cell(m, r, &g);
+		}
 	}
-out:
-	sst_scan_close(sc);
-	sst_close(sst);
+	return rc;
+}
+
+struct input {
+	struct sst *sst;
+	struct sst_scan *sc;
+	const struct sst_partition *p;	/* current partition, NULL at the end */
+	int64_t token;
+};
+
+static int open_input(const char *tdir, int gen, struct input *in, struct pit_err *err)
+{
+	char path[4096];
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	snprintf(path, sizeof(path), "%s/nb-%d-big-Data.db", tdir, gen);
+	if ((rc = sst_open_path(&in->sst, path, err)) < 0 || (rc = sst_scan_open(&in->sc, in->sst, err)) < 0)
+		return rc;
+	return 0;
+}
+
+static int advance(struct input *in, struct pit_err *err)
+{
+	int rc = sst_scan_next_partition(in->sc, &in->p, err);
+	if (rc <= 0)
+		in->p = NULL;
+	else
+		in->token = sst_murmur3_token(in->p->key, in->p->key_len);
 	return rc < 0 ? rc : 0;
+}
+
+static void close_input(struct input *in)
+{
+	sst_scan_close(in->sc);
+	sst_close(in->sst);
+}
+
+static int key_cmp(const struct input *a, const struct input *b)
+{
+	if (a->token != b->token)
+		return a->token < b->token ? -1 : 1;
+	size_t n = a->p->key_len < b->p->key_len ? a->p->key_len : b->p->key_len;
+	int c = memcmp(a->p->key, b->p->key, n);
+	return c ? c : (a->p->key_len > b->p->key_len) - (a->p->key_len < b->p->key_len);
+}
+
+/* Merges SSTables partition by partition, holding one partition at a time. */
+static int merge_into(struct input *in, int n, const struct gtable *t, struct sst_writer *w,
+		      const struct gen_purge *pg, struct pit_err *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = advance(&in[i], err);
+	while (rc == 0) {
+		int min = -1;
+		for (int i = 0; i < n; i++)
+			if (in[i].p && (min < 0 || key_cmp(&in[i], &in[min]) < 0))
+				min = i;
+		if (min < 0)
+			break;
+		struct gmem m;
+		gmem_init(&m, t);
+		for (int i = 0; i < n && rc == 0; i++)
+			if (i != min && in[i].p && key_cmp(&in[i], &in[min]) == 0 &&
+			    (rc = load_partition(in[i].sc, sst_header(in[i].sst), in[i].p, &m, err)) == 0)
+				rc = advance(&in[i], err);
+		if (rc == 0 && (rc = load_partition(in[min].sc, sst_header(in[min].sst), in[min].p, &m, err)) == 0)
+			rc = advance(&in[min], err);
+		if (rc == 0)
+			rc = gen_write_parts(w, &m, pg, err);
+		gmem_release(&m);
+	}
+	return rc;
 }
 
 static void remove_sstable(const char *tdir, int gen)
@@ -357,8 +416,6 @@ static int compact(struct sim *s, int ni, int t)
 			pick = i;
 	if (pick < 0)
 		return 0;
-	struct gmem m;
-	gmem_init(&m, &s->t[t]);
 	struct gen_purge pg = { s->now_us / 1000000, s->t[t].gc_grace, INT64_MAX };
 	for (int i = 0; i < n->nssts[t]; i++)
 		if ((i < pick || i >= pick + 4) && n->ssts[t][i].min_ts < pg.other_min_ts)
@@ -369,19 +426,24 @@ static int compact(struct sim *s, int ni, int t)
 			pg.other_min_ts = mm;
 	}
 	int64_t min_ts = INT64_MAX;
-	for (int i = pick; i < pick + 4; i++) {
-		if ((rc = load_sstable(n->tdir[t], n->ssts[t][i].gen, &m, s->err)) < 0) {
-			gmem_release(&m);
-			return rc;
-		}
-		if (n->ssts[t][i].min_ts < min_ts)
-			min_ts = n->ssts[t][i].min_ts;
+	struct input in[4];
+	int opened = 0;
+	rc = 0;
+	for (int i = 0; i < 4 && rc == 0; i++, opened++) {
+		rc = open_input(n->tdir[t], n->ssts[t][pick + i].gen, &in[i], s->err);
+		if (n->ssts[t][pick + i].min_ts < min_ts)
+			min_ts = n->ssts[t][pick + i].min_ts;
 	}
 	int gen = n->next_gen[t]++;
 	uint64_t bytes = 0;
 	struct sst_writer_opts o = writer_opts(s, n);
-	rc = gen_write_sstable(&m, n->tdir[t], gen, &pg, &o, &bytes, s->err);
-	gmem_release(&m);
+	struct sst_writer *w = NULL;
+	if (rc == 0 && (rc = sst_writer_open(&w, n->tdir[t], gen, &s->t[t].hdr, &o, s->err)) == 0 &&
+	    (rc = merge_into(in, 4, &s->t[t], w, &pg, s->err)) == 0 && (rc = sst_writer_finish(w, s->err)) == 0)
+		bytes = gen_sstable_bytes(n->tdir[t], gen);
+	sst_writer_close(w);
+	for (int i = 0; i < opened; i++)
+		close_input(&in[i]);
 	if (rc < 0)
 		return rc;
 	touch_sstable(n->tdir[t], gen, s->now_us);
@@ -954,6 +1016,16 @@ out:
 	free(s->last_order);
 	free(s);
 	return rc;
+}
+
+static int load_sstable(const char *tdir, int gen, struct gmem *m, struct pit_err *err)
+{
+	struct input in;
+	int rc = open_input(tdir, gen, &in, err);
+	while (rc == 0 && (rc = advance(&in, err)) == 0 && in.p)
+		rc = load_partition(in.sc, sst_header(in.sst), in.p, m, err);
+	close_input(&in);
+	return rc < 0 ? rc : 0;
 }
 
 int gen_render_files(const char *const *dirs, int ndirs, const char *ks, const char *table, int64_t at_us,
