@@ -87,6 +87,9 @@ void gmem_release(struct gmem *m);
 struct gpart *gmem_part(struct gmem *m, const uint8_t *key, uint32_t n);
 struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n);
 struct grow *gpart_static(struct gmem *m, struct gpart *p);
+/* The same, for rows that come in ascending order: *hint (start at 0) keeps
+ * the place so that each lookup costs a compare or two. */
+struct grow *gpart_row_from(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n, uint32_t *hint);
 /* Apply one version (Cassandra's reconciliation: higher timestamp wins, a
  * tombstone wins ties, counters merge shard by shard). */
 void gmem_cell(struct gmem *m, struct grow *r, const struct gcell *c);

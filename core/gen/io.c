@@ -318,7 +318,8 @@ static bool take_bytes(struct cur *c, struct gbytes *b)
 /* A version counts when lo < its timestamp <= hi. */
 #define IN(ts) ((ts) > lo && (ts) <= hi)
 
-static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], int nd, int64_t lo, int64_t hi)
+static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], uint32_t hint[2], int nd, int64_t lo,
+		       int64_t hi)
 {
 	struct gbytes ck;
 	bool is_static;
@@ -331,7 +332,7 @@ static bool replay_row(struct cur *c, struct gmem *dst[2], struct gpart *dp[2], 
 	    !take(c, &del, sizeof(del)))
 		return false;
 	for (int k = 0; k < nd; k++) {
-		r[k] = is_static ? gpart_static(dst[k], dp[k]) : gpart_row(dst[k], dp[k], ck.p, ck.n);
+		r[k] = is_static ? gpart_static(dst[k], dp[k]) : gpart_row_from(dst[k], dp[k], ck.p, ck.n, &hint[k]);
 		if (live.ts != SST_NO_TS && IN(live.ts))
 			gmem_liveness(dst[k], r[k], &live);
 		if (!sst_deletion_live(&del) && IN(del.mfda))
@@ -382,6 +383,7 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 			struct sst_deletion del;
 			uint32_t m, has_static;
 			struct gpart *dp[2];
+			uint32_t hint[2] = { 0, 0 };
 			if (!take_bytes(&c, &key) || !take(&c, &del, sizeof(del)) || !take(&c, &m, 4))
 				return -EIO;
 			for (int i = 0; i < nd; i++) {
@@ -397,11 +399,11 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 					for (int j = 0; j < nd; j++)
 						gmem_range_deletion(dst[j], dp[j], &rt);
 			}
-			if (!take(&c, &has_static, 4) || (has_static && !replay_row(&c, dst, dp, nd, lo, hi)) ||
+			if (!take(&c, &has_static, 4) || (has_static && !replay_row(&c, dst, dp, hint, nd, lo, hi)) ||
 			    !take(&c, &m, 4))
 				return -EIO;
 			for (uint32_t i = 0; i < m; i++)
-				if (!replay_row(&c, dst, dp, nd, lo, hi))
+				if (!replay_row(&c, dst, dp, hint, nd, lo, hi))
 					return -EIO;
 		}
 	}

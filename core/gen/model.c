@@ -168,6 +168,49 @@ static struct grow *row_new(struct gmem *m, const uint8_t *ck, uint32_t n, bool 
 	return r;
 }
 
+static struct grow *insert_row(struct gmem *m, struct gpart *p, uint32_t at, const uint8_t *ck, uint32_t n)
+{
+	if (p->nrows == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 4;
+		p->rows = xrealloc(p->rows, p->cap * sizeof(*p->rows));
+	}
+	memmove(&p->rows[at + 1], &p->rows[at], (p->nrows - at) * sizeof(*p->rows));
+	p->rows[at] = row_new(m, ck, n, false);
+	p->nrows++;
+	m->bytes += 8 + n;
+	return p->rows[at];
+}
+
+struct grow *gpart_row_from(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n, uint32_t *hint)
+{
+	uint32_t lo = *hint <= p->nrows ? *hint : 0, hi;
+	int c;
+
+	/* rows before the hint are smaller: gallop forward from it */
+	if (lo > 0 && gtable_ck_compare(m->t, p->rows[lo - 1]->ck.p, p->rows[lo - 1]->ck.n, ck, n) >= 0)
+		lo = 0;	/* not ascending after all: search everything */
+	uint32_t step = 1;
+	hi = lo;
+	while (hi < p->nrows && (c = gtable_ck_compare(m->t, p->rows[hi]->ck.p, p->rows[hi]->ck.n, ck, n)) < 0) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	if (hi > p->nrows)
+		hi = p->nrows;
+	while (lo < hi) {	/* the first row >= ck lies in [lo, hi] */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (gtable_ck_compare(m->t, p->rows[mid]->ck.p, p->rows[mid]->ck.n, ck, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*hint = lo + 1;
+	if (lo < p->nrows && gtable_ck_compare(m->t, p->rows[lo]->ck.p, p->rows[lo]->ck.n, ck, n) == 0)
+		return p->rows[lo];
+	return insert_row(m, p, lo, ck, n);
+}
+
 struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n)
 {
 	uint32_t lo = 0, hi = p->nrows;
@@ -186,15 +229,7 @@ struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint3
 				hi = mid;
 		}
 	}
-	if (p->nrows == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 4;
-		p->rows = xrealloc(p->rows, p->cap * sizeof(*p->rows));
-	}
-	memmove(&p->rows[lo + 1], &p->rows[lo], (p->nrows - lo) * sizeof(*p->rows));
-	p->rows[lo] = row_new(m, ck, n, false);
-	p->nrows++;
-	m->bytes += 8 + n;
-	return p->rows[lo];
+	return insert_row(m, p, lo, ck, n);
 }
 
 struct grow *gpart_static(struct gmem *m, struct gpart *p)
@@ -405,8 +440,10 @@ void gmem_merge(struct gmem *dst, const struct gmem *src, int64_t max_ts)
 					gmem_range_deletion(dst, q, &p->rts[i]);
 			if (p->statik)
 				merge_row(dst, gpart_static(dst, q), p->statik, max_ts);
+			uint32_t hint = 0;	/* the source's rows come in order */
 			for (uint32_t i = 0; i < p->nrows; i++)
-				merge_row(dst, gpart_row(dst, q, p->rows[i]->ck.p, p->rows[i]->ck.n), p->rows[i], max_ts);
+				merge_row(dst, gpart_row_from(dst, q, p->rows[i]->ck.p, p->rows[i]->ck.n, &hint), p->rows[i],
+					  max_ts);
 		}
 }
 

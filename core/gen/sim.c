@@ -259,6 +259,7 @@ static int load_partition(struct sst_scan *sc, const struct sst_header *h, const
 	struct gpart *gp = gmem_part(m, p->key, p->key_len);
 	int64_t open_at = 0;
 	struct sst_deletion open = { SST_NO_TS, SST_NO_LDT };
+	uint32_t hint = 0;
 	int rc;
 
 	if (!sst_deletion_live(&p->deletion))
@@ -286,7 +287,7 @@ static int load_partition(struct sst_scan *sc, const struct sst_header *h, const
 				memcpy(ck + n + 2, u->cval[i], u->clen[i]);
 				n += 2 + u->clen[i];
 			}
-			r = gpart_row(m, gp, ck, n);
+			r = gpart_row_from(m, gp, ck, n, &hint);
 		}
 		if (u->liveness.ts != SST_NO_TS)
 			gmem_liveness(m, r, &u->liveness);
