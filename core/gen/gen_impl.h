@@ -139,7 +139,7 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 		   int64_t hi, uint64_t scopes);
 
 /* truth.c: the live rows of a state at an instant, one JSON line each. */
-int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct pit_err *err);
+int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f, struct pit_err *err);
 /* Replays the flush log once per instant: the cluster's and each node's rows
  * into <outdir>/truth/<k>/ and <outdir>/truth/<k>/nodes/<node>/. */
 int truth_write_all(const char *outdir, const struct gtable *tables, int ntables, const char *const *nodes, int nnodes,

@@ -326,16 +326,30 @@ void gmem_cell(struct gmem *m, struct grow *r, const struct gcell *c)
 			struct gcell *cur = &r->cells[mid];
 			if (c->kind == GC_COUNTER && cur->kind == GC_COUNTER) {
 				struct gbytes merged = counter_merge(&cur->value, &c->value);
-				cur->value = bdup(m, &merged);
+				if (merged.n <= cur->value.n) {
+					memcpy(cur->value.p, merged.p, merged.n);
+					cur->value.n = merged.n;
+				} else {
+					cur->value = bdup(m, &merged);
+				}
 				free(merged.p);
 				if (c->ts > cur->ts)
 					cur->ts = c->ts;
 			} else if (cur->kind == GC_TOMB && c->kind == GC_COUNTER) {
 				/* a counter tombstone wins whatever the timestamps */
 			} else if ((c->kind == GC_TOMB && cur->kind == GC_COUNTER) || cell_wins(c, cur)) {
-				*cur = *c;	/* the old bytes stay in the arena until the model goes */
-				cur->path = bdup(m, &c->path);
-				cur->value = bdup(m, &c->value);
+				/* the new value goes where the old one was when it fits: a
+				 * truth state lives through every overwrite of the run */
+				struct gbytes path = cur->path, value = cur->value;
+				*cur = *c;
+				cur->path = path;
+				if (c->value.n <= value.n) {
+					if (c->value.n)
+						memcpy(value.p, c->value.p, c->value.n);
+					cur->value = (struct gbytes){ value.p, c->value.n };
+				} else {
+					cur->value = bdup(m, &c->value);
+				}
 			}
 			return;
 		}

@@ -170,7 +170,9 @@ static void emit(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t
 	sbuf_adds(out, "}}\n");
 }
 
-int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct pit_err *err)
+/* With a file, what is rendered goes to it every megabyte: a truth file can
+ * be far larger than the model it comes from. */
+int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f, struct pit_err *err)
 {
 	const struct gtable *t = m->t;
 	struct out o = { out, NULL, 0, err };
@@ -210,6 +212,11 @@ int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, struct p
 			sbuf_reset(&cells);
 			emit(out, &pk, "{}", 2, &statics, &cells);
 		}
+		if (rc == 0 && f && (out->len >= (1u << 20) || i + 1 == n) && !out->oom) {
+			if (out->len && fwrite(out->buf, 1, out->len, f) != out->len)
+				rc = -EIO;
+			sbuf_reset(out);
+		}
 	}
 	free(parts);
 	free(o.el);
@@ -233,13 +240,16 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return pit_errf(err, -errno, "%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/%s/%s.jsonl", dir, t->ks, t->name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return pit_errf(err, -errno, "%s: %s", path, strerror(errno));
 	sbuf_init(&out);
-	if ((rc = truth_render(m, at_us, &out, err)) == 0) {
-		FILE *f = fopen(path, "w");
-		if (!f || (out.len && fwrite(out.buf, 1, out.len, f) != out.len))
-			rc = pit_errf(err, -EIO, "%s: cannot write", path);
-		if (f)
-			fclose(f);
+	rc = truth_render(m, at_us, &out, f, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc == -EIO)
+		rc = pit_errf(err, rc, "%s: cannot write", path);
+	if (rc == 0) {
 		/* dated at the instant it describes: the same run, the same files */
 		struct timespec ts[2] = { { at_us / 1000000, at_us % 1000000 * 1000 }, { at_us / 1000000, at_us % 1000000 * 1000 } };
 		utimensat(AT_FDCWD, path, ts, 0);
