@@ -47,6 +47,8 @@ struct grt {
 };
 
 struct gpart {
+	struct gpart *next;	/* hash chain */
+	uint32_t hash;
 	struct gbytes key;
 	int64_t token;
 	struct sst_deletion del;
@@ -55,7 +57,6 @@ struct gpart {
 	uint32_t nrows, cap;
 	struct grt *rts;
 	uint32_t nrts, rcap;
-	struct gpart *next;	/* hash chain */
 };
 
 /* One table's data: what a memtable or a truth state holds. */

@@ -230,10 +230,16 @@ int gen_write_sstable(const struct gmem *m, const char *dir, int gen, const stru
 
 /* ---- the flush log ---- */
 
-/* Records are built in memory and written in one piece. */
-static void wr(struct sbuf *b, const void *p, size_t n)
+/* Records are built in memory and written in one piece. Inline, so that the
+ * many fixed-size fields become plain stores. */
+static inline void wr(struct sbuf *b, const void *p, size_t n)
 {
-	sbuf_add(b, p, n);
+	if (n && b->len + n < b->cap) {
+		memcpy(b->buf + b->len, p, n);
+		b->len += n;
+	} else if (n) {
+		sbuf_add(b, p, n);
+	}
 }
 
 static void wr_bytes(struct sbuf *b, const struct gbytes *x)
@@ -270,6 +276,7 @@ int gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
 	int rc = 0;
 
 	sbuf_init(&b);
+	sbuf_grow(&b, m->bytes + m->bytes / 2 + 64);	/* about what the log takes */
 	wr(&b, hdr, sizeof(hdr));
 	for (uint32_t k = 0; k < m->nbuckets; k++)
 		for (const struct gpart *p = m->buckets[k]; p; p = p->next) {

@@ -93,11 +93,16 @@ void gmem_release(struct gmem *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint32_t fnv(const uint8_t *p, uint32_t n)
+/* FNV-1a with a final mix: bucket counts are powers of two, and the keys
+ * differ mostly in their last bytes. */
+static uint32_t key_hash(const uint8_t *p, uint32_t n)
 {
 	uint32_t h = 2166136261u;
 	for (uint32_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 16777619u;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	return h;
 }
 
@@ -110,9 +115,8 @@ static void rehash(struct gmem *m)
 	for (uint32_t i = 0; i < m->nbuckets; i++)
 		for (struct gpart *p = m->buckets[i], *next; p; p = next) {
 			next = p->next;
-			uint32_t h = fnv(p->key.p, p->key.n) % nb;
-			p->next = b[h];
-			b[h] = p;
+			p->next = b[p->hash & (nb - 1)];
+			b[p->hash & (nb - 1)] = p;
 		}
 	free(m->buckets);
 	m->buckets = b;
@@ -121,22 +125,21 @@ static void rehash(struct gmem *m)
 
 struct gpart *gmem_part(struct gmem *m, const uint8_t *key, uint32_t n)
 {
-	uint32_t h = fnv(key, n) % m->nbuckets;
-	for (struct gpart *p = m->buckets[h]; p; p = p->next)
-		if (p->key.n == n && !memcmp(p->key.p, key, n))
+	uint32_t h = key_hash(key, n);
+	for (struct gpart *p = m->buckets[h & (m->nbuckets - 1)]; p; p = p->next)
+		if (p->hash == h && p->key.n == n && !memcmp(p->key.p, key, n))
 			return p;
-	if (m->nparts >= m->nbuckets * 2) {
+	if (m->nparts >= m->nbuckets)
 		rehash(m);
-		h = fnv(key, n) % m->nbuckets;
-	}
 	struct gpart *p = arena_alloc(m, sizeof(*p));
 	memset(p, 0, sizeof(*p));
 	struct gbytes k = { (uint8_t *)key, n };
 	p->key = bdup(m, &k);
+	p->hash = h;
 	p->token = sst_murmur3_token(key, n);
 	p->del = (struct sst_deletion){ SST_NO_TS, SST_NO_LDT };
-	p->next = m->buckets[h];
-	m->buckets[h] = p;
+	p->next = m->buckets[h & (m->nbuckets - 1)];
+	m->buckets[h & (m->nbuckets - 1)] = p;
 	m->nparts++;
 	m->bytes += 16 + n;
 	return p;
