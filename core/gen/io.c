@@ -248,14 +248,34 @@ static void wr_bytes(struct sbuf *b, const struct gbytes *x)
 	wr(b, x->p, x->n);
 }
 
-static void wr_row(struct sbuf *b, const struct grow *r)
+/* The span of timestamps a record holds, so that a replay skips the records
+ * that have nothing in its window. */
+struct span {
+	int64_t min, max;
+};
+
+static void span_add(struct span *sp, int64_t ts)
+{
+	if (ts == SST_NO_TS)
+		return;
+	if (ts < sp->min)
+		sp->min = ts;
+	if (ts > sp->max)
+		sp->max = ts;
+}
+
+static void wr_row(struct sbuf *b, const struct grow *r, struct span *sp)
 {
 	wr_bytes(b, &r->ck);
 	wr(b, &r->is_static, sizeof(r->is_static));
 	wr(b, &r->live, sizeof(r->live));
 	wr(b, &r->del, sizeof(r->del));
+	span_add(sp, r->live.ts);
+	span_add(sp, r->del.mfda);
 	wr(b, &r->ncx, 4);
 	wr(b, r->cx, r->ncx * sizeof(*r->cx));
+	for (uint32_t i = 0; i < r->ncx; i++)
+		span_add(sp, r->cx[i].del.mfda);
 	wr(b, &r->ncells, 4);
 	for (uint32_t i = 0; i < r->ncells; i++) {
 		const struct gcell *c = &r->cells[i];
@@ -266,32 +286,51 @@ static void wr_row(struct sbuf *b, const struct grow *r)
 		wr(b, &c->ldt, 8);
 		wr_bytes(b, &c->path);
 		wr_bytes(b, &c->value);
+		span_add(sp, c->ts);
 	}
 }
 
+/* A record: node, table, partition count, its span of timestamps and its
+ * length, then the partitions. */
+struct log_hdr {
+	uint32_t node, table, nparts;
+	int64_t min_ts, max_ts;
+	uint64_t len;
+};
+
 int gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
 {
-	uint32_t hdr[3] = { (uint32_t)node, (uint32_t)table, m->nparts };
+	struct log_hdr h = { (uint32_t)node, (uint32_t)table, m->nparts, 0, 0, 0 };
+	struct span sp = { INT64_MAX, INT64_MIN };
 	struct sbuf b;
 	int rc = 0;
 
 	sbuf_init(&b);
 	sbuf_grow(&b, m->bytes + m->bytes / 2 + 64);	/* about what the log takes */
-	wr(&b, hdr, sizeof(hdr));
+	wr(&b, &h, sizeof(h));
 	for (uint32_t k = 0; k < m->nbuckets; k++)
 		for (const struct gpart *p = m->buckets[k]; p; p = p->next) {
 			wr_bytes(&b, &p->key);
 			wr(&b, &p->del, sizeof(p->del));
+			span_add(&sp, p->del.mfda);
 			wr(&b, &p->nrts, 4);
 			wr(&b, p->rts, p->nrts * sizeof(*p->rts));
+			for (uint32_t i = 0; i < p->nrts; i++)
+				span_add(&sp, p->rts[i].del.mfda);
 			uint32_t has_static = p->statik != NULL;
 			wr(&b, &has_static, 4);
 			if (p->statik)
-				wr_row(&b, p->statik);
+				wr_row(&b, p->statik, &sp);
 			wr(&b, &p->nrows, 4);
 			for (uint32_t i = 0; i < p->nrows; i++)
-				wr_row(&b, p->rows[i]);
+				wr_row(&b, p->rows[i], &sp);
 		}
+	if (!b.oom) {
+		h.min_ts = sp.min;
+		h.max_ts = sp.max;
+		h.len = b.len - sizeof(h);
+		memcpy(b.buf, &h, sizeof(h));
+	}
 	if (b.oom || (b.len && fwrite(b.buf, 1, b.len, f) != b.len))
 		rc = -EIO;
 	sbuf_release(&b);
@@ -374,18 +413,24 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 		   int64_t hi, uint64_t scopes)
 {
 	struct cur c = { log, log + n };
-	uint32_t hdr[3];
+	struct log_hdr h;
 
 	while (c.p < c.end) {
-		if (!take(&c, hdr, sizeof(hdr)) || (int)hdr[0] >= nnodes || (int)hdr[1] >= ntables)
+		if (!take(&c, &h, sizeof(h)) || (int)h.node >= nnodes || (int)h.table >= ntables ||
+		    h.len > (uint64_t)(c.end - c.p))
 			return -EIO;
 		struct gmem *dst[2];
 		int nd = 0;
-		if (scopes >> hdr[0] & 1)
-			dst[nd++] = &states[hdr[0] * (uint32_t)ntables + hdr[1]];
+		if (scopes >> h.node & 1)
+			dst[nd++] = &states[h.node * (uint32_t)ntables + h.table];
 		if (scopes >> nnodes & 1)
-			dst[nd++] = &states[(uint32_t)nnodes * (uint32_t)ntables + hdr[1]];
-		for (uint32_t k = 0; k < hdr[2]; k++) {
+			dst[nd++] = &states[(uint32_t)nnodes * (uint32_t)ntables + h.table];
+		if (nd == 0 || h.max_ts <= lo || h.min_ts > hi) {
+			c.p += h.len;	/* nothing in the window, or for these scopes */
+			continue;
+		}
+		const uint8_t *end = c.p + h.len;
+		for (uint32_t k = 0; k < h.nparts; k++) {
 			struct gbytes key;
 			struct sst_deletion del;
 			uint32_t m, has_static;
@@ -413,6 +458,8 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 				if (!replay_row(&c, dst, dp, hint, nd, lo, hi))
 					return -EIO;
 		}
+		if (c.p != end)
+			return -EIO;
 	}
 	return 0;
 }
