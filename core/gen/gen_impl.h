@@ -36,7 +36,7 @@ struct grow {
 	struct gcell *cells;	/* by column, then path */
 	uint32_t ncells, cap;
 	struct sst_complex_del *cx;
-	uint32_t ncx;
+	uint32_t ncx, cxcap;
 };
 
 /* A range deletion [start, end) over the first clustering column (8-byte
