@@ -652,6 +652,7 @@ int sst_writer_finish(struct sst_writer *w, struct pit_err *err)
 	if (w->o.compress && w->data_len)
 		ratio = (double)(w->disk_len - 4 * w->nchunks) / (double)w->data_len;
 	sbuf_init(&s);
+	collector_finish(&w->col);
 	rc = stats_serialize(&w->col, &w->hdr, &w->o, ratio, &s);
 	if (rc == 0)
 		rc = write_file(w, "Statistics.db", s.buf, s.len, err);

@@ -9,6 +9,7 @@
 #define PART_SIZE_BUCKETS 150	/* EstimatedHistogram sizes Cassandra 4.1 uses */
 #define CELL_COUNT_BUCKETS 118
 #define TOMBSTONE_BINS 100
+#define TOMBSTONE_SPOOL 131072	/* the spool size 100000, to the next power of two */
 
 struct collector {
 	int64_t min_ts, max_ts;
@@ -17,8 +18,12 @@ struct collector {
 	int64_t total_columns, total_rows;
 	uint64_t part_sizes[PART_SIZE_BUCKETS + 1];
 	uint64_t cell_counts[CELL_COUNT_BUCKETS + 1];
-	double tomb_point[TOMBSTONE_BINS + 1];
-	uint64_t tomb_count[TOMBSTONE_BINS + 1];
+	/* tombstone drop times: a spool that counts each point, drained into at
+	 * most TOMBSTONE_BINS bins when it fills up and when the table ends */
+	int32_t *spool;		/* TOMBSTONE_SPOOL (point, count) pairs; point -1 is free */
+	uint32_t nspool;
+	int32_t tomb_point[TOMBSTONE_BINS + 1];
+	int64_t tomb_count[TOMBSTONE_BINS + 1];
 	int ntomb;
 	struct sst_hll *hll;
 	/* covered clustering: the smallest and largest prefix written */
@@ -35,6 +40,8 @@ void collector_ttl(struct collector *c, int32_t ttl);
 void collector_deletion(struct collector *c, const struct sst_deletion *d);
 void collector_partition(struct collector *c, uint64_t size, uint64_t cells);
 void collector_clustering(struct collector *c, const struct sst_header *h, const struct sst_unfiltered *u);
+/* Drains what is still spooled: before the statistics are written. */
+void collector_finish(struct collector *c);
 
 /* Statistics.db for nb. */
 int stats_serialize(const struct collector *c, const struct sst_header *h, const struct sst_writer_opts *o,

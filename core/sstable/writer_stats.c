@@ -39,6 +39,7 @@ int collector_init(struct collector *c)
 void collector_release(struct collector *c)
 {
 	sst_hll_free(c->hll);
+	free(c->spool);
 	sbuf_release(&c->min_ck);
 	sbuf_release(&c->max_ck);
 }
@@ -51,41 +52,111 @@ void collector_timestamp(struct collector *c, int64_t ts)
 		c->max_ts = ts;
 }
 
-/* Tombstone drop times, rounded up to the minute, in at most 100 bins: when
- * there are more, the two closest merge into their weighted mean. */
-static void tombstone_point(struct collector *c, int64_t ldt)
+/* Tombstone drop times as Cassandra 4.x's StreamingTombstoneHistogramBuilder
+ * (bins 100, spool 100000, rounding 60 s) gathers them. The spool's slot
+ * order is the order its points reach the bins, and merges depend on that
+ * order, so the spool is kept exactly as Cassandra keeps it. */
+#define MAX_DELETION_TIME (INT32_MAX - 1)
+
+static int32_t round_point(int64_t p)
 {
-	double p = (double)(((ldt + 59) / 60) * 60);
+	int64_t d = p % 60;
+	if (d)
+		p += 60 - d;
+	return p > MAX_DELETION_TIME || p < 0 ? MAX_DELETION_TIME : (int32_t)p;
+}
+
+/* Adds to the bins; when there are more than 100, the two nearest points
+ * (the leftmost pair on a tie) become their weighted mean, rounded up. */
+static void bin_add(struct collector *c, int32_t p, int64_t n)
+{
 	int lo = 0, hi = c->ntomb;
-	while (lo < hi) {	/* the first bin at or after p */
+	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 		if (c->tomb_point[mid] < p)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	int i = lo;
-	if (i < c->ntomb && c->tomb_point[i] == p) {
-		c->tomb_count[i]++;
+	if (lo < c->ntomb && c->tomb_point[lo] == p) {
+		c->tomb_count[lo] += n;
 		return;
 	}
-	memmove(&c->tomb_point[i + 1], &c->tomb_point[i], (size_t)(c->ntomb - i) * sizeof(double));
-	memmove(&c->tomb_count[i + 1], &c->tomb_count[i], (size_t)(c->ntomb - i) * sizeof(uint64_t));
-	c->tomb_point[i] = p;
-	c->tomb_count[i] = 1;
+	memmove(&c->tomb_point[lo + 1], &c->tomb_point[lo], (size_t)(c->ntomb - lo) * sizeof(*c->tomb_point));
+	memmove(&c->tomb_count[lo + 1], &c->tomb_count[lo], (size_t)(c->ntomb - lo) * sizeof(*c->tomb_count));
+	c->tomb_point[lo] = p;
+	c->tomb_count[lo] = n;
 	if (++c->ntomb <= TOMBSTONE_BINS)
 		return;
 	int best = 0;
 	for (int k = 1; k + 1 < c->ntomb; k++)
 		if (c->tomb_point[k + 1] - c->tomb_point[k] < c->tomb_point[best + 1] - c->tomb_point[best])
 			best = k;
-	uint64_t n = c->tomb_count[best] + c->tomb_count[best + 1];
-	c->tomb_point[best] = (c->tomb_point[best] * (double)c->tomb_count[best] +
-			       c->tomb_point[best + 1] * (double)c->tomb_count[best + 1]) / (double)n;
-	c->tomb_count[best] = n;
+	int64_t v1 = c->tomb_count[best], v2 = c->tomb_count[best + 1];
+	/* Java int arithmetic for the counts, long for the products */
+	int32_t sum = (int32_t)(uint32_t)(v1 + v2);
+	int64_t mean = ((int64_t)c->tomb_point[best] * v1 + (int64_t)c->tomb_point[best + 1] * v2) / sum;
+	c->tomb_point[best] = round_point((int32_t)mean);
+	c->tomb_count[best] = v1 + v2;
 	c->ntomb--;
-	memmove(&c->tomb_point[best + 1], &c->tomb_point[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(double));
-	memmove(&c->tomb_count[best + 1], &c->tomb_count[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(uint64_t));
+	memmove(&c->tomb_point[best + 1], &c->tomb_point[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(*c->tomb_point));
+	memmove(&c->tomb_count[best + 1], &c->tomb_count[best + 2], (size_t)(c->ntomb - best - 1) * sizeof(*c->tomb_count));
+}
+
+static void spool_drain(struct collector *c)
+{
+	if (!c->spool)
+		return;
+	for (uint32_t i = 0; i < 2 * TOMBSTONE_SPOOL; i++)
+		if (c->spool[2 * i] != -1)
+			bin_add(c, c->spool[2 * i], c->spool[2 * i + 1]);
+	memset(c->spool, 0xff, 4 * TOMBSTONE_SPOOL * sizeof(*c->spool));
+	c->nspool = 0;
+}
+
+/* Linear probing from the point's hash, giving up after 100 slots. */
+static bool spool_add(struct collector *c, int32_t p)
+{
+	if (c->nspool > TOMBSTONE_SPOOL)
+		return false;
+	uint32_t h = (uint32_t)((uint64_t)(int64_t)p * 948701839u);
+	uint32_t slot = (TOMBSTONE_SPOOL - 1) & h;
+	for (uint32_t a = 0; a < 100; a++) {
+		int32_t *e = &c->spool[2 * ((slot + a) % (2 * TOMBSTONE_SPOOL))];
+		if (e[0] == -1) {
+			e[0] = p;
+			e[1] = 1;
+			c->nspool++;
+			return true;
+		}
+		if (e[0] == p) {
+			e[1]++;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void tombstone_point(struct collector *c, int64_t ldt)
+{
+	int32_t p = round_point(ldt);
+	if (!c->spool) {
+		c->spool = malloc(4 * TOMBSTONE_SPOOL * sizeof(*c->spool));
+		if (!c->spool) {
+			bin_add(c, p, 1);	/* no room for the spool: straight to the bins */
+			return;
+		}
+		memset(c->spool, 0xff, 4 * TOMBSTONE_SPOOL * sizeof(*c->spool));
+	}
+	if (!spool_add(c, p)) {
+		spool_drain(c);
+		spool_add(c, p);
+	}
+}
+
+void collector_finish(struct collector *c)
+{
+	spool_drain(c);
 }
 
 /* ldt SST_NO_LDT stands for "lives forever", stored as Integer.MAX_VALUE. */
@@ -245,8 +316,8 @@ int stats_serialize(const struct collector *c, const struct sst_header *h, const
 	put_u32(s, (uint32_t)c->ntomb);	/* maxBinSize: 4.1 writes the bin count */
 	put_u32(s, (uint32_t)c->ntomb);
 	for (int i = 0; i < c->ntomb; i++) {
-		put_f64(s, c->tomb_point[i]);
-		put_u64(s, c->tomb_count[i]);
+		put_f64(s, (double)c->tomb_point[i]);
+		put_u64(s, (uint64_t)c->tomb_count[i]);
 	}
 	put_u32(s, 0);			/* sstable level */
 	put_u64(s, (uint64_t)o->repaired_at);

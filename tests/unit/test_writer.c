@@ -12,6 +12,7 @@
 #include "core/sstable/hll.h"
 #include "core/sstable/reader.h"
 #include "core/sstable/writer.h"
+#include "core/sstable/writer_impl.h"
 #include "core/util/bytes.h"
 #include "tests/lib/sstbuild.h"
 #include "tests/lib/testlib.h"
@@ -103,6 +104,60 @@ static void check_hll(const char *prefix)
 	sst_hll_free(h);
 	free(st);
 	free_keys(&ks);
+}
+
+/* The tombstone drop-time histogram, by the rules of Cassandra's
+ * StreamingTombstoneHistogramBuilder: points rounded up to the minute, at
+ * most 100 bins, the nearest two merged into their integer weighted mean,
+ * itself rounded up. */
+static void test_tombstone_histogram(void **state)
+{
+	(void)state;
+	struct collector c;
+
+	/* 101 points a minute apart: only the leftmost pair merges, 60 and 120 into 90, shown as 120 */
+	assert_int_equal(collector_init(&c), 0);
+	for (int k = 101; k >= 1; k--)
+		collector_ldt(&c, 60 * k - 30);
+	collector_finish(&c);
+	assert_int_equal(c.ntomb, 100);
+	assert_int_equal(c.tomb_point[0], 120);
+	assert_int_equal(c.tomb_count[0], 2);
+	for (int i = 1; i < 100; i++) {
+		assert_int_equal(c.tomb_point[i], 60 * (i + 2));
+		assert_int_equal(c.tomb_count[i], 1);
+	}
+	collector_release(&c);
+
+	/* a weighted mean: 60 x3 and 120 x1 give 75, rounded up to 120, not 75.0 */
+	assert_int_equal(collector_init(&c), 0);
+	for (int i = 0; i < 3; i++)
+		collector_ldt(&c, 60);
+	collector_ldt(&c, 120);
+	for (int k = 0; k < 99; k++)
+		collector_ldt(&c, 60000 + 600 * k);
+	collector_ldt(&c, SST_NO_LDT);	/* lives forever: not a tombstone */
+	collector_finish(&c);
+	assert_int_equal(c.ntomb, 100);
+	assert_int_equal(c.tomb_point[0], 120);
+	assert_int_equal(c.tomb_count[0], 4);
+	collector_release(&c);
+
+	/* more points than the spool holds: it drains along the way, nothing is lost */
+	assert_int_equal(collector_init(&c), 0);
+	for (int k = 0; k < 200000; k++)
+		collector_ldt(&c, 1700000000 + 60 * (int64_t)((k * 7919) % 200000));
+	collector_finish(&c);
+	assert_int_equal(c.ntomb, 100);
+	int64_t total = 0;
+	for (int i = 0; i < c.ntomb; i++) {
+		total += c.tomb_count[i];
+		assert_int_equal(c.tomb_point[i] % 60, 0);
+		if (i)
+			assert_true(c.tomb_point[i] > c.tomb_point[i - 1]);
+	}
+	assert_int_equal(total, 200000);
+	collector_release(&c);
 }
 
 static void test_hll_as_cassandra(void **state)
@@ -459,6 +514,7 @@ static void test_round_trip_synthetic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tombstone_histogram),
 		cmocka_unit_test(test_hll_as_cassandra),
 		cmocka_unit_test(test_bloom_as_cassandra),
 		cmocka_unit_test(test_nb_fidelity),
