@@ -180,14 +180,13 @@ static struct grow *insert_row(struct gmem *m, struct gpart *p, uint32_t at, con
 struct grow *gpart_row_from(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n, uint32_t *hint)
 {
 	uint32_t lo = *hint <= p->nrows ? *hint : 0, hi;
-	int c;
 
 	/* rows before the hint are smaller: gallop forward from it */
 	if (lo > 0 && gtable_ck_compare(m->t, p->rows[lo - 1]->ck.p, p->rows[lo - 1]->ck.n, ck, n) >= 0)
 		lo = 0;	/* not ascending after all: search everything */
 	uint32_t step = 1;
 	hi = lo;
-	while (hi < p->nrows && (c = gtable_ck_compare(m->t, p->rows[hi]->ck.p, p->rows[hi]->ck.n, ck, n)) < 0) {
+	while (hi < p->nrows && gtable_ck_compare(m->t, p->rows[hi]->ck.p, p->rows[hi]->ck.n, ck, n) < 0) {
 		lo = hi + 1;
 		hi += step;
 		step *= 2;
