@@ -300,10 +300,15 @@ struct log_hdr {
 
 int gen_log_flush(FILE *f, int node, int table, const struct gmem *m)
 {
-	struct log_hdr h = { (uint32_t)node, (uint32_t)table, m->nparts, 0, 0, 0 };
+	struct log_hdr h;
 	struct span sp = { INT64_MAX, INT64_MIN };
 	struct sbuf b;
 	int rc = 0;
+
+	memset(&h, 0, sizeof(h));	/* padding too: the record is written as it is */
+	h.node = (uint32_t)node;
+	h.table = (uint32_t)table;
+	h.nparts = m->nparts;
 
 	sbuf_init(&b);
 	sbuf_grow(&b, m->bytes + m->bytes / 2 + 64);	/* about what the log takes */
