@@ -921,6 +921,23 @@ static int write_cluster_json(struct sim *s, const int64_t *truth_at, int ntruth
 	return rc < 0 ? pit_errf(s->err, rc, "%s: cannot write", path) : 0;
 }
 
+/* 0 when dir holds nothing, -EEXIST when it holds something: a new cluster
+ * over an old one would mix their files. */
+static int empty_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while (rc == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rc = -EEXIST;
+	closedir(d);
+	return rc;
+}
+
 int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err *err)
 {
 	struct gen_opts o = *opts;
@@ -962,6 +979,12 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	}
 	if ((rc = mkdirs(o.outdir)) < 0) {
 		rc = pit_errf(err, rc, "%s: %s", o.outdir, strerror(-rc));
+		goto out;
+	}
+	if ((rc = empty_dir(o.outdir)) < 0) {
+		rc = pit_errf(err, rc, "%s: %s", o.outdir,
+			      rc == -EEXIST ? "not empty (gen makes a new cluster: remove it or choose another directory)"
+					    : strerror(-rc));
 		goto out;
 	}
 	if ((rc = setup(s)) < 0)

@@ -115,6 +115,9 @@ static void test_gen(void **state)
 	snprintf(args, sizeof(args), "gen %s --size 256K --nodes 2 --rf 2 --seed 5", dir);
 	assert_int_equal(run(args), 0);
 	assert_non_null(strstr(out, "2 nodes"));
+	assert_int_equal(run(args), 1);	/* never over an earlier cluster */
+	assert_non_null(strstr(out, "not empty"));
+	assert_non_null(strstr(out, dir));
 	snprintf(args, sizeof(args), "dump --rows %s/node1/data/shop", dir);
 	assert_int_equal(run(args), 1);	/* a keyspace directory is not a table directory */
 	char cmd[512];
