@@ -141,9 +141,16 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 
 /* truth.c: the live rows of a state at an instant, one JSON line each. */
 int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f, struct pit_err *err);
-/* Replays the flush log once per instant: the cluster's and each node's rows
- * into <outdir>/truth/<k>/ and <outdir>/truth/<k>/nodes/<node>/. */
-int truth_write_all(const char *outdir, const struct gtable *tables, int ntables, const char *const *nodes, int nnodes,
-		    const int64_t *at, int nat, FILE *log, struct pit_err *err);
+/* The truth is written in runs: each replays the flush log as far as it is
+ * written when the run starts, for instants (ascending, after the last run's)
+ * whose writes are all flushed by then, and writes the cluster's and each
+ * node's rows into <outdir>/truth/<n>/ and <outdir>/truth/<n>/nodes/<node>/.
+ * A run works on two threads while the caller goes on; truth_wait joins it. */
+struct truth;
+int truth_begin(struct truth **tp, const char *outdir, const struct gtable *tables, int ntables,
+		const char *const *nodes, int nnodes, struct pit_err *err);
+int truth_run(struct truth *t, const int64_t *at, const int *dirnum, int nat, FILE *log, struct pit_err *err);
+int truth_wait(struct truth *t, struct pit_err *err);
+void truth_end(struct truth *t);
 
 #endif

@@ -921,6 +921,37 @@ static int write_cluster_json(struct sim *s, const int64_t *truth_at, int ntruth
 	return rc < 0 ? pit_errf(s->err, rc, "%s: cannot write", path) : 0;
 }
 
+/* The truth's instants in order: halfway to each snapshot from the one
+ * before (or from the start), then the snapshot itself. */
+static int64_t instant(const struct sim *s, int k)
+{
+	int64_t snap = s->snap_at[k / 2], prev = k / 2 ? s->snap_at[k / 2 - 1] : T0_US;
+	return k % 2 ? snap : prev + (snap - prev) / 2;
+}
+
+/* Starts the truth of the instants no later write can reach: a write after
+ * the snapshot just taken has a timestamp above its instant less the
+ * clients' skew (less one for the collection deletions written just below a
+ * write), and every write before it has been flushed into the log. So the
+ * truth runs on the second core while the simulation goes on. With all, the
+ * rest, at the end. */
+static int truth_advance(struct sim *s, struct truth *tr, int *ndone, bool all)
+{
+	int64_t at[2 * NSNAP], bound = all ? INT64_MAX : s->snap_at[s->nsnap - 1] - s->o->skew_us - 2;
+	int dir[2 * NSNAP], n = 0, rc;
+
+	for (int k = *ndone; k < 2 * s->nsnap && instant(s, k) <= bound; k++) {
+		at[n] = instant(s, k);
+		dir[n++] = k + 1;
+	}
+	if (!n)
+		return 0;
+	if ((rc = truth_wait(tr, s->err)) < 0 || (rc = truth_run(tr, at, dir, n, s->log, s->err)) < 0)
+		return rc;
+	*ndone += n;
+	return 0;
+}
+
 /* 0 when dir holds nothing, -EEXIST when it holds something: a new cluster
  * over an old one would mix their files. */
 static int empty_dir(const char *dir)
@@ -942,6 +973,7 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 {
 	struct gen_opts o = *opts;
 	struct sim *s = calloc(1, sizeof(*s));
+	struct truth *tr = NULL;
 	int rc = 0;
 
 	if (!s)
@@ -989,40 +1021,39 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	}
 	if ((rc = setup(s)) < 0)
 		goto out;
+	const char *names[MAX_NODES];
+	for (int i = 0; i < s->nnodes; i++)
+		names[i] = s->nodes[i].name;
+	if ((rc = truth_begin(&tr, o.outdir, s->t, NT, names, s->nnodes, err)) < 0)
+		goto out;
 	/* about six hours of simulated time whatever the size, so that TTLs run
 	 * out and gc_grace_seconds passes: ~270 bytes of SSTables per write */
 	uint64_t gap = (uint64_t)(21600e6 * 270 / (double)o.size);
 	if (gap < 100)
 		gap = 100;
+	int ndone = 0;
 	while (s->nsnap < NSNAP && rc == 0) {
 		s->now_us += (int64_t)rng_below(&s->rng, 2 * gap) + 1;
 		rc = one_write(s);
-		if (rc == 0 && s->written >= o.size * (uint64_t)(s->nsnap + 1) / NSNAP)
-			rc = snapshot(s);
+		if (rc == 0 && s->written >= o.size * (uint64_t)(s->nsnap + 1) / NSNAP &&
+		    (rc = snapshot(s)) == 0 && s->nsnap < NSNAP)
+			rc = truth_advance(s, tr, &ndone, false);
 	}
 	if (rc < 0)
 		goto out;
-	/* the truth: at each snapshot, and halfway to it from the one before */
-	int64_t at[2 * NSNAP];
-	int nat = 0;
-	for (int k = 0; k < s->nsnap; k++) {
-		int64_t prev = k ? s->snap_at[k - 1] : T0_US;
-		at[nat++] = prev + (s->snap_at[k] - prev) / 2;
-		at[nat++] = s->snap_at[k];
-	}
-	const char *names[MAX_NODES];
-	for (int i = 0; i < s->nnodes; i++)
-		names[i] = s->nodes[i].name;
-	fflush(s->log);
 	struct timespec tt0, tt1;
 	clock_gettime(CLOCK_MONOTONIC, &tt0);
-	if ((rc = truth_write_all(o.outdir, s->t, NT, names, s->nnodes, at, nat, s->log, err)) < 0)
+	if ((rc = truth_advance(s, tr, &ndone, true)) < 0 || (rc = truth_wait(tr, err)) < 0)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &tt1);
 	sum->truth_seconds = (double)(tt1.tv_sec - tt0.tv_sec) + (double)(tt1.tv_nsec - tt0.tv_nsec) / 1e9;
-	sum->truths = nat;
-	rc = write_cluster_json(s, at, nat);
+	int64_t at[2 * NSNAP];
+	for (int k = 0; k < ndone; k++)
+		at[k] = instant(s, k);
+	sum->truths = ndone;
+	rc = write_cluster_json(s, at, ndone);
 out:
+	truth_end(tr);	/* joins a run still going before the log goes */
 	if (s->log)
 		fclose(s->log);
 	if (s->log_path)

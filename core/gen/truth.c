@@ -261,143 +261,182 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 /* A worker owns some scopes (the cluster, some nodes) and walks the instants
  * in order: reconciliation only ever takes the stronger version, so the
  * state at one instant is the state at the one before plus what was written
- * in between. */
+ * in between. Its states live from one run to the next. */
 struct truth_job {
+	const struct truth *t;
+	uint64_t scopes;
+	struct gmem *st;	/* (nodes + 1) x tables */
+	int64_t prev;		/* the instant the states stand at */
+	const int64_t *at;	/* this run's instants, ascending */
+	const int *dirnum;	/* and their truth/<n> directories */
+	int nat;
+	int rc;
+	struct pit_err err;
+};
+
+enum { WORKERS = 2 };
+
+struct truth {
 	const char *outdir;
 	const struct gtable *tables;
 	int ntables;
 	const char *const *nodes;
 	int nnodes;
-	const int64_t *at;
-	int nat;
-	uint64_t scopes;
-	const uint8_t *log;
+	struct truth_job jobs[WORKERS];
+	pthread_t th[WORKERS];
+	bool started[WORKERS];
+	const uint8_t *log;	/* the flush log as far as this run reads it */
 	size_t log_len;
-	int rc;
-	struct pit_err err;
+	int64_t *at;
+	int *dirnum;
 };
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
 
 static void *truth_worker(void *arg)
 {
 	struct truth_job *j = arg;
-	int nn = j->nnodes, nt = j->ntables;
-	struct gmem *st = calloc((size_t)(nn + 1) * (size_t)nt, sizeof(*st));
-	int64_t *order = malloc((size_t)j->nat * sizeof(*order)), prev = INT64_MIN;
+	const struct truth *t = j->t;
+	int nn = t->nnodes, nt = t->ntables;
 
-	if (!st || !order) {
-		j->rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(order, j->at, (size_t)j->nat * sizeof(*order));
-	qsort(order, (size_t)j->nat, sizeof(*order), cmp_i64);
-	for (int i = 0; i <= nn; i++)
-		for (int t = 0; t < nt; t++)
-			gmem_init(&st[i * nt + t], &j->tables[t]);
 	for (int o = 0; o < j->nat && j->rc == 0; o++) {
-		int64_t at = order[o];
-		if ((j->rc = gen_log_replay(j->log, j->log_len, st, nn, nt, prev, at, j->scopes)) < 0) {
-			pit_errf(&j->err, j->rc, "%s/.gen-log: damaged", j->outdir);
+		int64_t at = j->at[o];
+		if ((j->rc = gen_log_replay(t->log, t->log_len, j->st, nn, nt, j->prev, at, j->scopes)) < 0) {
+			pit_errf(&j->err, j->rc, "%s/.gen-log: damaged", t->outdir);
 			break;
 		}
-		prev = at;
-		for (int k = 0; k < j->nat && j->rc == 0; k++) {
-			if (j->at[k] != at)
+		j->prev = at;
+		char dir[4096], sub[8192];
+		snprintf(dir, sizeof(dir), "%s/truth/%d", t->outdir, j->dirnum[o]);
+		for (int i = 0; i <= nn && j->rc == 0; i++) {
+			if (!(j->scopes >> i & 1))
 				continue;
-			char dir[4096], sub[8192];
-			snprintf(dir, sizeof(dir), "%s/truth/%d", j->outdir, k + 1);
-			for (int i = 0; i <= nn && j->rc == 0; i++) {
-				if (!(j->scopes >> i & 1))
-					continue;
-				if (i == nn)
-					snprintf(sub, sizeof(sub), "%s", dir);
-				else
-					snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, j->nodes[i]);
-				for (int t = 0; t < nt && j->rc == 0; t++)
-					j->rc = write_jsonl(sub, &j->tables[t], &st[i * nt + t], at, &j->err);
-			}
+			if (i == nn)
+				snprintf(sub, sizeof(sub), "%s", dir);
+			else
+				snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, t->nodes[i]);
+			for (int k = 0; k < nt && j->rc == 0; k++)
+				j->rc = write_jsonl(sub, &t->tables[k], &j->st[i * nt + k], at, &j->err);
 		}
 	}
-out:
-	if (st)
-		for (int i = 0; i < (nn + 1) * nt; i++)
-			gmem_release(&st[i]);
-	free(st);
-	free(order);
 	return NULL;
 }
 
-int truth_write_all(const char *outdir, const struct gtable *tables, int ntables, const char *const *nodes, int nnodes,
-		    const int64_t *at, int nat, FILE *log, struct pit_err *err)
+int truth_begin(struct truth **tp, const char *outdir, const struct gtable *tables, int ntables,
+		const char *const *nodes, int nnodes, struct pit_err *err)
 {
 	char dir[4096];
-	struct stat st;
-	int rc = 0;
+	struct truth *t = calloc(1, sizeof(*t));
 
+	*tp = NULL;
+	if (!t)
+		return -ENOMEM;
+	*t = (struct truth){ outdir, tables, ntables, nodes, nnodes };
 	snprintf(dir, sizeof(dir), "%s/truth", outdir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		free(t);
 		return pit_errf(err, -errno, "%s: %s", dir, strerror(errno));
+	}
+	/* the scopes shared out between the two cores: the cluster and every
+	 * other node to one, the rest to the other */
+	for (int w = 0; w < WORKERS; w++) {
+		struct truth_job *j = &t->jobs[w];
+		j->t = t;
+		j->prev = INT64_MIN;
+		for (int i = 0; i <= nnodes; i++)
+			if ((nnodes - i) % WORKERS == w)
+				j->scopes |= 1ull << i;
+		if (!(j->st = calloc((size_t)(nnodes + 1) * (size_t)ntables, sizeof(*j->st)))) {
+			truth_end(t);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < (nnodes + 1) * ntables; i++)
+			gmem_init(&j->st[i], &tables[i % ntables]);
+	}
+	*tp = t;
+	return 0;
+}
+
+int truth_run(struct truth *t, const int64_t *at, const int *dirnum, int nat, FILE *log, struct pit_err *err)
+{
+	struct stat st;
+
+	for (int k = 0; k < nat; k++) {
+		char d[4096], sub[8192];
+		snprintf(d, sizeof(d), "%s/truth/%d", t->outdir, dirnum[k]);
+		snprintf(sub, sizeof(sub), "%s/nodes", d);
+		if ((mkdir(d, 0755) < 0 && errno != EEXIST) || (mkdir(sub, 0755) < 0 && errno != EEXIST))
+			return pit_errf(err, -errno, "%s: %s", sub, strerror(errno));
+		for (int i = 0; i < t->nnodes; i++) {
+			char nd[8448];
+			snprintf(nd, sizeof(nd), "%s/%s", sub, t->nodes[i]);
+			if (mkdir(nd, 0755) < 0 && errno != EEXIST)
+				return pit_errf(err, -errno, "%s: %s", nd, strerror(errno));
+		}
+	}
+	/* the log as it is now: records are written whole, so this is a whole
+	 * number of them */
 	if (fflush(log) != 0 || fstat(fileno(log), &st) < 0)
-		return pit_errf(err, -errno, "%s/.gen-log: %s", outdir, strerror(errno));
-	const uint8_t *map = NULL;
+		return pit_errf(err, -errno, "%s/.gen-log: %s", t->outdir, strerror(errno));
 	if (st.st_size > 0) {
 		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(log), 0);
 		if (m == MAP_FAILED)
-			return pit_errf(err, -errno, "%s/.gen-log: %s", outdir, strerror(errno));
-		map = m;
+			return pit_errf(err, -errno, "%s/.gen-log: %s", t->outdir, strerror(errno));
+		t->log = m;
+		t->log_len = (size_t)st.st_size;
 	}
-	/* directories first, then the scopes shared out between the two cores:
-	 * the cluster and every other node to one, the rest to the other */
-	for (int k = 0; k < nat; k++) {
-		char d[4096], sub[8192];
-		snprintf(d, sizeof(d), "%s/truth/%d", outdir, k + 1);
-		snprintf(sub, sizeof(sub), "%s/nodes", d);
-		if ((mkdir(d, 0755) < 0 && errno != EEXIST) || (mkdir(sub, 0755) < 0 && errno != EEXIST)) {
-			rc = pit_errf(err, -errno, "%s: %s", sub, strerror(errno));
-			goto unmap;
-		}
-		for (int i = 0; i < nnodes; i++) {
-			char nd[8448];
-			snprintf(nd, sizeof(nd), "%s/%s", sub, nodes[i]);
-			if (mkdir(nd, 0755) < 0 && errno != EEXIST) {
-				rc = pit_errf(err, -errno, "%s: %s", nd, strerror(errno));
-				goto unmap;
-			}
-		}
-	}
-	enum { WORKERS = 2 };
-	struct truth_job jobs[WORKERS];
-	pthread_t th[WORKERS];
-	bool started[WORKERS] = { false };
+	t->at = malloc((size_t)(nat ? nat : 1) * sizeof(*t->at));
+	t->dirnum = malloc((size_t)(nat ? nat : 1) * sizeof(*t->dirnum));
+	if (!t->at || !t->dirnum)
+		return -ENOMEM;
+	memcpy(t->at, at, (size_t)nat * sizeof(*at));
+	memcpy(t->dirnum, dirnum, (size_t)nat * sizeof(*dirnum));
 	for (int w = 0; w < WORKERS; w++) {
-		uint64_t scopes = 0;
-		for (int i = 0; i <= nnodes; i++)
-			if ((nnodes - i) % WORKERS == w)
-				scopes |= 1ull << i;
-		jobs[w] = (struct truth_job){ outdir, tables, ntables, nodes, nnodes, at, nat, scopes, map,
-					      (size_t)st.st_size, 0, { 0 } };
-		started[w] = w > 0 && pthread_create(&th[w], NULL, truth_worker, &jobs[w]) == 0;
+		struct truth_job *j = &t->jobs[w];
+		j->at = t->at;
+		j->dirnum = t->dirnum;
+		j->nat = nat;
+		t->started[w] = pthread_create(&t->th[w], NULL, truth_worker, j) == 0;
+		if (!t->started[w])
+			truth_worker(j);	/* no thread: do it here */
 	}
-	truth_worker(&jobs[0]);
-	for (int w = 1; w < WORKERS; w++) {
-		if (started[w])
-			pthread_join(th[w], NULL);
-		else
-			truth_worker(&jobs[w]);
+	return 0;
+}
+
+int truth_wait(struct truth *t, struct pit_err *err)
+{
+	int rc = 0;
+
+	for (int w = 0; w < WORKERS; w++) {
+		if (t->started[w])
+			pthread_join(t->th[w], NULL);
+		t->started[w] = false;
 	}
 	for (int w = 0; w < WORKERS && rc == 0; w++)
-		if (jobs[w].rc < 0) {
-			rc = jobs[w].rc;
+		if (t->jobs[w].rc < 0) {
+			rc = t->jobs[w].rc;
 			if (err)
-				*err = jobs[w].err;
+				*err = t->jobs[w].err;
 		}
-unmap:
-	if (map)
-		munmap((void *)map, (size_t)st.st_size);
+	if (t->log)
+		munmap((void *)t->log, t->log_len);
+	t->log = NULL;
+	t->log_len = 0;
+	free(t->at);
+	free(t->dirnum);
+	t->at = NULL;
+	t->dirnum = NULL;
 	return rc;
+}
+
+void truth_end(struct truth *t)
+{
+	if (!t)
+		return;
+	truth_wait(t, NULL);
+	for (int w = 0; w < WORKERS; w++) {
+		if (t->jobs[w].st)
+			for (int i = 0; i < (t->nnodes + 1) * t->ntables; i++)
+				gmem_release(&t->jobs[w].st[i]);
+		free(t->jobs[w].st);
+	}
+	free(t);
 }

@@ -335,7 +335,7 @@ static const char *read_subset(struct sst_scan *sc, struct body *b, uint32_t nco
 		uint32_t count = ncols - (uint32_t)enc;
 		if (count < ncols / 2) {
 			for (uint32_t i = 0; i < count; i++) {
-				uint64_t idx;
+				uint64_t idx = 0;
 				if (!b_uv(b, &idx) || idx >= ncols || (k && idx <= sc->present[k - 1]))
 					return "bad present-column index";
 				sc->present[k++] = (uint32_t)idx;
@@ -343,7 +343,7 @@ static const char *read_subset(struct sst_scan *sc, struct body *b, uint32_t nco
 		} else {
 			uint32_t idx = 0;
 			for (uint64_t i = 0; i < enc; i++) {
-				uint64_t missing;
+				uint64_t missing = 0;
 				if (!b_uv(b, &missing) || missing >= ncols || missing < idx)
 					return "bad missing-column index";
 				while (idx < missing)
