@@ -105,7 +105,7 @@ int cmd_gen(int argc, char **argv)
 		return op_error("%s", pit_err_msg(&err, rc));
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("%s: %d nodes, %llu writes, %llu flushes, %llu compactions, %llu SSTables (%.1f MB), %d snapshots, "
-	       "%d truth instants in %.1f s (truth %.1f s)\n", o.outdir, o.nodes, (unsigned long long)sum.writes,
+	       "%d truth instants in %.1f s (%.1f s of it finishing the truth)\n", o.outdir, o.nodes, (unsigned long long)sum.writes,
 	       (unsigned long long)sum.flushes, (unsigned long long)sum.compactions, (unsigned long long)sum.sstables,
 	       (double)sum.bytes / 1e6, sum.snapshots, sum.truths, secs, sum.truth_seconds);
 	return 0;

@@ -23,7 +23,7 @@ struct gen_opts {
 struct gen_summary {
 	uint64_t writes, flushes, compactions, sstables, bytes;
 	int snapshots, truths;
-	double truth_seconds;	/* of the whole run, writing the truth */
+	double truth_seconds;	/* of the whole run, the truth still to write once the simulation ended */
 };
 
 int gen_run(const struct gen_opts *o, struct gen_summary *sum, struct pit_err *err);
