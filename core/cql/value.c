@@ -39,20 +39,44 @@ static int64_t floormod(int64_t a, int64_t b)
 	return r < 0 ? r + b : r;
 }
 
-/* sep: 'T' or ' '; frac: number of fractional digits of sub (0, 3 or 6). */
+/* Writes v (0 <= v < 10^width) in exactly width digits. */
+static char *put_digits(char *p, uint64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+/* sep: 'T' or ' '; frac: number of fractional digits of sub (0, 3 or 6).
+ * Written digit by digit: the truth of a generated cluster renders millions. */
 static bool format_instant(int64_t secs, int64_t sub, int frac, char sep, struct sbuf *out)
 {
 	int64_t days = floordiv(secs, 86400), rem = floormod(secs, 86400), y;
 	unsigned m, d;
+	char buf[32], *p = buf;
 
 	cql_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		return false;
-	sbuf_addf(out, "%04lld-%02u-%02u%c%02u:%02u:%02u", (long long)y, m, d, sep,
-		  (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
-	if (frac)
-		sbuf_addf(out, ".%0*lld", frac, (long long)sub);
-	sbuf_addc(out, 'Z');
+	p = put_digits(p, (uint64_t)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = sep;
+	p = put_digits(p, (uint64_t)(rem / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(rem / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (uint64_t)(rem % 60), 2);
+	if (frac) {
+		*p++ = '.';
+		p = put_digits(p, (uint64_t)sub, frac);
+	}
+	*p++ = 'Z';
+	sbuf_add(out, buf, (size_t)(p - buf));
 	return true;
 }
 
