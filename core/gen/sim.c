@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,10 @@ struct sim {
 	/* orders: the last order's clustering per customer, to update or delete it */
 	uint8_t (*last_order)[34];
 	struct pit_err *err;
+	struct fwriter *fw;
+	/* what s->written can be at most, from the last drain of the writer;
+	 * and per node and table the live SSTable bytes, likewise */
+	uint64_t written_bound, live_bound[MAX_NODES][NT];
 };
 
 /* ---- small helpers ---- */
@@ -219,35 +224,185 @@ static int64_t mem_min_ts(const struct gmem *m)
 	return min;
 }
 
-static int compact(struct sim *s, int ni, int t);
+static int compact(struct sim *s, int ni, int t, int64_t now_us, struct pit_err *err);
 
-static int flush(struct sim *s, int ni, int t)
+/* Writes a full memtable as an SSTable, links it into backups/, logs it for
+ * the truth and compacts; on the flush writer's thread. */
+static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_us, struct pit_err *err)
 {
 	struct gnode *n = &s->nodes[ni];
-	struct gmem *m = &n->mem[t];
 	uint64_t bytes = 0;
 	int rc;
 
-	if (m->nparts == 0)
-		return 0;
 	int gen = n->next_gen[t]++;
 	struct sst_writer_opts o = writer_opts(s, n);
-	if ((rc = gen_write_sstable(m, n->tdir[t], gen, NULL, &o, &bytes, s->err)) < 0)
+	if ((rc = gen_write_sstable(m, n->tdir[t], gen, NULL, &o, &bytes, err)) < 0)
 		return rc;
-	touch_sstable(n->tdir[t], gen, s->now_us);
+	touch_sstable(n->tdir[t], gen, now_us);
 	link_into(n->tdir[t], gen, "backups");	/* incremental backups: every flushed SSTable */
 	add_sst(n, t, gen, mem_min_ts(m), bytes, true);
 	if (gen_log_flush(s->log, ni, t, m) < 0)
-		return pit_errf(s->err, -EIO, "%s: cannot write the flush log", s->log_path);
-	gmem_release(m);
-	gmem_init(m, &s->t[t]);
+		return pit_errf(err, -EIO, "%s: cannot write the flush log", s->log_path);
 	s->written += bytes;
 	s->sum->flushes++;
 	s->sum->sstables++;
 	s->sum->bytes += bytes;
 	if (s->o->progress)
 		s->o->progress(s->o->ctx, s->written, s->o->size);
-	return compact(s, ni, t);
+	return compact(s, ni, t, now_us, err);
+}
+
+/* ---- the flush writer ----
+ * Flushes and compactions run on a thread of their own while the next writes
+ * are simulated. The simulation reads nothing they change until it drains
+ * the writer: before a snapshot, before the truth reads the log, and when
+ * s->written might have reached the next snapshot's size. That last test uses
+ * an upper bound of what the pending work can add, so the run makes the same
+ * decisions, at the same writes, as if every flush had been done at once. */
+enum { FQ = 4 };
+
+struct fjob {
+	int ni, t;
+	struct gmem m;
+	int64_t now_us;
+};
+
+struct fwriter {
+	struct sim *s;
+	pthread_t th;
+	bool started, stop, busy;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct fjob q[FQ];
+	int head, n, rc;
+	struct pit_err err;
+};
+
+static void *fw_main(void *arg)
+{
+	struct fwriter *fw = arg;
+
+	pthread_mutex_lock(&fw->mu);
+	for (;;) {
+		while (!fw->n && !fw->stop)
+			pthread_cond_wait(&fw->cv, &fw->mu);
+		if (!fw->n)
+			break;
+		struct fjob j = fw->q[fw->head];
+		fw->head = (fw->head + 1) % FQ;
+		fw->n--;
+		fw->busy = true;
+		int failed = fw->rc;
+		pthread_mutex_unlock(&fw->mu);
+		int rc = failed ? failed : flush_now(fw->s, j.ni, j.t, &j.m, j.now_us, &fw->err);
+		gmem_release(&j.m);
+		pthread_mutex_lock(&fw->mu);
+		fw->busy = false;
+		if (rc < 0 && !fw->rc)
+			fw->rc = rc;
+		pthread_cond_broadcast(&fw->cv);
+	}
+	pthread_mutex_unlock(&fw->mu);
+	return NULL;
+}
+
+static int fw_start(struct sim *s)
+{
+	struct fwriter *fw = calloc(1, sizeof(*fw));
+	if (!fw)
+		return -ENOMEM;
+	fw->s = s;
+	pthread_mutex_init(&fw->mu, NULL);
+	pthread_cond_init(&fw->cv, NULL);
+	s->fw = fw;
+	if (pthread_create(&fw->th, NULL, fw_main, fw) != 0)
+		return pit_errf(s->err, -EAGAIN, "cannot start the flush writer");
+	fw->started = true;
+	return 0;
+}
+
+/* Waits for every pending flush; then s->written and the nodes' SSTable
+ * lists are exact again, and the bounds start from them. */
+static int fw_drain(struct sim *s)
+{
+	struct fwriter *fw = s->fw;
+
+	pthread_mutex_lock(&fw->mu);
+	while (fw->n || fw->busy)
+		pthread_cond_wait(&fw->cv, &fw->mu);
+	int rc = fw->rc;
+	pthread_mutex_unlock(&fw->mu);
+	if (rc < 0) {
+		*s->err = fw->err;
+		return rc;
+	}
+	if (s->written > s->written_bound)
+		return pit_errf(s->err, -EIO, "gen: internal: %llu SSTable bytes written, bound %llu",
+				(unsigned long long)s->written, (unsigned long long)s->written_bound);
+	s->written_bound = s->written;
+	for (int ni = 0; ni < s->nnodes; ni++)
+		for (int t = 0; t < NT; t++) {
+			uint64_t live = 0;
+			for (int i = 0; i < s->nodes[ni].nssts[t]; i++)
+				live += s->nodes[ni].ssts[t][i].bytes;
+			s->live_bound[ni][t] = live;
+		}
+	return 0;
+}
+
+static void fw_stop(struct sim *s)
+{
+	struct fwriter *fw = s->fw;
+	if (!fw)
+		return;
+	pthread_mutex_lock(&fw->mu);
+	fw->stop = true;
+	if (!fw->rc)
+		fw->rc = -ECANCELED;	/* what is still queued is dropped */
+	pthread_cond_broadcast(&fw->cv);
+	pthread_mutex_unlock(&fw->mu);
+	if (fw->started)
+		pthread_join(fw->th, NULL);
+	for (int i = 0; i < fw->n; i++)
+		gmem_release(&fw->q[(fw->head + i) % FQ].m);
+	pthread_mutex_destroy(&fw->mu);
+	pthread_cond_destroy(&fw->cv);
+	free(fw);
+	s->fw = NULL;
+}
+
+/* Hands a full memtable to the writer and starts an empty one. */
+static int flush(struct sim *s, int ni, int t)
+{
+	struct fwriter *fw = s->fw;
+	struct gmem *m = &s->nodes[ni].mem[t];
+
+	if (m->nparts == 0)
+		return 0;
+	/* an SSTable takes less than 2 bytes per byte of model (the model counts
+	 * 12 bytes of overhead a cell, Data.db fewer, and Index.db repeats only
+	 * the keys) plus its fixed components; the compaction it may set off
+	 * writes at most the live SSTables of its table. fw_drain checks it. */
+	uint64_t f = 2 * m->bytes + (256u << 10);
+	s->live_bound[ni][t] += f;
+	s->written_bound += f + s->live_bound[ni][t];
+	pthread_mutex_lock(&fw->mu);
+	while (fw->n == FQ && !fw->rc)
+		pthread_cond_wait(&fw->cv, &fw->mu);
+	int rc = fw->rc;
+	if (!rc) {
+		fw->q[(fw->head + fw->n) % FQ] = (struct fjob){ ni, t, *m, s->now_us };
+		fw->n++;
+		pthread_cond_broadcast(&fw->cv);
+	}
+	pthread_mutex_unlock(&fw->mu);
+	if (rc < 0) {
+		gmem_release(m);
+		gmem_init(m, &s->t[t]);
+		return fw_drain(s);	/* brings the writer's error over */
+	}
+	gmem_init(m, &s->t[t]);
+	return 0;
 }
 
 /* Reads the rest of the current partition of a scan into m (compaction reads
@@ -403,7 +558,7 @@ static int cmp_sst(const void *a, const void *b)
 
 /* Size-tiered: four SSTables within a factor of two of each other merge into
  * one; tombstones past gc_grace go when nothing older can be elsewhere. */
-static int compact(struct sim *s, int ni, int t)
+static int compact(struct sim *s, int ni, int t, int64_t now_us, struct pit_err *err)
 {
 	struct gnode *n = &s->nodes[ni];
 	int rc;
@@ -417,21 +572,18 @@ static int compact(struct sim *s, int ni, int t)
 			pick = i;
 	if (pick < 0)
 		return 0;
-	struct gen_purge pg = { s->now_us / 1000000, s->t[t].gc_grace, INT64_MAX };
+	/* the table's memtable was just flushed: only the other SSTables can
+	 * hold older data */
+	struct gen_purge pg = { now_us / 1000000, s->t[t].gc_grace, INT64_MAX };
 	for (int i = 0; i < n->nssts[t]; i++)
 		if ((i < pick || i >= pick + 4) && n->ssts[t][i].min_ts < pg.other_min_ts)
 			pg.other_min_ts = n->ssts[t][i].min_ts;
-	if (n->mem[t].nparts) {
-		int64_t mm = mem_min_ts(&n->mem[t]);
-		if (mm < pg.other_min_ts)
-			pg.other_min_ts = mm;
-	}
 	int64_t min_ts = INT64_MAX;
 	struct input in[4];
 	int opened = 0;
 	rc = 0;
 	for (int i = 0; i < 4 && rc == 0; i++, opened++) {
-		rc = open_input(n->tdir[t], n->ssts[t][pick + i].gen, &in[i], s->err);
+		rc = open_input(n->tdir[t], n->ssts[t][pick + i].gen, &in[i], err);
 		if (n->ssts[t][pick + i].min_ts < min_ts)
 			min_ts = n->ssts[t][pick + i].min_ts;
 	}
@@ -439,15 +591,15 @@ static int compact(struct sim *s, int ni, int t)
 	uint64_t bytes = 0;
 	struct sst_writer_opts o = writer_opts(s, n);
 	struct sst_writer *w = NULL;
-	if (rc == 0 && (rc = sst_writer_open(&w, n->tdir[t], gen, &s->t[t].hdr, &o, s->err)) == 0 &&
-	    (rc = merge_into(in, 4, &s->t[t], w, &pg, s->err)) == 0 && (rc = sst_writer_finish(w, s->err)) == 0)
+	if (rc == 0 && (rc = sst_writer_open(&w, n->tdir[t], gen, &s->t[t].hdr, &o, err)) == 0 &&
+	    (rc = merge_into(in, 4, &s->t[t], w, &pg, err)) == 0 && (rc = sst_writer_finish(w, err)) == 0)
 		bytes = gen_sstable_bytes(n->tdir[t], gen);
 	sst_writer_close(w);
 	for (int i = 0; i < opened; i++)
 		close_input(&in[i]);
 	if (rc < 0)
 		return rc;
-	touch_sstable(n->tdir[t], gen, s->now_us);
+	touch_sstable(n->tdir[t], gen, now_us);
 	for (int i = pick; i < pick + 4; i++)
 		remove_sstable(n->tdir[t], n->ssts[t][i].gen);
 	memmove(&n->ssts[t][pick], &n->ssts[t][pick + 4], (size_t)(n->nssts[t] - pick - 4) * sizeof(struct gsst));
@@ -491,6 +643,8 @@ static int snapshot(struct sim *s)
 		for (int t = 0; t < NT; t++)
 			if ((rc = flush(s, ni, t)) < 0)
 				return rc;
+	if ((rc = fw_drain(s)) < 0)
+		return rc;
 	snprintf(s->snap_tag[k], sizeof(s->snap_tag[k]), "%lld", (long long)(s->now_us / 1000));
 	s->snap_at[k] = s->now_us;
 	iso_us(s->now_us, created, sizeof(created));
@@ -946,7 +1100,8 @@ static int truth_advance(struct sim *s, struct truth *tr, int *ndone, bool all)
 	}
 	if (!n)
 		return 0;
-	if ((rc = truth_wait(tr, s->err)) < 0 || (rc = truth_run(tr, at, dir, n, s->log, s->err)) < 0)
+	if ((rc = fw_drain(s)) < 0 || (rc = truth_wait(tr, s->err)) < 0 ||
+	    (rc = truth_run(tr, at, dir, n, s->log, s->err)) < 0)
 		return rc;
 	*ndone += n;
 	return 0;
@@ -1024,7 +1179,7 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	const char *names[MAX_NODES];
 	for (int i = 0; i < s->nnodes; i++)
 		names[i] = s->nodes[i].name;
-	if ((rc = truth_begin(&tr, o.outdir, s->t, NT, names, s->nnodes, err)) < 0)
+	if ((rc = truth_begin(&tr, o.outdir, s->t, NT, names, s->nnodes, err)) < 0 || (rc = fw_start(s)) < 0)
 		goto out;
 	/* about six hours of simulated time whatever the size, so that TTLs run
 	 * out and gc_grace_seconds passes: ~270 bytes of SSTables per write */
@@ -1035,7 +1190,8 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	while (s->nsnap < NSNAP && rc == 0) {
 		s->now_us += (int64_t)rng_below(&s->rng, 2 * gap) + 1;
 		rc = one_write(s);
-		if (rc == 0 && s->written >= o.size * (uint64_t)(s->nsnap + 1) / NSNAP &&
+		uint64_t next = o.size * (uint64_t)(s->nsnap + 1) / NSNAP;
+		if (rc == 0 && s->written_bound >= next && (rc = fw_drain(s)) == 0 && s->written >= next &&
 		    (rc = snapshot(s)) == 0 && s->nsnap < NSNAP)
 			rc = truth_advance(s, tr, &ndone, false);
 	}
@@ -1053,6 +1209,7 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	sum->truths = ndone;
 	rc = write_cluster_json(s, at, ndone);
 out:
+	fw_stop(s);
 	truth_end(tr);	/* joins a run still going before the log goes */
 	if (s->log)
 		fclose(s->log);
