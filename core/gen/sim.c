@@ -68,6 +68,7 @@ struct sim {
 	/* what s->written can be at most, from the last drain of the writer;
 	 * and per node and table the live SSTable bytes, likewise */
 	uint64_t written_bound, live_bound[MAX_NODES][NT];
+	int count_bound[MAX_NODES][NT];	/* SSTables per node and table, at most */
 };
 
 /* ---- small helpers ---- */
@@ -346,6 +347,7 @@ static int fw_drain(struct sim *s)
 			for (int i = 0; i < s->nodes[ni].nssts[t]; i++)
 				live += s->nodes[ni].ssts[t][i].bytes;
 			s->live_bound[ni][t] = live;
+			s->count_bound[ni][t] = s->nodes[ni].nssts[t];
 		}
 	return 0;
 }
@@ -382,10 +384,11 @@ static int flush(struct sim *s, int ni, int t)
 	/* an SSTable takes less than 2 bytes per byte of model (the model counts
 	 * 12 bytes of overhead a cell, Data.db fewer, and Index.db repeats only
 	 * the keys) plus its fixed components; the compaction it may set off
-	 * writes at most the live SSTables of its table. fw_drain checks it. */
+	 * (only with 4 SSTables or more) writes at most the live SSTables of its
+	 * table. fw_drain checks it. */
 	uint64_t f = 2 * m->bytes + (256u << 10);
 	s->live_bound[ni][t] += f;
-	s->written_bound += f + s->live_bound[ni][t];
+	s->written_bound += f + (++s->count_bound[ni][t] >= 4 ? s->live_bound[ni][t] : 0);
 	pthread_mutex_lock(&fw->mu);
 	while (fw->n == FQ && !fw->rc)
 		pthread_cond_wait(&fw->cv, &fw->mu);
