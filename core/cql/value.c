@@ -115,6 +115,21 @@ static int varint_digits(const uint8_t *p, size_t n, bool *neg, struct sbuf *out
 	}
 	if (n > MAX_NUM_BYTES)
 		return -E2BIG;
+	if (n <= 8) {	/* fits a long, as most amounts do: no bignum needed */
+		uint64_t u = *neg ? UINT64_MAX : 0;
+		for (size_t i = 0; i < n; i++)
+			u = u << 8 | p[i];
+		if (*neg)
+			u = ~u + 1;	/* the magnitude, INT64_MIN included */
+		char digits[20];
+		int at = (int)sizeof(digits);
+		do {
+			digits[--at] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		sbuf_add(out, digits + at, sizeof(digits) - (size_t)at);
+		return 0;
+	}
 	mag = malloc(n);
 	limbs = malloc(sizeof(*limbs) * (n * 2 / 7 + 2));
 	if (!mag || !limbs) {
