@@ -208,23 +208,8 @@ struct grow *gpart_row_from(struct gmem *m, struct gpart *p, const uint8_t *ck, 
 
 struct grow *gpart_row(struct gmem *m, struct gpart *p, const uint8_t *ck, uint32_t n)
 {
-	uint32_t lo = 0, hi = p->nrows;
-	/* writes mostly land at one end of a partition: check it first */
-	if (hi && gtable_ck_compare(m->t, p->rows[hi - 1]->ck.p, p->rows[hi - 1]->ck.n, ck, n) < 0) {
-		lo = hi;
-	} else {
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			int c = gtable_ck_compare(m->t, p->rows[mid]->ck.p, p->rows[mid]->ck.n, ck, n);
-			if (c == 0)
-				return p->rows[mid];
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-	}
-	return insert_row(m, p, lo, ck, n);
+	uint32_t hint = p->nrows;	/* writes mostly land at one end of a partition: try it first */
+	return gpart_row_from(m, p, ck, n, &hint);
 }
 
 struct grow *gpart_static(struct gmem *m, struct gpart *p)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "core/cql/value.h"
 #include "core/util/bytes.h"
+#include "core/view/dump.h"
 
 static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
 
@@ -155,21 +156,6 @@ static struct sst_deletion range_del(const struct gpart *p, const struct grow *r
 	return d;
 }
 
-static void emit(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *statics,
-		 const struct sbuf *cells)
-{
-	sbuf_adds(out, "{\"pk\": ");
-	sbuf_add(out, pk->buf, pk->len);
-	sbuf_adds(out, ", \"ck\": ");
-	sbuf_add(out, ck, ckn);
-	sbuf_adds(out, ", \"cells\": {");
-	sbuf_add(out, statics->buf, statics->len);
-	if (statics->len && cells->len)
-		sbuf_adds(out, ", ");
-	sbuf_add(out, cells->buf, cells->len);
-	sbuf_adds(out, "}}\n");
-}
-
 /* With a file, what is rendered goes to it every megabyte: a truth file can
  * be far larger than the model it comes from. */
 int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f, struct pit_err *err)
@@ -205,12 +191,12 @@ int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f,
 			sbuf_reset(&ck);
 			if ((rc = render_ck(&o, t, r, &ck)) < 0)
 				break;
-			emit(out, &pk, ck.buf, ck.len, &statics, &cells);
+			dump_row_line(out, &pk, ck.buf, ck.len, &statics, &cells);
 			any_row = true;
 		}
 		if (rc == 0 && !any_row && any_static) {
 			sbuf_reset(&cells);
-			emit(out, &pk, "{}", 2, &statics, &cells);
+			dump_row_line(out, &pk, "{}", 2, &statics, &cells);
 		}
 		if (rc == 0 && f && (out->len >= (1u << 20) || i + 1 == n) && !out->oom) {
 			if (out->len && fwrite(out->buf, 1, out->len, f) != out->len)

@@ -452,8 +452,8 @@ static int render_live_cells(struct sst *s, struct bind *b, const struct live_at
 	return 0;
 }
 
-static void emit_row(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *cells,
-		     const struct sbuf *statics)
+void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *statics,
+		   const struct sbuf *cells)
 {
 	sbuf_adds(out, "{\"pk\": ");
 	sbuf_add(out, pk->buf, pk->len);
@@ -515,7 +515,7 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 			sbuf_reset(&ck);
 			if ((rc = render_clustering(s, b, u, CQL_STYLE_ROWS, true, &ck, err)) < 0)
 				break;
-			emit_row(&w->sb, &pk, ck.buf, ck.len, &rb.cells, &statics);
+			dump_row_line(&w->sb, &pk, ck.buf, ck.len, &statics, &rb.cells);
 			any_row = true;
 			if (out_flush(w, false) < 0)
 				break;
@@ -524,7 +524,7 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 			break;
 		if (!any_row && any_static) {
 			sbuf_reset(&rb.cells);
-			emit_row(&w->sb, &pk, "{}", 2, &rb.cells, &statics);
+			dump_row_line(&w->sb, &pk, "{}", 2, &statics, &rb.cells);
 		}
 		if (out_flush(w, false) < 0)
 			break;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "core/cql/schema.h"
 #include "core/sstable/reader.h"
+#include "core/util/sbuf.h"
 
 enum dump_mode { DUMP_JSON, DUMP_ROWS, DUMP_META };
 
@@ -21,6 +22,11 @@ struct dump_opts {
 	/* filled: remarks for the user, e.g. how key columns were named */
 	char note[256];
 };
+
+/* One row in the fixtures' row convention: {"pk": .., "ck": .., "cells": {..}}
+ * from its rendered parts; statics and cells hold `"name": value` lists. */
+void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *statics,
+		   const struct sbuf *cells);
 
 /* Dumps one SSTable. 0 or -errno with err naming the file and offset. */
 int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err);

@@ -8,6 +8,14 @@
 
 /* ../shared/fixtures or $PITFS_FIXTURES; NULL (and a printed reason) when absent. */
 const char *tl_fixtures(void);
+/* In a cmocka test: skips it, saying why, when fx (from tl_fixtures) is NULL. */
+#define TL_NEED_FIXTURES(fx)                                                              \
+	do {                                                                              \
+		if (!(fx)) {                                                              \
+			printf("# skipped: no fixtures (../shared/fixtures or $PITFS_FIXTURES)\n"); \
+			skip();                                                           \
+		}                                                                         \
+	} while (0)
 /* Reads a whole file; NULL when it cannot. */
 char *tl_read_file(const char *path, size_t *n);
 /* Every file below dir whose name ends with suffix, sorted; returns the count. */

@@ -17,13 +17,6 @@
 
 static const char *FX;
 
-#define NEED_FIXTURES()                                                                   \
-	do {                                                                              \
-		if (!FX) {                                                                \
-			printf("# skipped: no fixtures (../shared/fixtures or $PITFS_FIXTURES)\n"); \
-			skip();                                                           \
-		}                                                                         \
-	} while (0)
 
 static int collect(void *ctx, const char *p, size_t n)
 {
@@ -82,7 +75,7 @@ static void test_expected_rows(void **state)
 	int n, checked = 0;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	n = tl_find(FX, "expected.jsonl", &files);
 	assert_true(n > 30);
 	for (int i = 0; i < n; i++) {
@@ -123,7 +116,7 @@ static void test_every_sstable_decodes(void **state)
 	int n, ok = 0;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	n = tl_find(FX, "-Data.db", &files);
 	for (int i = 0; i < n; i++) {
 		if (fails_on_purpose(files[i]))
@@ -167,7 +160,7 @@ static void test_local_partitioner_refused(void **state)
 	struct pit_err err = { 0 };
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	assert_int_equal(sst_open_path(&s, path_of("axonops-legacy-ma-mb-mc/system/batches/mb-1-big-Data.db"), &err), 0);
 	assert_int_equal(sst_stats(s)->partitioner, SST_LOCAL);
 	assert_int_equal(sst_scan_open(&sc, s, &err), -ENOTSUP);
@@ -203,7 +196,7 @@ static void test_integrity_broken(void **state)
 	struct pit_err err = { 0 };
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	expect_scan_failure("scylla-me-integrity-broken/uncompressed-invalid_checksums/test_ks/test_table/me-1-big-Data.db",
 			    "checksum mismatch");
 	expect_scan_failure("scylla-me-integrity-broken/lz4-invalid_checksums/test_ks/test_table/me-1-big-Data.db",
@@ -237,7 +230,7 @@ static void test_partially_documented(void **state)
 	int64_t now = at("2026-01-01T00:00:00Z");
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	sbuf_init(&out);
 	/* ma-1 composites: 2 rows */
 	assert_int_equal(dump_dir(path_of("axonops-legacy-ma-mb-mc/unknown_ks/composites"), DUMP_ROWS, now, &out, &err), 0);
@@ -325,7 +318,7 @@ static void test_golden_timestamps(void **state)
 	const int64_t TS = 1525385507816568;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	u = first_unfiltered(&o, "scylla-mc-golden-misc/write_ttled_row/sst3/ttled_row/mc-1-big-Data.db");
 	assert_int_equal(u->liveness.ts, TS);
 	assert_int_equal(u->liveness.ttl, 1135);
@@ -387,7 +380,7 @@ static void test_range_tombstones(void **state)
 	int n = 0, rows = 0;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	u = first_unfiltered(&o, "scylla-mc-range-tombstones/range_tombstones_simple/test_ks/test_table/mc-1-big-Data.db");
 	do {
 		if (u->kind != SST_MARKER) {
@@ -462,7 +455,7 @@ static void test_counters(void **state)
 	const struct sst_unfiltered *u;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	u = first_unfiltered(&o, "scylla-mc-counters/counters/test_ks/test_table/mc-1-big-Data.db");
 	for (int i = 0; i < 3; i++) {
 		struct shard_seen seen = { 0 };
@@ -490,7 +483,7 @@ static void test_two_sstables(void **state)
 	int64_t ts1;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	u = first_unfiltered(&o, "sstable-transformer-nb-two-sstables/spark_test/test3/nb-1-big-Data.db");
 	assert_int_equal(sst_header(o.s)->nregular, 1);
 	assert_string_equal(sst_header(o.s)->regulars[0].name, "col1");
@@ -527,7 +520,7 @@ static void test_token_order_and_index(void **state)
 	int n, lookups = 0;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	n = tl_find(FX, "-Data.db", &files);
 	for (int i = 0; i < n; i++) {
 		if (fails_on_purpose(files[i]))
@@ -585,7 +578,7 @@ static void test_metadata(void **state)
 	struct pit_err err = { 0 };
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	assert_int_equal(sst_open_path(&s, path_of("axonops-legacy-ma-mb-mc/blog/users/ma-2-big-Data.db"), &err), 0);
 	assert_int_equal(sst_stats(s)->min_timestamp, 1455937221199050);
 	assert_int_equal(sst_stats(s)->enc_min_timestamp, 1455937221199050);

@@ -19,13 +19,6 @@
 
 static const char *FX;
 
-#define NEED_FIXTURES()                                                                   \
-	do {                                                                              \
-		if (!FX) {                                                                \
-			printf("# skipped: no fixtures (../shared/fixtures or $PITFS_FIXTURES)\n"); \
-			skip();                                                           \
-		}                                                                         \
-	} while (0)
 
 struct keys {
 	uint8_t **k;
@@ -163,7 +156,7 @@ static void test_tombstone_histogram(void **state)
 static void test_hll_as_cassandra(void **state)
 {
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	check_hll("sstable-transformer-nb-two-sstables/spark_test/test3/nb-1-big-");
 	check_hll("sstable-transformer-nb-two-sstables/spark_test/test3/nb-2-big-");
 	check_hll("sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-");	/* dense form */
@@ -203,7 +196,7 @@ static void check_bloom(const char *prefix)
 static void test_bloom_as_cassandra(void **state)
 {
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	check_bloom("sstable-transformer-nb-two-sstables/spark_test/test3/nb-1-big-");
 	check_bloom("sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-");
 }
@@ -292,7 +285,7 @@ static void test_nb_fidelity(void **state)
 {
 	static const char *tables[] = { "nb-1", "nb-2" };
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	for (int t = 0; t < 2; t++) {
 		char path[8192], orig[4096];
 		struct sst *src = NULL, *back = NULL;
@@ -421,7 +414,7 @@ static void test_round_trip_fixtures(void **state)
 	int n, done = 0;
 
 	(void)state;
-	NEED_FIXTURES();
+	TL_NEED_FIXTURES(FX);
 	n = tl_find(FX, "-Data.db", &files);
 	for (int i = 0; i < n; i++) {
 		if (strstr(files[i], "integrity-broken") || strstr(files[i], "system/batches"))
