@@ -1,0 +1,447 @@
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "core/repo/catalog.h"
+#include "core/repo/obj.h"
+
+struct catalog {
+	MDB_env *env;
+	MDB_dbi chunks, packs, segs, backups, files;
+	char *dir;
+};
+
+struct catalog_txn {
+	struct catalog *cat;
+	MDB_txn *txn;
+};
+
+#define LOC_LEN 33
+
+/* LMDB codes -> negative errno, with mdb_strerror() in the message. */
+static int mdb_err(struct pit_err *err, int rc, const char *dir, const char *what)
+{
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc == MDB_MAP_FULL)
+		return pit_errf(err, -ENOSPC, "%s: catalog full while %s", dir, what);
+	if (rc > 0)
+		return pit_errf(err, -rc, "%s: catalog: %s: %s", dir, what, strerror(rc));
+	return pit_errf(err, -EIO, "%s: catalog: %s: %s", dir, what, mdb_strerror(rc));
+}
+
+static void loc_put(uint8_t *p, const struct chunk_loc *l)
+{
+	memcpy(p, l->pack.b, 16);
+	memcpy(p + 16, &l->off, 8);
+	memcpy(p + 24, &l->stored, 4);
+	memcpy(p + 28, &l->raw, 4);
+	p[32] = l->codec;
+}
+
+static void loc_get(const uint8_t *p, struct chunk_loc *l)
+{
+	memcpy(l->pack.b, p, 16);
+	memcpy(&l->off, p + 16, 8);
+	memcpy(&l->stored, p + 24, 4);
+	memcpy(&l->raw, p + 28, 4);
+	l->codec = p[32];
+}
+
+int catalog_open(struct catalog **out, const char *dir, struct pit_err *err)
+{
+	struct catalog *cat = calloc(1, sizeof(*cat));
+	MDB_txn *txn = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!cat || !(cat->dir = strdup(dir))) {
+		free(cat);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		rc = pit_errf(err, -errno, "%s: cannot create catalog: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((rc = mdb_env_create(&cat->env)) || (rc = mdb_env_set_maxdbs(cat->env, 8)) ||
+	    (rc = mdb_env_set_mapsize(cat->env, sizeof(size_t) > 4 ? (size_t)1 << 36 : (size_t)1 << 30)) ||
+	    (rc = mdb_env_open(cat->env, dir, MDB_NOTLS, 0644))) {
+		rc = mdb_err(err, rc, dir, "opening");
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(cat->env, NULL, 0, &txn)) ||
+	    (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &cat->chunks)) ||
+	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &cat->packs)) ||
+	    (rc = mdb_dbi_open(txn, "segs", MDB_CREATE, &cat->segs)) ||
+	    (rc = mdb_dbi_open(txn, "backups", MDB_CREATE, &cat->backups)) ||
+	    (rc = mdb_dbi_open(txn, "files", MDB_CREATE, &cat->files)) || (rc = mdb_txn_commit(txn))) {
+		if (txn && rc)
+			mdb_txn_abort(txn);
+		rc = mdb_err(err, rc, dir, "opening its tables");
+		goto fail;
+	}
+	*out = cat;
+	return 0;
+fail:
+	catalog_close(cat);
+	return rc;
+}
+
+void catalog_close(struct catalog *cat)
+{
+	if (!cat)
+		return;
+	if (cat->env)
+		mdb_env_close(cat->env);
+	free(cat->dir);
+	free(cat);
+}
+
+static int rtxn(struct catalog *cat, MDB_txn **txn, struct pit_err *err)
+{
+	int rc = mdb_txn_begin(cat->env, NULL, MDB_RDONLY, txn);
+
+	return rc ? mdb_err(err, rc, cat->dir, "starting a read") : 0;
+}
+
+int catalog_chunk_find(struct catalog *cat, const struct chunk_id *id, struct chunk_loc *loc, struct pit_err *err)
+{
+	MDB_txn *txn;
+	MDB_val k = { 16, (void *)id->b }, v;
+	int rc;
+
+	if ((rc = rtxn(cat, &txn, err)) < 0)
+		return rc;
+	rc = mdb_get(txn, cat->chunks, &k, &v);
+	if (!rc && v.mv_size == LOC_LEN)
+		loc_get(v.mv_data, loc);
+	else if (!rc)
+		rc = pit_errf(err, -EIO, "%s: catalog holds a bad chunk entry (delete the cache to rebuild it)",
+			      cat->dir);
+	else
+		rc = mdb_err(err, rc, cat->dir, "looking up a chunk");
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+bool catalog_pack_known(struct catalog *cat, const struct chunk_id *pack)
+{
+	MDB_txn *txn;
+	MDB_val k = { 16, (void *)pack->b }, v;
+	bool found;
+
+	if (rtxn(cat, &txn, NULL) < 0)
+		return false;
+	found = mdb_get(txn, cat->packs, &k, &v) == 0;
+	mdb_txn_abort(txn);
+	return found;
+}
+
+static int file_key(const char *node, const char *path, char **key, size_t *len)
+{
+	size_t a = strlen(node), b = strlen(path);
+
+	if (!(*key = malloc(a + b + 1)))
+		return -ENOMEM;
+	memcpy(*key, node, a);
+	(*key)[a] = 0;
+	memcpy(*key + a + 1, path, b);
+	*len = a + b + 1;
+	return 0;
+}
+
+int catalog_file_find(struct catalog *cat, const char *node, const char *path, uint64_t *size, struct pit_err *err)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	char *key;
+	int rc;
+
+	if (file_key(node, path, &key, &k.mv_size) < 0)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	k.mv_data = key;
+	if ((rc = rtxn(cat, &txn, err)) == 0) {
+		rc = mdb_get(txn, cat->files, &k, &v);
+		if (!rc && v.mv_size >= 8)
+			memcpy(size, v.mv_data, 8);
+		else
+			rc = rc ? mdb_err(err, rc, cat->dir, "looking up a file") : -ENOENT;
+		mdb_txn_abort(txn);
+	}
+	free(key);
+	return rc;
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	const struct backup_info *x = a, *y = b;
+	int c;
+
+	if (x->instant_us != y->instant_us)
+		return x->instant_us < y->instant_us ? -1 : 1;
+	if ((c = strcmp(x->node, y->node)))
+		return c;
+	return memcmp(x->id.b, y->id.b, 16);
+}
+
+int catalog_backups(struct catalog *cat, int (*fn)(void *ctx, const struct backup_info *bi), void *ctx,
+		    struct pit_err *err)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct backup_info *all = NULL;
+	size_t n = 0, cap = 0;
+	int rc, mrc;
+
+	if ((rc = rtxn(cat, &txn, err)) < 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(txn, cat->backups, &cur))) {
+		rc = mdb_err(err, mrc, cat->dir, "listing backups");
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct backup_info *na = realloc(all, nc * sizeof(*na));
+			if (!na) {
+				rc = pit_errf(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			all = na;
+			cap = nc;
+		}
+		if (k.mv_size != 16 || backup_info_decode(v.mv_data, v.mv_size, &all[n]) < 0) {
+			rc = pit_errf(err, -EIO, "%s: catalog holds a bad backup entry (delete the cache to rebuild it)",
+				      cat->dir);
+			goto out;
+		}
+		memcpy(all[n].id.b, k.mv_data, 16);
+		n++;
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = mdb_err(err, mrc, cat->dir, "listing backups");
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (n)
+		qsort(all, n, sizeof(*all), cmp_info);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = fn(ctx, &all[i]);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	if (txn)
+		mdb_txn_abort(txn);
+	for (size_t i = 0; i < n; i++)
+		backup_info_release(&all[i]);
+	free(all);
+	return rc;
+}
+
+int catalog_chunks(struct catalog *cat, int (*fn)(void *ctx, const struct index_entry *e), void *ctx,
+		   struct pit_err *err)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = rtxn(cat, &txn, err)) < 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(txn, cat->chunks, &cur))) {
+		rc = mdb_err(err, mrc, cat->dir, "listing chunks");
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct index_entry e;
+		if (k.mv_size != 16 || v.mv_size != LOC_LEN) {
+			rc = pit_errf(err, -EIO, "%s: catalog holds a bad chunk entry", cat->dir);
+			break;
+		}
+		memcpy(e.id.b, k.mv_data, 16);
+		loc_get(v.mv_data, &e.loc);
+		rc = fn(ctx, &e);
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = mdb_err(err, mrc, cat->dir, "listing chunks");
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int catalog_txn_begin(struct catalog *cat, struct catalog_txn **out, struct pit_err *err)
+{
+	struct catalog_txn *t = calloc(1, sizeof(*t));
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	t->cat = cat;
+	if ((rc = mdb_txn_begin(cat->env, NULL, 0, &t->txn))) {
+		free(t);
+		return mdb_err(err, rc, cat->dir, "starting an update");
+	}
+	*out = t;
+	return 0;
+}
+
+int catalog_txn_commit(struct catalog_txn *t, struct pit_err *err)
+{
+	int rc = mdb_txn_commit(t->txn);
+	struct catalog *cat = t->cat;
+
+	free(t);
+	return rc ? mdb_err(err, rc, cat->dir, "committing") : 0;
+}
+
+void catalog_txn_abort(struct catalog_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+int catalog_txn_clear(struct catalog_txn *t, int what, struct pit_err *err)
+{
+	struct catalog *c = t->cat;
+	int rc = 0;
+
+	if (what & CAT_CHUNKS)
+		if ((rc = mdb_drop(t->txn, c->chunks, 0)) || (rc = mdb_drop(t->txn, c->packs, 0)) ||
+		    (rc = mdb_drop(t->txn, c->segs, 0)))
+			return mdb_err(err, rc, c->dir, "clearing");
+	if (what & CAT_BACKUPS)
+		if ((rc = mdb_drop(t->txn, c->backups, 0)) || (rc = mdb_drop(t->txn, c->files, 0)))
+			return mdb_err(err, rc, c->dir, "clearing");
+	return 0;
+}
+
+bool catalog_txn_has_segment(struct catalog_txn *t, const char *name)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+
+	return mdb_get(t->txn, t->cat->segs, &k, &v) == 0;
+}
+
+int catalog_txn_add_segment(struct catalog_txn *t, const char *name, const struct index_entry *e, size_t n,
+			    struct pit_err *err)
+{
+	struct catalog *c = t->cat;
+	uint8_t loc[LOC_LEN], one = 1;
+	MDB_val k, v;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		k = (MDB_val){ 16, (void *)e[i].id.b };
+		loc_put(loc, &e[i].loc);
+		v = (MDB_val){ LOC_LEN, loc };
+		/* The first location recorded wins; a duplicate is just as good. */
+		if ((rc = mdb_put(t->txn, c->chunks, &k, &v, MDB_NOOVERWRITE)) && rc != MDB_KEYEXIST)
+			return mdb_err(err, rc, c->dir, "adding chunks");
+		k = (MDB_val){ 16, (void *)e[i].loc.pack.b };
+		v = (MDB_val){ 1, &one };
+		if ((rc = mdb_put(t->txn, c->packs, &k, &v, 0)))
+			return mdb_err(err, rc, c->dir, "adding packs");
+	}
+	k = (MDB_val){ strlen(name), (void *)name };
+	v = (MDB_val){ 1, &one };
+	if ((rc = mdb_put(t->txn, c->segs, &k, &v, 0)))
+		return mdb_err(err, rc, c->dir, "adding an index segment");
+	return 0;
+}
+
+int catalog_txn_segments(struct catalog_txn *t, int (*fn)(void *ctx, const char *name), void *ctx,
+			 struct pit_err *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->cat->segs, &cur)))
+		return mdb_err(err, mrc, t->cat->dir, "listing segments");
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char name[128];
+		if (k.mv_size >= sizeof(name))
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = 0;
+		rc = fn(ctx, name);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+bool catalog_txn_has_backup(struct catalog_txn *t, const struct chunk_id *id)
+{
+	MDB_val k = { 16, (void *)id->b }, v;
+
+	return mdb_get(t->txn, t->cat->backups, &k, &v) == 0;
+}
+
+int catalog_txn_add_backup(struct catalog_txn *t, const struct manifest *m, struct pit_err *err)
+{
+	struct catalog *c = t->cat;
+	struct sbuf sb;
+	MDB_val k, v;
+	int rc = 0;
+
+	sbuf_init(&sb);
+	backup_info_encode(&m->info, &sb);
+	if (sb.oom) {
+		sbuf_release(&sb);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	k = (MDB_val){ 16, (void *)m->info.id.b };
+	v = (MDB_val){ sb.len, sb.buf };
+	rc = mdb_put(t->txn, c->backups, &k, &v, 0);
+	sbuf_release(&sb);
+	if (rc)
+		return mdb_err(err, rc, c->dir, "adding a backup");
+	for (size_t i = 0; i < m->nfiles; i++) {
+		uint8_t val[24];
+		char *key;
+		memcpy(val, &m->files[i].size, 8);
+		memcpy(val + 8, m->info.id.b, 16);
+		if (file_key(m->info.node, m->files[i].path, &key, &k.mv_size) < 0)
+			return pit_errf(err, -ENOMEM, "out of memory");
+		k.mv_data = key;
+		v = (MDB_val){ sizeof(val), val };
+		rc = mdb_put(t->txn, c->files, &k, &v, 0);
+		free(key);
+		if (rc)
+			return mdb_err(err, rc, c->dir, "adding files");
+	}
+	return 0;
+}
+
+int catalog_txn_backup_ids(struct catalog_txn *t, int (*fn)(void *ctx, const struct chunk_id *id), void *ctx,
+			   struct pit_err *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->cat->backups, &cur)))
+		return mdb_err(err, mrc, t->cat->dir, "listing backups");
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct chunk_id id;
+		if (k.mv_size != 16)
+			continue;
+		memcpy(id.b, k.mv_data, 16);
+		rc = fn(ctx, &id);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}

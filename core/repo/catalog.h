@@ -1,0 +1,50 @@
+/* The catalog: the one LMDB wrapper. A local cache over the repository's
+ * objects (chunk locations, known packs and index segments, backups, and the
+ * files each node has stored). Deleting it loses nothing: repo_open rebuilds
+ * it from the objects. */
+#ifndef PIT_REPO_CATALOG_H
+#define PIT_REPO_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/err.h"
+#include "core/repo/index.h"
+#include "core/repo/manifest.h"
+
+struct catalog;
+struct catalog_txn;
+
+int catalog_open(struct catalog **out, const char *dir, struct pit_err *err);
+void catalog_close(struct catalog *cat);
+
+/* Reads; each is its own short read transaction, safe from any thread. */
+int catalog_chunk_find(struct catalog *cat, const struct chunk_id *id, struct chunk_loc *loc, struct pit_err *err);
+/* 0 and the size when node has stored path in some backup, else -ENOENT. */
+int catalog_file_find(struct catalog *cat, const char *node, const char *path, uint64_t *size, struct pit_err *err);
+/* Every backup, in instant order; fn's non-zero return stops and is returned. */
+int catalog_backups(struct catalog *cat, int (*fn)(void *ctx, const struct backup_info *bi), void *ctx,
+		    struct pit_err *err);
+/* Every chunk location known, in id order. */
+int catalog_chunks(struct catalog *cat, int (*fn)(void *ctx, const struct index_entry *e), void *ctx,
+		   struct pit_err *err);
+bool catalog_pack_known(struct catalog *cat, const struct chunk_id *pack);
+
+/* One write transaction (LMDB serialises them across processes). */
+int catalog_txn_begin(struct catalog *cat, struct catalog_txn **out, struct pit_err *err);
+int catalog_txn_commit(struct catalog_txn *t, struct pit_err *err);
+void catalog_txn_abort(struct catalog_txn *t);
+
+enum { CAT_CHUNKS = 1, CAT_BACKUPS = 2 };
+int catalog_txn_clear(struct catalog_txn *t, int what, struct pit_err *err);
+bool catalog_txn_has_segment(struct catalog_txn *t, const char *name);
+int catalog_txn_add_segment(struct catalog_txn *t, const char *name, const struct index_entry *e, size_t n,
+			    struct pit_err *err);
+/* Calls fn for every index segment name known; non-zero stops. */
+int catalog_txn_segments(struct catalog_txn *t, int (*fn)(void *ctx, const char *name), void *ctx,
+			 struct pit_err *err);
+bool catalog_txn_has_backup(struct catalog_txn *t, const struct chunk_id *id);
+int catalog_txn_add_backup(struct catalog_txn *t, const struct manifest *m, struct pit_err *err);
+int catalog_txn_backup_ids(struct catalog_txn *t, int (*fn)(void *ctx, const struct chunk_id *id), void *ctx,
+			   struct pit_err *err);
+
+#endif

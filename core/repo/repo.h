@@ -1,0 +1,56 @@
+/* A repository: its config, objects and locks, and the catalog kept in step
+ * with them. Opening a repository brings the catalog up to date with the
+ * objects (or rebuilds it when it was deleted). */
+#ifndef PIT_REPO_REPO_H
+#define PIT_REPO_REPO_H
+
+#include <stdint.h>
+#include "core/err.h"
+#include "core/repo/backend_local.h"
+#include "core/repo/catalog.h"
+#include "core/repo/chunk.h"
+#include "core/repo/index.h"
+
+struct repo;
+
+enum repo_mode {
+	REPO_READ,		/* no lock: listing and reading */
+	REPO_WRITE,		/* shared lock: ingests run side by side */
+	REPO_EXCLUSIVE,		/* exclusive lock: forget, prune */
+};
+
+struct repo_config {
+	uint8_t id[16];
+	uint32_t chunk_size;
+	int32_t zstd_level;
+	uint32_t pack_target;
+};
+
+int repo_init(const char *path, struct pit_err *err);
+int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct pit_err *err);
+void repo_close(struct repo *r);
+
+const char *repo_path(const struct repo *r);
+const struct repo_config *repo_config(const struct repo *r);
+struct backend *repo_backend(struct repo *r);
+struct catalog *repo_catalog(struct repo *r);
+/* Objects the last sync could not read (reported by check), and packs adopted. */
+unsigned repo_sync_skipped(const struct repo *r);
+
+/* Brings the catalog in step with index/ and backups/. */
+int repo_sync(struct repo *r, struct pit_err *err);
+/* Indexes packs that no segment lists (an ingest killed between writing a
+ * pack and its index). Needs the exclusive lock or no concurrent writer. */
+int repo_adopt_packs(struct repo *r, unsigned *adopted, struct pit_err *err);
+
+/* Per-thread chunk reading: a decompression context and a buffer. */
+struct repo_reader;
+int repo_reader_new(struct repo_reader **out, struct repo *r, struct pit_err *err);
+void repo_reader_free(struct repo_reader *rr);
+/* Reads chunk id (raw bytes) into dst, verified against its id. */
+int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
+/* The same from a known location (check --read-data reads packs this way). */
+int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
+		  struct pit_err *err);
+
+#endif
