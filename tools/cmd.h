@@ -3,6 +3,8 @@
 #ifndef PIT_TOOLS_CMD_H
 #define PIT_TOOLS_CMD_H
 
+#include <stdint.h>
+
 #define EXIT_USAGE 2
 
 struct cmd {
@@ -12,6 +14,20 @@ struct cmd {
 	const char *usage;	/* the full help text */
 };
 
+int cmd_init(int argc, char **argv);
+extern const char cmd_init_usage[];
+int cmd_ingest(int argc, char **argv);
+extern const char cmd_ingest_usage[];
+int cmd_backups(int argc, char **argv);
+extern const char cmd_backups_usage[];
+int cmd_restore(int argc, char **argv);
+extern const char cmd_restore_usage[];
+int cmd_check(int argc, char **argv);
+extern const char cmd_check_usage[];
+int cmd_forget(int argc, char **argv);
+extern const char cmd_forget_usage[];
+int cmd_prune(int argc, char **argv);
+extern const char cmd_prune_usage[];
 int cmd_dump(int argc, char **argv);
 extern const char cmd_dump_usage[];
 int cmd_gen(int argc, char **argv);
@@ -21,5 +37,9 @@ extern const char cmd_gen_usage[];
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "pitfs: message" to stderr; returns 1. */
 int op_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "1.5 GiB"; and an instant as RFC 3339 UTC with microseconds. */
+void fmt_bytes(char out[32], uint64_t n);
+void fmt_instant(char out[40], int64_t us);
 
 #endif

@@ -2,9 +2,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/cql/value.h"
+#include "core/util/sbuf.h"
 #include "tools/cmd.h"
 
 static const struct cmd cmds[] = {
+	{ "init", cmd_init, "create an empty backup repository", cmd_init_usage },
+	{ "ingest", cmd_ingest, "store a node's snapshot or incremental backups", cmd_ingest_usage },
+	{ "backups", cmd_backups, "list the backups in a repository", cmd_backups_usage },
+	{ "restore", cmd_restore, "write a backup's files back, byte-exact", cmd_restore_usage },
+	{ "check", cmd_check, "verify a repository's structure (and data)", cmd_check_usage },
+	{ "forget", cmd_forget, "remove backups by id or by a retention policy", cmd_forget_usage },
+	{ "prune", cmd_prune, "reclaim space no backup uses", cmd_prune_usage },
 	{ "dump", cmd_dump, "show an SSTable as JSON, as live CQL rows, or its metadata", cmd_dump_usage },
 	{ "gen", cmd_gen, "simulate a cluster and write its backups and their ground truth", cmd_gen_usage },
 };
@@ -31,6 +40,32 @@ int op_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+void fmt_bytes(char out[32], uint64_t n)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, 32, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, 32, "%.1f %s", v, unit[u]);
+}
+
+void fmt_instant(char out[40], int64_t us)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	cql_format_time_us(us, &sb);
+	snprintf(out, 40, "%s", sb.buf ? sb.buf : "?");
+	sbuf_release(&sb);
 }
 
 static void overview(FILE *f)

@@ -478,3 +478,41 @@ int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 	}
 	return repo_read_loc(rr, id, &loc, dst, err);
 }
+
+struct resolve {
+	const char *prefix;
+	struct chunk_id id;
+	int matches;
+};
+
+static int resolve_one(void *ctx, const struct backup_info *bi)
+{
+	struct resolve *rs = ctx;
+	char hex[33];
+
+	chunk_id_hex(&bi->id, hex);
+	if (!strncmp(hex, rs->prefix, strlen(rs->prefix))) {
+		rs->id = bi->id;
+		rs->matches++;
+	}
+	return 0;
+}
+
+int repo_resolve_backup(struct repo *r, const char *prefix, struct chunk_id *id, struct pit_err *err)
+{
+	struct resolve rs = { prefix, { { 0 } }, 0 };
+	size_t n = strlen(prefix);
+	int rc;
+
+	if (n < 4 || n > 32 || strspn(prefix, "0123456789abcdef") != n)
+		return pit_errf(err, -EINVAL, "'%s' is not a backup id (4 to 32 lowercase hex digits)", prefix);
+	if ((rc = catalog_backups(r->cat, resolve_one, &rs, err)) < 0)
+		return rc;
+	if (!rs.matches)
+		return pit_errf(err, -ENOENT, "%s: no backup %s (see 'pitfs backups')", r->path, prefix);
+	if (rs.matches > 1)
+		return pit_errf(err, -EINVAL, "%s: backup id %s is ambiguous (%d backups start with it)", r->path,
+				prefix, rs.matches);
+	*id = rs.id;
+	return 0;
+}

@@ -53,4 +53,9 @@ int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
 		  struct pit_err *err);
 
+
+
+/* The backup whose id starts with prefix (at least 4 hex digits); -ENOENT
+ * or -EINVAL (ambiguous) with a message. */
+int repo_resolve_backup(struct repo *r, const char *prefix, struct chunk_id *id, struct pit_err *err);
 #endif
