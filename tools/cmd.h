@@ -38,6 +38,8 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* Prints "pitfs: message" to stderr; returns 1. */
 int op_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "16M", "1.5G", "4096" -> bytes (K/M/G are powers of 1024); -1 if not a size. */
+int parse_size(const char *s, uint64_t *out);
 /* "1.5 GiB"; and an instant as RFC 3339 UTC with microseconds. */
 void fmt_bytes(char out[32], uint64_t n);
 void fmt_instant(char out[40], int64_t us);

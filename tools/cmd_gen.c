@@ -23,26 +23,6 @@ const char cmd_gen_usage[] =
 	"  --miss P       chance that a replica misses a write (default 0.05)\n"
 	"  --skew-ms MS   how far apart the clients' clocks may be (default 2)\n";
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	uint64_t mul = 1;
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
-		return -1;
-	*out = (uint64_t)(v * (double)mul);
-	return 0;
-}
-
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
 	(void)ctx;

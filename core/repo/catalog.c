@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include "core/repo/catalog.h"
 #include "core/repo/obj.h"
+#include "core/util/vec.h"
 
 struct catalog {
 	MDB_env *env;
@@ -202,15 +203,9 @@ int catalog_backups(struct catalog *cat, int (*fn)(void *ctx, const struct backu
 		goto out;
 	}
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct backup_info *na = realloc(all, nc * sizeof(*na));
-			if (!na) {
-				rc = pit_errf(err, -ENOMEM, "out of memory");
-				goto out;
-			}
-			all = na;
-			cap = nc;
+		if (vec_grow((void **)&all, &cap, n + 1, sizeof(*all)) < 0) {
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+			goto out;
 		}
 		if (k.mv_size != 16 || backup_info_decode(v.mv_data, v.mv_size, &all[n]) < 0) {
 			rc = pit_errf(err, -EIO, "%s: catalog holds a bad backup entry (delete the cache to rebuild it)",

@@ -7,6 +7,7 @@
 #include "core/repo/check.h"
 #include "core/repo/manifest.h"
 #include "core/repo/pack.h"
+#include "core/util/vec.h"
 
 struct cpack {
 	struct chunk_id id;
@@ -63,21 +64,6 @@ __attribute__((format(printf, 2, 3))) static void info(struct check *c, const ch
 		c->o->info(c->o->ctx, msg);
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	void *nv = realloc(*v, nc * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 static int list_pack(void *ctx, const char *name, uint64_t size)
 {
 	struct check *c = ctx;
@@ -87,7 +73,7 @@ static int list_pack(void *ctx, const char *name, uint64_t size)
 		problem(c, "%s: stray file among the packs", name);
 		return 0;
 	}
-	if (grow((void **)&c->packs, &c->cappacks, c->npacks + 1, sizeof(*c->packs)) < 0)
+	if (vec_grow((void **)&c->packs, &c->cappacks, c->npacks + 1, sizeof(*c->packs)) < 0)
 		return pit_errf(c->err, -ENOMEM, "out of memory");
 	c->packs[c->npacks++] = (struct cpack){ .id = id, .size = size };
 	return 0;
@@ -114,7 +100,7 @@ static int list_seg(void *ctx, const char *name, uint64_t size)
 		problem(c, "%s: %s", name, pit_err_msg(&perr, rc));
 		return 0;
 	}
-	if (grow((void **)&c->ents, &c->capents, c->nents + n, sizeof(*e)) < 0) {
+	if (vec_grow((void **)&c->ents, &c->capents, c->nents + n, sizeof(*e)) < 0) {
 		free(e);
 		return pit_errf(c->err, -ENOMEM, "out of memory");
 	}
@@ -141,7 +127,7 @@ static const struct index_entry *find_entry(struct check *c, const struct chunk_
 
 static int mark_bad(struct check *c, const struct chunk_id *id, const char *why)
 {
-	if (grow((void **)&c->bad, &c->capbad, c->nbad + 1, sizeof(*c->bad)) < 0 || !(why = strdup(why)))
+	if (vec_grow((void **)&c->bad, &c->capbad, c->nbad + 1, sizeof(*c->bad)) < 0 || !(why = strdup(why)))
 		return pit_errf(c->err, -ENOMEM, "out of memory");
 	c->bad[c->nbad++] = (struct badchunk){ *id, (char *)why };
 	return 0;
@@ -371,7 +357,7 @@ int check_run(struct repo *r, const struct check_opts *o, struct check_result *r
 		struct chunk_id *all = NULL;
 		size_t n = 0, cap = 0;
 		for (size_t i = 0; i < c.npacks; i++) {
-			if (grow((void **)&all, &cap, n + c.packs[i].nents, sizeof(*all)) < 0) {
+			if (vec_grow((void **)&all, &cap, n + c.packs[i].nents, sizeof(*all)) < 0) {
 				free(all);
 				rc = pit_errf(err, -ENOMEM, "out of memory");
 				goto out;

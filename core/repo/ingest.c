@@ -8,6 +8,7 @@
 #include "core/repo/ingest.h"
 #include "core/repo/pack.h"
 #include "core/repo/walk.h"
+#include "core/util/vec.h"
 
 enum slot_state { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
@@ -148,15 +149,9 @@ static int finish_pack(struct ingest *in, struct pit_err *err)
 	in->pw = NULL;
 	if (rc < 0)
 		return rc;
-	if (in->nseg + n > in->capseg) {
-		size_t cap = (in->nseg + n) * 2;
-		struct index_entry *ns = realloc(in->seg, cap * sizeof(*ns));
-		if (!ns) {
-			free(pe);
-			return pit_errf(err, -ENOMEM, "out of memory");
-		}
-		in->seg = ns;
-		in->capseg = cap;
+	if (vec_grow((void **)&in->seg, &in->capseg, in->nseg + n, sizeof(*in->seg)) < 0) {
+		free(pe);
+		return pit_errf(err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
 		in->seg[in->nseg++] = (struct index_entry){ pe[i].id, { pack, pe[i].off, pe[i].stored, pe[i].raw,

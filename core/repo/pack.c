@@ -5,6 +5,7 @@
 #include <xxhash.h>
 #include "core/repo/pack.h"
 #include "core/util/bytes.h"
+#include "core/util/vec.h"
 
 #define HDR 16
 #define ENT 40
@@ -114,14 +115,8 @@ int pack_writer_open(struct pack_writer **out, struct backend *b, struct pit_err
 int pack_writer_add(struct pack_writer *pw, const struct chunk_id *id, const void *p, uint32_t stored,
 		    uint32_t raw, uint8_t codec, struct pit_err *err)
 {
-	if (pw->n == pw->cap) {
-		size_t cap = pw->cap ? pw->cap * 2 : 64;
-		struct pack_entry *e = realloc(pw->ents, cap * sizeof(*e));
-		if (!e)
-			return pit_errf(err, -ENOMEM, "out of memory");
-		pw->ents = e;
-		pw->cap = cap;
-	}
+	if (vec_grow((void **)&pw->ents, &pw->cap, pw->n + 1, sizeof(*pw->ents)) < 0)
+		return pit_errf(err, -ENOMEM, "out of memory");
 	pw->ents[pw->n] = (struct pack_entry){ *id, pw->size, stored, raw, codec };
 	pw->n++;
 	return emit(pw, p, stored, err);

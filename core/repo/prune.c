@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "core/repo/manifest.h"
 #include "core/repo/pack.h"
+#include "core/util/vec.h"
 #include "core/repo/prune.h"
 
 int parse_duration(const char *s, int64_t *us)
@@ -46,14 +47,8 @@ static int collect(void *ctx, const struct backup_info *bi)
 {
 	struct blist *l = ctx;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		struct backup_info *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return -ENOMEM;
 	if (backup_info_copy(&l->v[l->n], bi) < 0)
 		return -ENOMEM;
 	l->n++;
@@ -154,15 +149,9 @@ static int add_refs(void *ctx, const char *name, uint64_t size)
 		return pit_err_prefix(err, rc, "prune stops: a backup cannot be read (run 'pitfs check')");
 	for (size_t i = 0; i < m->nfiles && !rc; i++)
 		for (uint32_t k = 0; k < m->files[i].nchunks; k++) {
-			if (iv->n == iv->cap) {
-				size_t cap = iv->cap ? iv->cap * 2 : 1024;
-				struct chunk_id *nv = realloc(iv->v, cap * sizeof(*nv));
-				if (!nv) {
-					rc = pit_errf(err, -ENOMEM, "out of memory");
-					break;
-				}
-				iv->v = nv;
-				iv->cap = cap;
+			if (vec_grow((void **)&iv->v, &iv->cap, iv->n + 1, sizeof(*iv->v)) < 0) {
+				rc = pit_errf(err, -ENOMEM, "out of memory");
+				break;
 			}
 			iv->v[iv->n++] = m->files[i].chunks[k].id;
 		}
@@ -182,26 +171,11 @@ struct lists {
 	size_t nsegs, capsegs;
 };
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	void *nv = realloc(*v, nc * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = nc;
-	return 0;
-}
-
 static int add_entry(void *ctx, const struct index_entry *e)
 {
 	struct lists *l = ctx;
 
-	if (grow((void **)&l->e, &l->cap, l->n + 1, sizeof(*l->e)) < 0)
+	if (vec_grow((void **)&l->e, &l->cap, l->n + 1, sizeof(*l->e)) < 0)
 		return -ENOMEM;
 	l->e[l->n++] = *e;
 	return 0;
@@ -214,7 +188,7 @@ static int add_pack(void *ctx, const char *name, uint64_t size)
 
 	if (pack_name_parse(name, &id) < 0)
 		return 0;
-	if (grow((void **)&l->packs, &l->cappacks, l->npacks + 1, sizeof(*l->packs)) < 0)
+	if (vec_grow((void **)&l->packs, &l->cappacks, l->npacks + 1, sizeof(*l->packs)) < 0)
 		return -ENOMEM;
 	l->packs[l->npacks].id = id;
 	l->packs[l->npacks].size = size;
@@ -227,7 +201,7 @@ static int add_seg(void *ctx, const char *name, uint64_t size)
 	struct lists *l = ctx;
 
 	(void)size;
-	if (grow((void **)&l->segs, &l->capsegs, l->nsegs + 1, sizeof(*l->segs)) < 0 ||
+	if (vec_grow((void **)&l->segs, &l->capsegs, l->nsegs + 1, sizeof(*l->segs)) < 0 ||
 	    !(l->segs[l->nsegs] = strdup(name)))
 		return -ENOMEM;
 	l->nsegs++;
@@ -245,6 +219,48 @@ static int cmp_by_pack(const void *a, const void *b)
 static bool referenced(const struct idvec *refs, const struct chunk_id *id)
 {
 	return refs->n && bsearch(id, refs->v, refs->n, sizeof(*refs->v), cmp_id);
+}
+
+/* Closes the pack being written and adds its chunks to keep. */
+static int finish_into(struct pack_writer **pw, struct index_entry **keep, size_t *nkeep, size_t room,
+		       struct pit_err *err)
+{
+	struct chunk_id pid;
+	struct pack_entry *pe;
+	size_t n;
+	int rc = pack_writer_finish(*pw, &pid, &pe, &n, err);
+
+	*pw = NULL;
+	if (rc < 0)
+		return rc;
+	struct index_entry *nk = realloc(*keep, (room + *nkeep + n + 1) * sizeof(*nk));
+	if (!nk) {
+		free(pe);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	*keep = nk;
+	for (size_t i = 0; i < n; i++)
+		nk[(*nkeep)++] = (struct index_entry){ pe[i].id, { pid, pe[i].off, pe[i].stored, pe[i].raw, pe[i].codec } };
+	free(pe);
+	return 0;
+}
+
+static int cmp_entry_id(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* Every referenced chunk has a place in keep. */
+static int covers(const struct idvec *refs, struct index_entry *keep, size_t nkeep, const char *repo,
+		  struct pit_err *err)
+{
+	if (nkeep)
+		qsort(keep, nkeep, sizeof(*keep), cmp_entry_id);
+	for (size_t i = 0; i < refs->n; i++)
+		if (!nkeep || !bsearch(&refs->v[i], keep, nkeep, sizeof(*keep), cmp_entry_id)) {
+			char hex[33];
+			chunk_id_hex(&refs->v[i], hex);
+			return pit_errf(err, -EIO, "%s: prune stops before removing anything: chunk %s would have "
+				       "no place left (a bug; please report it)", repo, hex);
+		}
+	return 0;
 }
 
 /* A pack is rewritten when more than this share of it is unused. */
@@ -292,6 +308,8 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 	}
 	if (l.n)
 		qsort(l.e, l.n, sizeof(*l.e), cmp_by_pack);
+	if (l.npacks)
+		qsort(l.packs, l.npacks, sizeof(*l.packs), cmp_id);	/* the id leads the struct */
 	if (!(drop = calloc(l.npacks + 1, sizeof(*drop))) || !(keep = malloc((l.n + 1) * sizeof(*keep))) ||
 	    !(raw = malloc(CHUNK_SIZE)) || !(enc = malloc(CHUNK_MAX_STORED)))
 		goto oom;
@@ -346,25 +364,16 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 						  err)) < 0)
 				goto out;
 			res->bytes_repacked += stored;
-			if (pack_writer_size(pw) >= repo_config(r)->pack_target || k + 1 == end) {
-				struct chunk_id pid;
-				struct pack_entry *pe;
-				size_t n;
-				rc = pack_writer_finish(pw, &pid, &pe, &n, err);
-				pw = NULL;
-				if (rc < 0)
-					goto out;
-				if (!(keep = realloc(keep, (l.n + nkeep + n + 1) * sizeof(*keep)))) {
-					free(pe);
-					goto oom;
-				}
-				for (size_t i = 0; i < n; i++)
-					keep[nkeep++] = (struct index_entry){ pe[i].id, { pid, pe[i].off, pe[i].stored,
-											  pe[i].raw, pe[i].codec } };
-				free(pe);
-			}
+			if (pack_writer_size(pw) >= repo_config(r)->pack_target &&
+			    (rc = finish_into(&pw, &keep, &nkeep, l.n, err)) < 0)
+				goto out;
 		}
 	}
+	if (pw && (rc = finish_into(&pw, &keep, &nkeep, l.n, err)) < 0)
+		goto out;
+	/* the new index must hold every referenced chunk before anything goes */
+	if ((rc = covers(&refs, keep, nkeep, repo_path(r), err)) < 0)
+		goto out;
 	if (!res->packs_removed && !res->packs_rewritten && l.nsegs <= 1)
 		goto out;	/* nothing to reclaim */
 	/* new index first, then old segments go, then the packs */
@@ -376,6 +385,20 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 		if ((rc = backend_remove(b, l.segs[i], err)) < 0)
 			goto out;
 		res->segments_replaced++;
+	}
+	/* A rewritten pack can come out byte-identical to a pack being dropped
+	 * (a prune cut short had written it): the new index names it, so it stays. */
+	for (size_t i = 0; i < nkeep; i++) {
+		size_t lo = 0, hi = l.npacks;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (memcmp(l.packs[mid].id.b, keep[i].loc.pack.b, 16) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < l.npacks && chunk_id_eq(&l.packs[lo].id, &keep[i].loc.pack))
+			drop[lo] = false;
 	}
 	for (size_t p = 0; p < l.npacks; p++) {
 		char name[PACK_NAME_MAX];

@@ -11,6 +11,7 @@
 #include "core/repo/obj.h"
 #include "core/repo/pack.h"
 #include "core/repo/repo.h"
+#include "core/util/vec.h"
 
 #define FD_CACHE 16
 
@@ -84,12 +85,16 @@ static int read_config(struct backend *b, struct repo_config *cfg, struct pit_er
 	return rc;
 }
 
-int repo_init(const char *path, struct pit_err *err)
+int repo_init(const char *path, uint32_t pack_target, struct pit_err *err)
 {
 	struct backend *b = NULL;
 	struct repo_config cfg = { .chunk_size = CHUNK_SIZE, .zstd_level = 1, .pack_target = PACK_TARGET };
 	int rc;
 
+	if (pack_target)
+		cfg.pack_target = pack_target;
+	if (cfg.pack_target < 4096)
+		return pit_errf(err, -EINVAL, "pack size %u is too small (at least 4 KiB)", cfg.pack_target);
 	if (getrandom(cfg.id, sizeof(cfg.id), 0) != (ssize_t)sizeof(cfg.id))
 		return pit_errf(err, -EIO, "cannot get random bytes for the repository id");
 	if ((rc = backend_create(path, err)) < 0 || (rc = backend_open(&b, path, err)) < 0)
@@ -193,14 +198,8 @@ static int names_add(void *ctx, const char *name, uint64_t size)
 	struct names *ns = ctx;
 
 	(void)size;
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 64;
-		char **v = realloc(ns->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		ns->v = v;
-		ns->cap = cap;
-	}
+	if (vec_grow((void **)&ns->v, &ns->cap, ns->n + 1, sizeof(*ns->v)) < 0)
+		return -ENOMEM;
 	if (!(ns->v[ns->n] = strdup(name)))
 		return -ENOMEM;
 	ns->n++;
@@ -335,15 +334,9 @@ static int adopt_one(void *ctx, const char *name, uint64_t size)
 	close(fd);
 	if (rc < 0)		/* damaged: left to check and prune */
 		return 0;
-	if (a->n + n > a->cap) {
-		size_t cap = (a->n + n) * 2;
-		struct index_entry *ne = realloc(a->e, cap * sizeof(*ne));
-		if (!ne) {
-			free(pe);
-			return pit_errf(a->err, -ENOMEM, "out of memory");
-		}
-		a->e = ne;
-		a->cap = cap;
+	if (vec_grow((void **)&a->e, &a->cap, a->n + n, sizeof(*a->e)) < 0) {
+		free(pe);
+		return pit_errf(a->err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
 		a->e[a->n++] = (struct index_entry){ pe[i].id, { pack, pe[i].off, pe[i].stored, pe[i].raw, pe[i].codec } };

@@ -26,7 +26,8 @@ struct repo_config {
 	uint32_t pack_target;
 };
 
-int repo_init(const char *path, struct pit_err *err);
+/* pack_target 0 means the default (PACK_TARGET). */
+int repo_init(const char *path, uint32_t pack_target, struct pit_err *err);
 int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct pit_err *err);
 void repo_close(struct repo *r);
 

@@ -8,6 +8,7 @@
 #include "core/repo/walk.h"
 #include "core/sstable/reader.h"
 #include "core/util/instant.h"
+#include "core/util/vec.h"
 
 /* snprintf for paths; a path too long for PATH_MAX comes out cut and then
  * fails to open, naming itself. */
@@ -85,14 +86,8 @@ static int add_file(struct walk *w, const char *abs, const char *rel, const stru
 	struct src_file *f;
 	int64_t us;
 
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		struct src_file *nf = realloc(w->files, cap * sizeof(*nf));
-		if (!nf)
-			return pit_errf(err, -ENOMEM, "out of memory");
-		w->files = nf;
-		w->cap = cap;
-	}
+	if (vec_grow((void **)&w->files, &w->cap, w->n + 1, sizeof(*w->files)) < 0)
+		return pit_errf(err, -ENOMEM, "out of memory");
 	f = &w->files[w->n];
 	if (!(f->abs = strdup(abs)) || !(f->rel = strdup(rel))) {
 		free(f->abs);
@@ -129,13 +124,8 @@ static int read_dir(const char *dir, char ***out, size_t *n, struct pit_err *err
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nv = realloc(v, cap * sizeof(*nv));
-			if (!nv)
-				goto oom;
-			v = nv;
-		}
+		if (vec_grow((void **)&v, &cap, *n + 1, sizeof(*v)) < 0)
+			goto oom;
 		if (!(v[*n] = strdup(de->d_name)))
 			goto oom;
 		(*n)++;
@@ -303,13 +293,8 @@ int walk_summarise(const struct walk *w, struct mf_sstable **out, size_t *n, str
 
 		if (sst_desc_parse(base(f->rel), &d) < 0 || strcmp(base(f->rel) + strlen(d.prefix), "Data.db"))
 			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct mf_sstable *nv = realloc(v, cap * sizeof(*nv));
-			if (!nv)
-				goto oom;
-			v = nv;
-		}
+		if (vec_grow((void **)&v, &cap, cnt + 1, sizeof(*v)) < 0)
+			goto oom;
 		s = &v[cnt];
 		memset(s, 0, sizeof(*s));
 		cnt++;

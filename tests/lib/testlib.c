@@ -2,11 +2,13 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "core/gen/gen.h"
 
 const char *tl_fixtures(void)
 {
@@ -412,4 +414,51 @@ bool tl_jsonl_same(const char *want, size_t wn, const char *got, size_t gn, cons
 	free(used);
 	free(done);
 	return ok;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+void tl_rm_rf(const char *path) { nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static int cmp_tag(const void *a, const void *b) { return strcmp(a, b); }
+
+int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256])
+{
+	struct gen_opts o = { .nodes = 3, .rf = 3, .size = size, .seed = seed, .miss = 0.05, .skew_us = 2000 };
+	struct gen_summary sum;
+	struct pit_err err = { 0 };
+	char path[512];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if (!mkdtemp(dir))
+		return -1;
+	o.outdir = dir;
+	if (gen_run(&o, &sum, &err) < 0) {
+		printf("# gen: %s\n", err.msg);
+		return -1;
+	}
+	/* every table has the same snapshots; orders' name tells where they are */
+	snprintf(path, sizeof(path), "%s/node1/data/shop", dir);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "orders-", 7))
+			snprintf(path, sizeof(path), "%s/node1/data/shop/%.200s/snapshots", dir, de->d_name);
+	closedir(d);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d)) && n < 3)
+		if (de->d_name[0] != '.')
+			snprintf(tags[n++], 256, "%s", de->d_name);
+	closedir(d);
+	qsort(tags, (size_t)n, 256, cmp_tag);
+	if (n != 3)
+		printf("# %s: %d snapshots, expected 3\n", dir, n);
+	return n == 3 ? 0 : -1;
 }

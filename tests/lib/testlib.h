@@ -22,6 +22,13 @@ char *tl_read_file(const char *path, size_t *n);
 int tl_find(const char *dir, const char *suffix, char ***out);
 void tl_free_list(char **v, int n);
 
+/* Removes a tree (files and directories below path, and path). */
+void tl_rm_rf(const char *path);
+/* Generates a 3-node cluster with `pitfs gen` rules into a new directory
+ * made from dir (a mkdtemp template) and fills tags with its three snapshot
+ * tags, oldest first. 0 or -1 (with a printed reason). */
+int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256]);
+
 /* A small JSON tree. */
 enum tl_jkind { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ };
 struct tl_json {

@@ -1,0 +1,520 @@
+/* The repository: objects detect damage, ingest stores byte-exact and
+ * deduplicated, restore gives back the same bytes, the catalog rebuilds,
+ * forget and prune keep what backups need, check names damaged files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/repo/check.h"
+#include "core/repo/ingest.h"
+#include "core/repo/manifest.h"
+#include "core/repo/obj.h"
+#include "core/repo/pack.h"
+#include "core/repo/prune.h"
+#include "core/repo/repo.h"
+#include "core/repo/restore.h"
+#include "tests/lib/testlib.h"
+
+static char cluster[64], work[64];
+static char tags[3][256];
+static const int ntags = 3;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(cluster, sizeof(cluster), "/tmp/pitfs-repo-gen-XXXXXX");
+	snprintf(work, sizeof(work), "/tmp/pitfs-repo-XXXXXX");
+	if (!mkdtemp(work))
+		return -1;
+	return tl_gen_cluster(cluster, 3u << 20, 5, tags);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tl_rm_rf(cluster);
+	tl_rm_rf(work);
+	return 0;
+}
+
+static void new_repo(char *out, size_t n, const char *name, uint32_t pack)
+{
+	struct pit_err err = { 0 };
+
+	snprintf(out, n, "%s/%s", work, name);
+	tl_rm_rf(out);
+	int rc = repo_init(out, pack, &err);
+	if (rc < 0)
+		printf("# %s\n", err.msg);
+	assert_int_equal(rc, 0);
+}
+
+static int warnings;
+static void count_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	printf("# warning: %s\n", msg);
+	warnings++;
+}
+
+static void ingest(const char *repo, const char *source, const char *node, const char *tag, struct ingest_result *res)
+{
+	struct ingest_opts o = { .source = source, .node = node, .tag = tag, .incremental = !tag, .warn = count_warn };
+	struct pit_err err = { 0 };
+	struct repo *r;
+	int rc;
+
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	rc = ingest_run(r, &o, res, &err);
+	if (rc < 0)
+		printf("# ingest %s: %s\n", source, err.msg);
+	assert_int_equal(rc, 0);
+	repo_close(r);
+}
+
+static void node_data(char *out, size_t n, const char *node) { snprintf(out, n, "%s/%s/data", cluster, node); }
+
+/* Every file under src is in dst with the same bytes, mode and mtime. */
+static const char *cmp_src, *cmp_dst;
+static int cmp_files;
+static int cmp_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	char other[1024];
+	struct stat st2;
+	size_t a, b;
+
+	(void)f;
+	if (flag != FTW_F)
+		return 0;
+	snprintf(other, sizeof(other), "%s%s", cmp_dst, p + strlen(cmp_src));
+	char *x = tl_read_file(p, &a), *y = tl_read_file(other, &b);
+	int same = x && y && a == b && !memcmp(x, y, a) && stat(other, &st2) == 0 &&
+		   st2.st_mtim.tv_sec == st->st_mtim.tv_sec && st2.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+		   (st2.st_mode & 07777) == (st->st_mode & 07777);
+	if (!same)
+		printf("# differs: %s vs %s\n", p, other);
+	free(x);
+	free(y);
+	cmp_files++;
+	return same ? 0 : 1;
+}
+
+static int same_tree(const char *src, const char *dst)
+{
+	cmp_src = src;
+	cmp_dst = dst;
+	cmp_files = 0;
+	return nftw(src, cmp_one, 16, FTW_PHYS) == 0 ? cmp_files : -1;
+}
+
+/* The restored backup of a snapshot equals every table's snapshots/<tag>. */
+static void restore_and_compare(const char *repo, const struct chunk_id *id, const char *node, const char *tag)
+{
+	char target[512], data[256], ksdir[512], src[1024], dst[1024];
+	struct restore_opts o = { 0 };
+	struct restore_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+	uint64_t files = 0;
+
+	snprintf(target, sizeof(target), "%s/restore", work);
+	tl_rm_rf(target);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	int rc = restore_run(r, id, target, &o, &res, &err);
+	if (rc < 0)
+		printf("# restore: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	repo_close(r);
+	node_data(data, sizeof(data), node);
+	const char *kss[] = { "shop", "metrics" };
+	for (int k = 0; k < 2; k++) {
+		snprintf(ksdir, sizeof(ksdir), "%s/%s", data, kss[k]);
+		DIR *d = opendir(ksdir);
+		struct dirent *de;
+		assert_non_null(d);
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(src, sizeof(src), "%s/%s/snapshots/%s", ksdir, de->d_name, tag);
+			snprintf(dst, sizeof(dst), "%s/%s/%s", target, kss[k], de->d_name);
+			int n = same_tree(src, dst);
+			assert_true(n > 0);
+			files += (uint64_t)n;
+		}
+		closedir(d);
+	}
+	assert_int_equal(files, res.files);
+}
+
+static void check_clean(const char *repo, bool read_data)
+{
+	struct check_opts o = { .read_data = read_data };
+	struct check_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(check_run(r, &o, &res, &err), 0);
+	repo_close(r);
+	assert_int_equal(res.problems, 0);
+	assert_int_equal(res.duplicate_chunks, 0);
+}
+
+static void test_objects(void **state)
+{
+	struct sbuf sb;
+	const uint8_t *pl;
+	size_t plen;
+	struct pit_err err = { 0 };
+	uint8_t raw[200000], enc[CHUNK_MAX_STORED], back[200000];
+	size_t stored;
+	enum chunk_codec codec;
+	struct chunk_coder *cc;
+	struct chunk_id id;
+
+	(void)state;
+	sbuf_init(&sb);
+	obj_begin(&sb, "TEST");
+	obj_put_str(&sb, "hello");
+	obj_put_u64(&sb, 42);
+	assert_int_equal(obj_seal(&sb), 0);
+	assert_int_equal(obj_open((uint8_t *)sb.buf, sb.len, "TEST", "t", &pl, &plen, &err), 0);
+	assert_int_equal(plen, 4 + 5 + 8);
+	assert_int_equal(obj_open((uint8_t *)sb.buf, sb.len, "INDX", "t", &pl, &plen, &err), -EBADMSG);
+	for (size_t i = 0; i < sb.len; i++) {
+		sb.buf[i] ^= 0x10;
+		assert_true(obj_open((uint8_t *)sb.buf, sb.len, "TEST", "t", &pl, &plen, &err) < 0);
+		sb.buf[i] ^= 0x10;
+	}
+	assert_true(obj_open((uint8_t *)sb.buf, sb.len - 1, "TEST", "t", &pl, &plen, &err) < 0);
+	sbuf_release(&sb);
+
+	assert_int_equal(chunk_coder_new(&cc, 1), 0);
+	/* compressible: stored as zstd; random: stored raw */
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(i / 100);
+	chunk_id_of(&id, raw, sizeof(raw));
+	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &err), 0);
+	assert_int_equal(codec, CHUNK_ZSTD);
+	assert_true(stored < sizeof(raw) / 10);
+	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), 0);
+	assert_memory_equal(raw, back, sizeof(raw));
+	enc[stored / 2] ^= 1;
+	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), -EIO);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		raw[i] = (uint8_t)x;
+	}
+	chunk_id_of(&id, raw, sizeof(raw));
+	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &err), 0);
+	assert_int_equal(codec, CHUNK_RAW);
+	assert_int_equal(stored, sizeof(raw));
+	enc[7] ^= 1;
+	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), -EIO);
+	assert_non_null(strstr(err.msg, "hash mismatch"));
+	chunk_coder_free(cc);
+	assert_int_equal(parse_duration("7d", &(int64_t){ 0 }), 0);
+	assert_int_equal(parse_duration("7", &(int64_t){ 0 }), -EINVAL);
+}
+
+/* Every snapshot of every node and their incremental backups; each restores
+ * byte-exact; storing a snapshot again stores nothing new. */
+static void test_ingest_restore(void **state)
+{
+	char repo[256], data[256];
+	struct ingest_result res;
+	const char *nodes[] = { "node1", "node2", "node3" };
+	uint64_t read = 0, stored = 0;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "all", 0);
+	for (int t = 0; t < ntags; t++)
+		for (int n = 0; n < 3; n++) {
+			node_data(data, sizeof(data), nodes[n]);
+			ingest(repo, data, nodes[n], tags[t], &res);
+			assert_true(res.stored);
+			assert_string_equal(res.instant_from, "manifest.json");
+			assert_true(res.sstables > 0);
+			assert_int_equal(res.unparsed, 0);
+			read += res.bytes;
+			stored += res.stored_bytes;
+			restore_and_compare(repo, &res.backup, nodes[n], tags[t]);
+			if (t > 0)
+				assert_true(res.new_bytes < res.bytes);	/* shared SSTables deduplicated */
+		}
+	printf("# 9 snapshots: %llu bytes read, %llu stored\n", (unsigned long long)read, (unsigned long long)stored);
+	node_data(data, sizeof(data), "node1");
+	ingest(repo, data, "node1", tags[2], &res);
+	assert_true(res.stored);
+	assert_int_equal(res.new_bytes, 0);
+	assert_int_equal(res.stored_bytes, 0);
+	/* incremental: only what the node has not stored */
+	ingest(repo, data, "node1", NULL, &res);
+	assert_true(res.stored);
+	assert_true(res.skipped_files > 0);
+	assert_string_equal(res.instant_from, "file mtime");
+	ingest(repo, data, "node1", NULL, &res);
+	assert_false(res.stored);
+	check_clean(repo, true);
+}
+
+/* A file that does not parse is stored byte-exact, flagged and reported. */
+static void test_unparsed(void **state)
+{
+	char repo[256], src[512], path[640], target[512];
+	struct ingest_result res;
+	struct repo *r;
+	struct manifest *m;
+	struct pit_err err = { 0 };
+	struct restore_opts ro = { 0 };
+	struct restore_result rres;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "unparsed", 0);
+	snprintf(src, sizeof(src), "%s/data/ks/t-0123456789abcdef0123456789abcdef/snapshots/x", work);
+	tl_rm_rf(work[0] ? src : "");
+	snprintf(path, sizeof(path), "mkdir -p %s", src);
+	assert_int_equal(system(path), 0);
+	snprintf(path, sizeof(path), "%s/nb-1-big-Data.db", src);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not an sstable", f);
+	fclose(f);
+	warnings = 0;
+	ingest(repo, src, "n1", "x", &res);
+	assert_int_equal(res.unparsed, 1);
+	assert_int_equal(warnings, 1);
+	assert_string_equal(res.instant_from, "file mtime");
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(manifest_read(repo_backend(r), &res.backup, &m, &err), 0);
+	assert_int_equal(m->nsst, 1);
+	assert_true(m->ssts[0].flags & MF_SST_UNPARSED);
+	assert_string_equal(m->ssts[0].prefix, "ks/t-0123456789abcdef0123456789abcdef/nb-1-big-");
+	assert_true(strlen(m->ssts[0].error) > 0);
+	manifest_free(m);
+	snprintf(target, sizeof(target), "%s/restore-unparsed", work);
+	assert_int_equal(restore_run(r, &res.backup, target, &ro, &rres, &err), 0);
+	repo_close(r);
+	snprintf(path, sizeof(path), "%s/ks/t-0123456789abcdef0123456789abcdef", target);
+	assert_int_equal(same_tree(src, path), 1);
+}
+
+/* The catalog is a cache: deleted, it is rebuilt from the objects. */
+static void test_catalog_rebuild(void **state)
+{
+	char repo[256], data[256], cache[300];
+	struct ingest_result res, again;
+	struct repo *r;
+	struct pit_err err = { 0 };
+	struct chunk_id id;
+	char hex[33];
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "rebuild", 0);
+	node_data(data, sizeof(data), "node2");
+	ingest(repo, data, "node2", tags[0], &res);
+	snprintf(cache, sizeof(cache), "%s/cache", repo);
+	tl_rm_rf(cache);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	chunk_id_hex(&res.backup, hex);
+	hex[8] = 0;
+	assert_int_equal(repo_resolve_backup(r, hex, &id, &err), 0);
+	assert_true(chunk_id_eq(&id, &res.backup));
+	assert_int_equal(repo_resolve_backup(r, "ffffffff", &id, &err), -ENOENT);
+	repo_close(r);
+	restore_and_compare(repo, &res.backup, "node2", tags[0]);
+	/* a rebuilt catalog still knows every chunk: nothing is stored twice */
+	tl_rm_rf(cache);
+	ingest(repo, data, "node2", tags[0], &again);
+	assert_int_equal(again.new_bytes, 0);
+	check_clean(repo, false);
+}
+
+static uint64_t dir_bytes;
+static int sum_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)p, (void)f;
+	if (flag == FTW_F)
+		dir_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+static uint64_t packs_size(const char *repo)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/packs", repo);
+	dir_bytes = 0;
+	nftw(p, sum_cb, 16, FTW_PHYS);
+	return dir_bytes;
+}
+
+/* Retention keeps the newest full backup and the incrementals after it;
+ * prune frees the rest and what remains still restores. */
+static void test_forget_prune(void **state)
+{
+	char repo[256], data[256];
+	struct ingest_result res[3], inc;
+	struct repo *r;
+	struct pit_err err = { 0 };
+	struct forget_policy p = { .keep_last = 1 };
+	struct prune_result pr;
+	unsigned removed;
+	uint64_t before, after;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "prune", 256 << 10);
+	node_data(data, sizeof(data), "node3");
+	for (int t = 0; t < 3; t++)
+		ingest(repo, data, "node3", tags[t], &res[t]);
+	ingest(repo, data, "node3", NULL, &inc);
+	assert_true(inc.stored);
+	before = packs_size(repo);
+	assert_int_equal(repo_open(&r, repo, REPO_EXCLUSIVE, &err), 0);
+	assert_int_equal(forget_policy_run(r, &p, &removed, &err), 0);
+	assert_int_equal(removed, 2);	/* the incremental is newer than the kept full backup */
+	assert_int_equal(prune_run(r, &pr, &err), 0);
+	repo_close(r);
+	after = packs_size(repo);
+	printf("# prune: %llu packs removed, %llu rewritten, %llu kept; packs %llu -> %llu bytes\n",
+	       (unsigned long long)pr.packs_removed, (unsigned long long)pr.packs_rewritten,
+	       (unsigned long long)pr.packs_kept, (unsigned long long)before, (unsigned long long)after);
+	assert_true(after < before);
+	check_clean(repo, true);
+	restore_and_compare(repo, &res[2].backup, "node3", tags[2]);
+	/* everything forgotten: nothing left */
+	assert_int_equal(repo_open(&r, repo, REPO_EXCLUSIVE, &err), 0);
+	assert_int_equal(forget_backup(r, &res[2].backup, &err), 0);
+	assert_int_equal(forget_backup(r, &inc.backup, &err), 0);
+	assert_int_equal(repo_sync(r, &err), 0);
+	assert_int_equal(prune_run(r, &pr, &err), 0);
+	repo_close(r);
+	assert_int_equal(packs_size(repo), 0);
+	check_clean(repo, true);
+}
+
+static int problems;
+static bool named_a_file;
+static void on_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	problems++;
+	if (strstr(msg, "backup ") && strstr(msg, "-big-"))
+		named_a_file = true;
+}
+
+static int first_pack(void *ctx, const char *name, uint64_t size)
+{
+	(void)size;
+	snprintf(ctx, 256, "%s", name);
+	return 1;
+}
+
+/* One flipped byte anywhere in a pack: check --read-data fails and names
+ * the files; restoring them fails without leaving wrong bytes. */
+static void test_damage(void **state)
+{
+	char repo[256], data[256], pack[256], path[600], target[512];
+	struct ingest_result res;
+	struct repo *r;
+	struct pit_err err = { 0 };
+	struct stat st;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "damage", 0);
+	node_data(data, sizeof(data), "node1");
+	ingest(repo, data, "node1", tags[0], &res);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(backend_list(repo_backend(r), "packs", first_pack, pack, &err), 1);
+	repo_close(r);
+	snprintf(path, sizeof(path), "%s/%s", repo, pack);
+	assert_int_equal(stat(path, &st), 0);
+	uint64_t offs[] = { 3, 16, 100, (uint64_t)st.st_size / 2, (uint64_t)st.st_size - 30, (uint64_t)st.st_size - 1 };
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		struct check_opts co = { .read_data = true, .problem = on_problem };
+		struct check_result cres;
+		struct restore_opts ro = { 0 };
+		struct restore_result rres;
+		int fd = open(path, O_RDWR);
+		uint8_t b;
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &b, 1, (off_t)offs[i]), 1);
+		b ^= 0x20;
+		assert_int_equal(pwrite(fd, &b, 1, (off_t)offs[i]), 1);
+		problems = 0;
+		named_a_file = false;
+		assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+		assert_int_equal(check_run(r, &co, &cres, &err), 0);
+		assert_true(cres.problems > 0);
+		assert_true(named_a_file);
+		snprintf(target, sizeof(target), "%s/restore-damaged", work);
+		tl_rm_rf(target);
+		int rc = restore_run(r, &res.backup, target, &ro, &rres, &err);
+		repo_close(r);
+		if (offs[i] >= 16 && offs[i] < (uint64_t)st.st_size / 2 + 1) {
+			/* inside chunk data: the restore must refuse */
+			assert_int_equal(rc, -EIO);
+			assert_non_null(strstr(err.msg, pack));
+		}
+		/* whatever it wrote equals the source */
+		if (rc < 0) {
+			char cmd[1200];
+			snprintf(cmd, sizeof(cmd), "find %s -name '*.pitfs-tmp' | grep -q .", target);
+			assert_int_not_equal(system(cmd), 0);
+		}
+		b ^= 0x20;
+		assert_int_equal(pwrite(fd, &b, 1, (off_t)offs[i]), 1);
+		close(fd);
+	}
+	check_clean(repo, true);
+}
+
+/* Where the instant comes from: manifest.json, else --at, else mtimes. */
+static void test_instant(void **state)
+{
+	char repo[256], data[256];
+	struct ingest_opts o = { .node = "node1", .incremental = true, .have_at = true, .at_us = 1234567890123456ll };
+	struct ingest_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "instant", 0);
+	node_data(data, sizeof(data), "node1");
+	o.source = data;
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
+	repo_close(r);
+	assert_string_equal(res.instant_from, "--at");
+	assert_int_equal(res.instant_us, 1234567890123456ll);
+	/* missing snapshot tag: an error naming it */
+	o.incremental = false;
+	o.tag = "nosuchtag";
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &o, &res, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "nosuchtag"));
+	repo_close(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_objects),
+		cmocka_unit_test(test_ingest_restore),
+		cmocka_unit_test(test_unparsed),
+		cmocka_unit_test(test_catalog_rebuild),
+		cmocka_unit_test(test_forget_prune),
+		cmocka_unit_test(test_damage),
+		cmocka_unit_test(test_instant),
+	};
+	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
+}
