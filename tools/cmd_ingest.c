@@ -24,6 +24,8 @@ const char cmd_ingest_usage[] =
 	"  --at TIME        the backup's instant (RFC 3339 or @<unix seconds>) when no\n"
 	"                   manifest.json gives one; else the newest file mtime is used\n"
 	"  --json           print the summary as one JSON object\n"
+	"  --read-all       read every file, also those this node stored before with\n"
+	"                   the same size and mtime (by default their chunks are reused)\n"
 	"\n"
 	"Progress is shown on a terminal. SSTables that do not parse are still\n"
 	"stored, flagged in the backup and reported.\n";
@@ -95,6 +97,10 @@ int cmd_ingest(int argc, char **argv)
 			json = true;
 			continue;
 		}
+		if (!strcmp(a, "--read-all")) {
+			o.read_all = true;
+			continue;
+		}
 		if (!v)
 			return usage_error("ingest", "%s needs a value", a);
 		i++;
@@ -152,12 +158,13 @@ int cmd_ingest(int argc, char **argv)
 			sbuf_addf(&sb, ",\"instant\":\"%s\",\"instant_from\":\"%s\"", inst, res.instant_from);
 		sbuf_addf(&sb, ",\"files\":%llu,\"skipped_files\":%llu,\"sstables\":%llu,\"unparsed\":%llu,"
 			       "\"bytes_read\":%llu,\"new_bytes\":%llu,\"stored_bytes\":%llu,\"chunks\":%llu,"
-			       "\"new_chunks\":%llu,\"seconds\":%.3f}\n",
+			       "\"new_chunks\":%llu,\"reused_files\":%llu,\"reused_bytes\":%llu,\"seconds\":%.3f}\n",
 			  (unsigned long long)res.files, (unsigned long long)res.skipped_files,
 			  (unsigned long long)res.sstables, (unsigned long long)res.unparsed,
 			  (unsigned long long)res.bytes, (unsigned long long)res.new_bytes,
 			  (unsigned long long)res.stored_bytes, (unsigned long long)res.chunks,
-			  (unsigned long long)res.new_chunks, res.seconds);
+			  (unsigned long long)res.new_chunks, (unsigned long long)res.reused_files,
+			  (unsigned long long)res.reused_bytes, res.seconds);
 		fputs(sb.buf, stdout);
 		sbuf_release(&sb);
 		return 0;
@@ -177,6 +184,11 @@ int cmd_ingest(int argc, char **argv)
 	       (unsigned long long)res.files, (unsigned long long)res.sstables,
 	       res.unparsed ? ", some flagged as unreadable" : "", b1, b2, b3, res.seconds,
 	       res.seconds > 0 ? (double)res.bytes / res.seconds / 1048576 : 0.0);
+	if (res.reused_files) {
+		fmt_bytes(b1, res.reused_bytes);
+		printf("  %llu files (%s) unchanged since an earlier backup of %s: not read again\n",
+		       (unsigned long long)res.reused_files, b1, o.node);
+	}
 	if (res.skipped_files)
 		printf("  %llu files skipped: stored by an earlier backup of %s\n",
 		       (unsigned long long)res.skipped_files, o.node);

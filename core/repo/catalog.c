@@ -152,22 +152,38 @@ static int file_key(const char *node, const char *path, char **key, size_t *len)
 	return 0;
 }
 
-int catalog_file_find(struct catalog *cat, const char *node, const char *path, uint64_t *size, struct pit_err *err)
+int catalog_file_find(struct catalog *cat, const char *node, const char *path, struct catalog_file *f,
+		      struct pit_err *err)
 {
 	MDB_txn *txn;
 	MDB_val k, v;
 	char *key;
 	int rc;
 
+	memset(f, 0, sizeof(*f));
 	if (file_key(node, path, &key, &k.mv_size) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	k.mv_data = key;
 	if ((rc = rtxn(cat, &txn, err)) == 0) {
 		rc = mdb_get(txn, cat->files, &k, &v);
-		if (!rc && v.mv_size >= 8)
-			memcpy(size, v.mv_data, 8);
-		else
-			rc = rc ? mdb_err(err, rc, cat->dir, "looking up a file") : -ENOENT;
+		if (rc) {
+			rc = mdb_err(err, rc, cat->dir, "looking up a file");
+		} else {
+			struct obj_cur c = { v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, 0 };
+			f->size = obj_get_u64(&c);
+			f->mtime_ns = (int64_t)obj_get_u64(&c);
+			f->nchunks = obj_get_u32(&c);
+			if (c.bad || f->nchunks > v.mv_size / 20 ||
+			    !(f->chunks = calloc(f->nchunks + 1, sizeof(*f->chunks)))) {
+				rc = pit_errf(err, -EIO, "%s: catalog holds a bad file entry (delete the cache to rebuild "
+					      "it)", cat->dir);
+			} else {
+				for (uint32_t i = 0; i < f->nchunks; i++) {
+					obj_get_bytes(&c, f->chunks[i].id.b, 16);
+					f->chunks[i].raw = obj_get_u32(&c);
+				}
+			}
+		}
 		mdb_txn_abort(txn);
 	}
 	free(key);
@@ -399,25 +415,32 @@ int catalog_txn_add_backup(struct catalog_txn *t, const struct manifest *m, stru
 	}
 	k = (MDB_val){ 16, (void *)m->info.id.b };
 	v = (MDB_val){ sb.len, sb.buf };
-	rc = mdb_put(t->txn, c->backups, &k, &v, 0);
-	sbuf_release(&sb);
-	if (rc)
+	if ((rc = mdb_put(t->txn, c->backups, &k, &v, 0))) {
+		sbuf_release(&sb);
 		return mdb_err(err, rc, c->dir, "adding a backup");
-	for (size_t i = 0; i < m->nfiles; i++) {
-		uint8_t val[24];
+	}
+	for (size_t i = 0; i < m->nfiles && !rc; i++) {
+		const struct mf_file *f = &m->files[i];
 		char *key;
-		memcpy(val, &m->files[i].size, 8);
-		memcpy(val + 8, m->info.id.b, 16);
-		if (file_key(m->info.node, m->files[i].path, &key, &k.mv_size) < 0)
+		sbuf_reset(&sb);
+		obj_put_u64(&sb, f->size);
+		obj_put_u64(&sb, (uint64_t)f->mtime_ns);
+		obj_put_u32(&sb, f->nchunks);
+		for (uint32_t k2 = 0; k2 < f->nchunks; k2++) {
+			sbuf_add(&sb, f->chunks[k2].id.b, 16);
+			obj_put_u32(&sb, f->chunks[k2].raw);
+		}
+		if (sb.oom || file_key(m->info.node, f->path, &key, &k.mv_size) < 0) {
+			sbuf_release(&sb);
 			return pit_errf(err, -ENOMEM, "out of memory");
+		}
 		k.mv_data = key;
-		v = (MDB_val){ sizeof(val), val };
+		v = (MDB_val){ sb.len, sb.buf };
 		rc = mdb_put(t->txn, c->files, &k, &v, 0);
 		free(key);
-		if (rc)
-			return mdb_err(err, rc, c->dir, "adding files");
 	}
-	return 0;
+	sbuf_release(&sb);
+	return rc ? mdb_err(err, rc, c->dir, "adding files") : 0;
 }
 
 int catalog_txn_backup_ids(struct catalog_txn *t, int (*fn)(void *ctx, const struct chunk_id *id), void *ctx,

@@ -19,8 +19,17 @@ void catalog_close(struct catalog *cat);
 
 /* Reads; each is its own short read transaction, safe from any thread. */
 int catalog_chunk_find(struct catalog *cat, const struct chunk_id *id, struct chunk_loc *loc, struct pit_err *err);
-/* 0 and the size when node has stored path in some backup, else -ENOENT. */
-int catalog_file_find(struct catalog *cat, const char *node, const char *path, uint64_t *size, struct pit_err *err);
+/* What a node last stored under a path: enough to store the same file again
+ * without reading it (SSTable components never change once written). */
+struct catalog_file {
+	uint64_t size;
+	int64_t mtime_ns;
+	uint32_t nchunks;
+	struct mf_chunk *chunks;	/* free() it */
+};
+/* 0 when node has stored path in some backup, else -ENOENT. */
+int catalog_file_find(struct catalog *cat, const char *node, const char *path, struct catalog_file *f,
+		      struct pit_err *err);
 /* Every backup, in instant order; fn's non-zero return stops and is returned. */
 int catalog_backups(struct catalog *cat, int (*fn)(void *ctx, const struct backup_info *bi), void *ctx,
 		    struct pit_err *err);

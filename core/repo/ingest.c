@@ -225,6 +225,12 @@ static int pump(struct ingest *in, struct walk *w, struct manifest *m, struct in
 		/* fill */
 		while (rc == 0 && tail - head < in->nslots && fi < w->n) {
 			struct slot *s = &in->slots[tail % in->nslots];
+			if (eof_file) {
+				while (fi < w->n && w->files[fi].reuse)
+					pg.bytes_done += w->files[fi++].size;
+				if (fi == w->n)
+					break;
+			}
 			const struct src_file *sf = &w->files[fi];
 			if (eof_file) {
 				if ((fd = open(sf->abs, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -314,13 +320,46 @@ struct node_filter {
 static bool not_stored_before(void *ctx, const struct src_file *f)
 {
 	struct node_filter *nf = ctx;
-	uint64_t size;
+	struct catalog_file cf;
+	bool stored = catalog_file_find(repo_catalog(nf->r), nf->node, f->rel, &cf, NULL) == 0 && cf.size == f->size;
 
-	if (catalog_file_find(repo_catalog(nf->r), nf->node, f->rel, &size, NULL) == 0 && size == f->size) {
-		nf->skipped++;
-		return false;
+	free(cf.chunks);
+	nf->skipped += stored;
+	return !stored;
+}
+
+/* A file this node stored before with the same size and mtime has the same
+ * bytes (Cassandra never rewrites an SSTable component in place): its chunk
+ * list is taken over without reading it, as long as every chunk is still
+ * in the index. */
+static void reuse_unchanged(struct repo *r, const char *node, struct walk *w, struct manifest *m,
+			    struct ingest_result *res)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct src_file *sf = &w->files[i];
+		struct catalog_file cf;
+		struct chunk_loc loc;
+		bool ok;
+
+		if (catalog_file_find(repo_catalog(r), node, sf->rel, &cf, NULL) < 0)
+			continue;
+		ok = cf.size == sf->size && cf.mtime_ns == sf->mtime_ns;
+		for (uint32_t k = 0; ok && k < cf.nchunks; k++)
+			ok = catalog_chunk_find(repo_catalog(r), &cf.chunks[k].id, &loc, NULL) == 0 &&
+			     loc.raw == cf.chunks[k].raw;
+		if (!ok) {
+			free(cf.chunks);
+			continue;
+		}
+		free(m->files[i].chunks);
+		m->files[i].chunks = cf.chunks;
+		m->files[i].nchunks = cf.nchunks;
+		m->files[i].size = cf.size;
+		sf->reuse = true;
+		res->reused_files++;
+		res->reused_bytes += cf.size;
+		res->chunks += cf.nchunks;
 	}
-	return true;
 }
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
@@ -389,6 +428,8 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 		f->mtime_ns = w.files[i].mtime_ns;
 		f->mode = w.files[i].mode;
 	}
+	if (!o->read_all)
+		reuse_unchanged(r, o->node, &w, m, res);
 	if ((rc = walk_summarise(&w, &m->ssts, &m->nsst, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < m->nsst; i++) {

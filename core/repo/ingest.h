@@ -18,6 +18,7 @@ struct ingest_opts {
 	bool incremental;
 	bool have_at;
 	int64_t at_us;
+	bool read_all;		/* read even files stored before unchanged */
 	int threads;		/* 0: one per CPU */
 	void (*progress)(void *ctx, const struct ingest_progress *p);
 	void (*warn)(void *ctx, const char *msg);
@@ -30,6 +31,7 @@ struct ingest_result {
 	int64_t instant_us;
 	const char *instant_from;	/* "manifest.json", "--at", "file mtime" */
 	uint64_t files, skipped_files, bytes, new_bytes, stored_bytes, chunks, new_chunks;
+	uint64_t reused_files, reused_bytes;	/* unchanged since an earlier backup: not read */
 	uint64_t sstables, unparsed;
 	double seconds;
 };

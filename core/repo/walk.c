@@ -89,6 +89,7 @@ static int add_file(struct walk *w, const char *abs, const char *rel, const stru
 	if (vec_grow((void **)&w->files, &w->cap, w->n + 1, sizeof(*w->files)) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	f = &w->files[w->n];
+	memset(f, 0, sizeof(*f));
 	if (!(f->abs = strdup(abs)) || !(f->rel = strdup(rel))) {
 		free(f->abs);
 		return pit_errf(err, -ENOMEM, "out of memory");

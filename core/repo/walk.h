@@ -16,6 +16,7 @@ struct src_file {
 	uint64_t size;
 	int64_t mtime_ns;
 	uint32_t mode;
+	bool reuse;		/* stored before unchanged: not read again */
 };
 
 struct walk {

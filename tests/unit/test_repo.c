@@ -258,6 +258,8 @@ static void test_ingest_restore(void **state)
 	assert_true(res.stored);
 	assert_int_equal(res.new_bytes, 0);
 	assert_int_equal(res.stored_bytes, 0);
+	assert_int_equal(res.reused_files, res.files);	/* unchanged: not read again */
+	restore_and_compare(repo, &res.backup, "node1", tags[2]);
 	/* incremental: only what the node has not stored */
 	ingest(repo, data, "node1", NULL, &res);
 	assert_true(res.stored);
@@ -303,6 +305,26 @@ static void test_unparsed(void **state)
 	assert_true(strlen(m->ssts[0].error) > 0);
 	manifest_free(m);
 	snprintf(target, sizeof(target), "%s/restore-unparsed", work);
+	assert_int_equal(restore_run(r, &res.backup, target, &ro, &rres, &err), 0);
+	repo_close(r);
+	snprintf(path, sizeof(path), "%s/ks/t-0123456789abcdef0123456789abcdef", target);
+	assert_int_equal(same_tree(src, path), 1);
+
+	/* the same file again is reused; rewritten (same size, new mtime) it is read */
+	ingest(repo, src, "n1", "x", &res);
+	assert_int_equal(res.reused_files, 1);
+	snprintf(path, sizeof(path), "%s/nb-1-big-Data.db", src);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not an sstabl3", f);
+	fclose(f);
+	struct timespec ts[2] = { { 1000, 5 }, { 1000, 5 } };
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	ingest(repo, src, "n1", "x", &res);
+	assert_int_equal(res.reused_files, 0);
+	assert_int_equal(res.new_bytes, 22);
+	tl_rm_rf(target);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	assert_int_equal(restore_run(r, &res.backup, target, &ro, &rres, &err), 0);
 	repo_close(r);
 	snprintf(path, sizeof(path), "%s/ks/t-0123456789abcdef0123456789abcdef", target);
