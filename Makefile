@@ -8,6 +8,7 @@ PKGS      := fuse3 libzstd libxxhash lmdb liblz4 zlib snappy
 TEST_PKGS := cmocka
 DEB_PKGS  := build-essential pkg-config libfuse3-dev fuse3 libzstd-dev libxxhash-dev liblmdb-dev \
              liblz4-dev zlib1g-dev libsnappy-dev libcmocka-dev
+BENCH_DEB_PKGS := restic borgbackup zstd tar
 PREFIX    ?= /usr/local
 VERSION   := 0.1.0
 
@@ -42,7 +43,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/%)
 LIBCORE   := $(B)/libpitcore.a
 
-.PHONY: all check unit unit-bins demo bench fuzz install clean deps lint-layers
+.PHONY: all check unit unit-bins demo bench fuzz install clean deps bench-deps install-pkgs lint-layers
 # ./pitfs is a copy of the default variant's binary; other variants stay in their dir.
 ifeq ($(B),build/default)
 all: pitfs
@@ -72,7 +73,14 @@ $(B)/tests/bench_%: $(B)/tests/bench/bench_%.o $(TLIB_OBJ) $(LIBCORE)
 
 # Installs the Debian packages that are missing, as root or through sudo.
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(DEB_PKGS)"
+
+# The peers the repository benchmark measures pitfs against.
+bench-deps:
+	@$(MAKE) --no-print-directory install-pkgs PKGS_WANTED="$(DEB_PKGS) $(BENCH_DEB_PKGS)"
+
+install-pkgs:
+	@missing=""; for p in $(PKGS_WANTED); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -102,9 +110,9 @@ demo: deps
 $(B)/tests/make_sample: $(B)/tests/demo/make_sample.o $(TLIB_OBJ) $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(LIBCORE) $(PKG_LIBS)
 
-bench: deps
+bench: bench-deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN) $(B)/pitfs
-	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@for b in $(BENCH_BIN); do PITFS_BIN=$(B)/pitfs $$b || exit 1; done
 
 # libFuzzer targets (clang), seeded from the fixtures, each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30

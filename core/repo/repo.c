@@ -85,14 +85,18 @@ static int read_config(struct backend *b, struct repo_config *cfg, struct pit_er
 	return rc;
 }
 
-int repo_init(const char *path, uint32_t pack_target, struct pit_err *err)
+int repo_init(const char *path, uint32_t pack_target, int zstd_level, struct pit_err *err)
 {
 	struct backend *b = NULL;
-	struct repo_config cfg = { .chunk_size = CHUNK_SIZE, .zstd_level = 1, .pack_target = PACK_TARGET };
+	struct repo_config cfg = { .chunk_size = CHUNK_SIZE, .zstd_level = REPO_ZSTD_LEVEL, .pack_target = PACK_TARGET };
 	int rc;
 
 	if (pack_target)
 		cfg.pack_target = pack_target;
+	if (zstd_level)
+		cfg.zstd_level = zstd_level;
+	if (cfg.zstd_level < 1 || cfg.zstd_level > 19)
+		return pit_errf(err, -EINVAL, "compression level %d is out of range (1 to 19)", cfg.zstd_level);
 	if (cfg.pack_target < 4096)
 		return pit_errf(err, -EINVAL, "pack size %u is too small (at least 4 KiB)", cfg.pack_target);
 	if (getrandom(cfg.id, sizeof(cfg.id), 0) != (ssize_t)sizeof(cfg.id))

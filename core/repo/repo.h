@@ -13,6 +13,8 @@
 
 struct repo;
 
+#define REPO_ZSTD_LEVEL 1
+
 enum repo_mode {
 	REPO_READ,		/* no lock: listing and reading */
 	REPO_WRITE,		/* shared lock: ingests run side by side */
@@ -26,8 +28,8 @@ struct repo_config {
 	uint32_t pack_target;
 };
 
-/* pack_target 0 means the default (PACK_TARGET). */
-int repo_init(const char *path, uint32_t pack_target, struct pit_err *err);
+/* pack_target 0 means the default (PACK_TARGET); zstd_level 0 the default (3). */
+int repo_init(const char *path, uint32_t pack_target, int zstd_level, struct pit_err *err);
 int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct pit_err *err);
 void repo_close(struct repo *r);
 

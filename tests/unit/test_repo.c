@@ -52,7 +52,7 @@ static void new_repo(char *out, size_t n, const char *name, uint32_t pack)
 
 	snprintf(out, n, "%s/%s", work, name);
 	tl_rm_rf(out);
-	int rc = repo_init(out, pack, &err);
+	int rc = repo_init(out, pack, 0, &err);
 	if (rc < 0)
 		printf("# %s\n", err.msg);
 	assert_int_equal(rc, 0);
