@@ -105,7 +105,7 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/make_sample
 	@rm -rf $(B)/demo && mkdir -p $(B)/demo/shop && $(B)/tests/make_sample $(B)/demo/shop/orders
-	@sh tests/demo.sh ./pitfs $(B)/demo/shop/orders
+	@sh tests/demo.sh ./pitfs $(B)/demo/shop/orders $(B)/demo
 
 $(B)/tests/make_sample: $(B)/tests/demo/make_sample.o $(TLIB_OBJ) $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $< $(TLIB_OBJ) $(LIBCORE) $(PKG_LIBS)

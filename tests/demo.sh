@@ -1,7 +1,7 @@
 #!/bin/sh
-# make demo: what pitfs reads today, on its built-in sample and, when they are
-# there, on real SSTables written by Cassandra.
-pitfs=${1:-./pitfs} sample=${2:-build/demo/shop/orders}
+# make demo: what pitfs does today, on its built-in sample and a generated
+# cluster and, when they are there, on real SSTables written by Cassandra.
+pitfs=${1:-./pitfs} sample=${2:-build/demo/shop/orders} work=${3:-build/demo}
 show() {
 	echo "\$ pitfs $*"
 	"$pitfs" "$@" 2>&1 | head -n 16
@@ -18,3 +18,21 @@ if [ -d "$fx" ]; then
 else
 	echo "(no real SSTables at $fx: set PITFS_FIXTURES to see them too)"
 fi
+
+# a generated 3-node cluster, backed up: two snapshots of every node and the
+# incremental backups, then listed, checked, and one table restored
+show gen "$work/cluster" --size 24M --seed 3
+show init "$work/repo"
+tags=$(ls "$work"/cluster/node1/data/shop/orders-*/snapshots | sort | head -2)
+for tag in $tags; do
+	for n in node1 node2 node3; do
+		show ingest "$work/repo" "$work/cluster/$n/data" --node "$n" --dc dc1 --rack "rack-$n" --snapshot "$tag"
+	done
+done
+show ingest "$work/repo" "$work/cluster/node1/data" --node node1 --incremental
+show backups "$work/repo"
+show check "$work/repo" --read-data
+id=$("$pitfs" backups "$work/repo" --json | tr ',' '\n' | sed -n 's/.*"id":"\(.*\)"/\1/p' | tail -1)
+show restore "$work/repo" "$id" "$work/restored" --table orders
+echo "\$ ls $work/restored/shop/orders-*"
+ls "$work"/restored/shop/orders-*

@@ -48,7 +48,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (!repo)
 		return usage_error("check", "needs REPO");
-	if ((rc = repo_open(&r, repo, REPO_WRITE, &err)) < 0)
+	if ((rc = repo_open(&r, repo, REPO_SHARED, &err)) < 0)
 		return op_error("%s", pit_err_msg(&err, rc));
 	rc = check_run(r, &o, &res, &err);
 	repo_close(r);

@@ -24,6 +24,7 @@ const char cmd_ingest_usage[] =
 	"  --at TIME        the backup's instant (RFC 3339 or @<unix seconds>) when no\n"
 	"                   manifest.json gives one; else the newest file mtime is used\n"
 	"  --json           print the summary as one JSON object\n"
+	"  --threads N      hashing and compressing threads (default: one per CPU)\n"
 	"  --read-all       read every file, also those this node stored before with\n"
 	"                   the same size and mtime (by default their chunks are reused)\n"
 	"\n"

@@ -51,7 +51,7 @@ int cmd_restore(int argc, char **argv)
 		return usage_error("restore", "needs REPO, BACKUP and TARGET");
 	if (isatty(2))
 		o.progress = progress;
-	if ((rc = repo_open(&r, pos[0], REPO_WRITE, &err)) < 0)
+	if ((rc = repo_open(&r, pos[0], REPO_SHARED, &err)) < 0)
 		return op_error("%s", pit_err_msg(&err, rc));
 	if ((rc = repo_resolve_backup(r, pos[1], &id, &err)) == 0)
 		rc = restore_run(r, &id, pos[2], &o, &res, &err);

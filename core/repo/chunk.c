@@ -51,7 +51,7 @@ int chunk_id_parse(struct chunk_id *id, const char *hex)
 	return hex[32] ? -EINVAL : 0;
 }
 
-int chunk_coder_new(struct chunk_coder **out, int level)
+int chunk_coder_new(struct chunk_coder **out, int level, int min_match)
 {
 	struct chunk_coder *cc = calloc(1, sizeof(*cc));
 
@@ -61,6 +61,11 @@ int chunk_coder_new(struct chunk_coder **out, int level)
 		return -ENOMEM;
 	}
 	cc->level = level;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(cc->c, ZSTD_c_compressionLevel, level)) ||
+	    (min_match && ZSTD_isError(ZSTD_CCtx_setParameter(cc->c, ZSTD_c_minMatch, min_match)))) {
+		chunk_coder_free(cc);
+		return -EINVAL;
+	}
 	*out = cc;
 	return 0;
 }
@@ -85,11 +90,11 @@ int chunk_encode(struct chunk_coder *cc, const void *raw, size_t n, void *dst, s
 	size_t r;
 
 	if (n > SAMPLE * 4) {
-		r = ZSTD_compressCCtx(cc->c, dst, CHUNK_MAX_STORED, raw, SAMPLE, cc->level);
+		r = ZSTD_compress2(cc->c, dst, CHUNK_MAX_STORED, raw, SAMPLE);
 		if (!ZSTD_isError(r) && r > SAMPLE - SAMPLE / 32)
 			goto keep_raw;
 	}
-	r = ZSTD_compressCCtx(cc->c, dst, CHUNK_MAX_STORED, raw, n, cc->level);
+	r = ZSTD_compress2(cc->c, dst, CHUNK_MAX_STORED, raw, n);
 	if (ZSTD_isError(r))
 		return pit_errf(err, -EIO, "zstd compression failed: %s", ZSTD_getErrorName(r));
 	if (r <= n - n / 32) {

@@ -25,9 +25,10 @@ void chunk_id_hex(const struct chunk_id *id, char out[33]);
 /* Parses 32 hex digits; -EINVAL otherwise. */
 int chunk_id_parse(struct chunk_id *id, const char *hex);
 
-/* Per-thread compression state; made once per worker and reused. */
+/* Per-thread compression state; made once per worker and reused. level and
+ * min_match (0: zstd's choice for the level) are zstd's parameters. */
 struct chunk_coder;
-int chunk_coder_new(struct chunk_coder **out, int level);
+int chunk_coder_new(struct chunk_coder **out, int level, int min_match);
 void chunk_coder_free(struct chunk_coder *cc);
 
 /* Encodes n raw bytes (n <= CHUNK_SIZE) into dst (CHUNK_MAX_STORED bytes). */

@@ -14,6 +14,7 @@ enum slot_state { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_DONE };
 
 struct slot {
 	enum slot_state state;
+	uint64_t seq;		/* order of reading */
 	uint8_t *raw, *enc;
 	size_t n, stored;
 	enum chunk_codec codec;
@@ -74,6 +75,13 @@ static int idset_add(struct idset *s, const struct chunk_id *id)
 	return 0;
 }
 
+#define FLUSH_QUEUE 4
+
+struct sealed {
+	struct backend_tmp tmp;
+	char name[PACK_NAME_MAX];
+};
+
 struct ingest {
 	struct repo *r;
 	const struct ingest_opts *o;
@@ -85,6 +93,12 @@ struct ingest {
 	bool stop;
 	struct idset session;	/* under mu */
 	struct pack_writer *pw;
+	struct sealed flush[FLUSH_QUEUE];	/* under mu */
+	size_t nflush;
+	bool stop_flush;
+	int flush_rc;
+	struct pit_err flush_err;
+	pthread_cond_t flush_cv;
 	struct index_entry *seg;
 	size_t nseg, capseg;
 };
@@ -93,13 +107,14 @@ static void *worker(void *arg)
 {
 	struct ingest *in = arg;
 	struct chunk_coder *cc = NULL;
-	int crc = chunk_coder_new(&cc, repo_config(in->r)->zstd_level);
+	int crc = chunk_coder_new(&cc, repo_config(in->r)->zstd_level, (int)repo_config(in->r)->zstd_min_match);
 
 	pthread_mutex_lock(&in->mu);
 	for (;;) {
+		/* the oldest first: the main thread commits in order */
 		struct slot *s = NULL;
-		for (size_t i = 0; i < in->nslots && !s; i++)
-			if (in->slots[i].state == SLOT_READY)
+		for (size_t i = 0; i < in->nslots; i++)
+			if (in->slots[i].state == SLOT_READY && (!s || in->slots[i].seq < s->seq))
 				s = &in->slots[i];
 		if (!s) {
 			if (in->stop)
@@ -136,19 +151,84 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Flushing a pack to disk takes milliseconds the pipeline should not wait
+ * for: a flusher thread commits sealed packs (fsync, rename) while the next
+ * one fills. The index segment is written only after every commit. */
+static void *flusher(void *arg)
+{
+	struct ingest *in = arg;
+
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		if (!in->nflush) {
+			if (in->stop_flush)
+				break;
+			pthread_cond_wait(&in->flush_cv, &in->mu);
+			continue;
+		}
+		struct sealed job = in->flush[0];
+		pthread_mutex_unlock(&in->mu);
+		struct pit_err e = { 0 };
+		int rc = in->flush_rc ? 0 : backend_tmp_commit(repo_backend(in->r), &job.tmp, job.name, &e);
+		if (in->flush_rc)
+			backend_tmp_abort(repo_backend(in->r), &job.tmp);
+		pthread_mutex_lock(&in->mu);
+		if (rc < 0 && !in->flush_rc) {
+			in->flush_rc = rc;
+			in->flush_err = e;
+		}
+		memmove(in->flush, in->flush + 1, --in->nflush * sizeof(*in->flush));
+		pthread_cond_broadcast(&in->flush_cv);
+	}
+	pthread_mutex_unlock(&in->mu);
+	return NULL;
+}
+
+/* Waits until every sealed pack is committed; the first failure, if any. */
+static int flush_wait(struct ingest *in, struct pit_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&in->mu);
+	while (in->nflush)
+		pthread_cond_wait(&in->flush_cv, &in->mu);
+	rc = in->flush_rc;
+	if (rc < 0 && err)
+		*err = in->flush_err;
+	pthread_mutex_unlock(&in->mu);
+	return rc;
+}
+
 static int finish_pack(struct ingest *in, struct pit_err *err)
 {
 	struct chunk_id pack;
 	struct pack_entry *pe;
+	struct sealed job;
 	size_t n;
 	int rc;
 
 	if (!in->pw)
 		return 0;
-	rc = pack_writer_finish(in->pw, &pack, &pe, &n, err);
+	rc = pack_writer_seal(in->pw, &pack, &pe, &n, &job.tmp, job.name, err);
 	in->pw = NULL;
 	if (rc < 0)
 		return rc;
+	pthread_mutex_lock(&in->mu);
+	while (in->nflush == FLUSH_QUEUE && !in->flush_rc)
+		pthread_cond_wait(&in->flush_cv, &in->mu);
+	if ((rc = in->flush_rc) < 0) {
+		if (err)
+			*err = in->flush_err;
+	} else {
+		in->flush[in->nflush++] = job;
+		pthread_cond_broadcast(&in->flush_cv);
+	}
+	pthread_mutex_unlock(&in->mu);
+	if (rc < 0) {
+		backend_tmp_abort(repo_backend(in->r), &job.tmp);
+		free(pe);
+		return rc;
+	}
 	if (vec_grow((void **)&in->seg, &in->capseg, in->nseg + n, sizeof(*in->seg)) < 0) {
 		free(pe);
 		return pit_errf(err, -ENOMEM, "out of memory");
@@ -266,6 +346,7 @@ static int pump(struct ingest *in, struct walk *w, struct manifest *m, struct in
 				m->files[fi].size += got;
 				slot_file[tail % in->nslots] = fi;
 				pthread_mutex_lock(&in->mu);
+				s->seq = tail;
 				s->state = SLOT_READY;
 				pthread_cond_signal(&in->work);
 				pthread_mutex_unlock(&in->mu);
@@ -388,7 +469,8 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 	struct ingest in = { .r = r, .o = o };
 	struct walk w;
 	struct manifest *m = NULL;
-	pthread_t *tids = NULL;
+	pthread_t *tids = NULL, flush_tid;
+	bool flusher_started = false;
 	int nthreads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int started = 0, rc;
 	double t0 = now_s();
@@ -447,7 +529,8 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 	pthread_mutex_init(&in.mu, NULL);
 	pthread_cond_init(&in.work, NULL);
 	pthread_cond_init(&in.done, NULL);
-	in.nslots = (size_t)nthreads * 3;
+	pthread_cond_init(&in.flush_cv, NULL);
+	in.nslots = (size_t)nthreads * 4;
 	if (!(in.slots = calloc(in.nslots, sizeof(*in.slots))) || !(tids = calloc((size_t)nthreads, sizeof(*tids)))) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto stop;
@@ -457,6 +540,11 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 			rc = pit_errf(err, -ENOMEM, "out of memory");
 			goto stop;
 		}
+	if ((rc = -pthread_create(&flush_tid, NULL, flusher, &in)) < 0) {
+		pit_errf(err, rc, "cannot start a thread");
+		goto stop;
+	}
+	flusher_started = true;
 	for (; started < nthreads; started++)
 		if ((rc = -pthread_create(&tids[started], NULL, worker, &in)) < 0) {
 			pit_errf(err, rc, "cannot start a worker thread");
@@ -465,6 +553,11 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 	rc = pump(&in, &w, m, res, err);
 	if (rc == 0)
 		rc = finish_pack(&in, err);
+	if (flusher_started) {
+		int frc = flush_wait(&in, rc ? NULL : err);
+		if (rc == 0)
+			rc = frc;
+	}
 stop:
 	pthread_mutex_lock(&in.mu);
 	in.stop = true;
@@ -472,6 +565,13 @@ stop:
 	pthread_mutex_unlock(&in.mu);
 	for (int i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	if (flusher_started) {
+		pthread_mutex_lock(&in.mu);
+		in.stop_flush = true;
+		pthread_cond_broadcast(&in.flush_cv);
+		pthread_mutex_unlock(&in.mu);
+		pthread_join(flush_tid, NULL);
+	}
 	pack_writer_abort(in.pw);
 	if (rc < 0)
 		goto cleanup;
@@ -534,6 +634,7 @@ cleanup:
 	pthread_mutex_destroy(&in.mu);
 	pthread_cond_destroy(&in.work);
 	pthread_cond_destroy(&in.done);
+	pthread_cond_destroy(&in.flush_cv);
 out:
 	manifest_free(m);
 	walk_release(&w);

@@ -139,10 +139,25 @@ void pack_writer_abort(struct pack_writer *pw)
 int pack_writer_finish(struct pack_writer *pw, struct chunk_id *pack, struct pack_entry **entries, size_t *n,
 		       struct pit_err *err)
 {
+	struct backend *b = pw->b;
+	struct backend_tmp tmp;
+	char name[PACK_NAME_MAX];
+	int rc = pack_writer_seal(pw, pack, entries, n, &tmp, name, err);
+
+	if (rc == 0 && (rc = backend_tmp_commit(b, &tmp, name, err)) < 0) {
+		free(*entries);
+		*entries = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int pack_writer_seal(struct pack_writer *pw, struct chunk_id *pack, struct pack_entry **entries, size_t *n,
+		     struct backend_tmp *tmp, char name[PACK_NAME_MAX], struct pit_err *err)
+{
 	uint8_t e[ENT], foot[FOOT];
 	XXH3_state_t *th = XXH3_createState();
 	XXH128_canonical_t c;
-	char name[PACK_NAME_MAX];
 	int rc = 0;
 
 	*entries = NULL;
@@ -174,8 +189,8 @@ int pack_writer_finish(struct pack_writer *pw, struct chunk_id *pack, struct pac
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(pw->hash));
 	memcpy(pack->b, c.digest, 16);
 	pack_name(pack, name);
-	if ((rc = backend_tmp_commit(pw->b, &pw->tmp, name, err)) < 0)
-		goto fail;
+	*tmp = pw->tmp;
+	pw->tmp.fd = -1;	/* the caller's now */
 	*entries = pw->ents;
 	*n = pw->n;
 	pw->ents = NULL;

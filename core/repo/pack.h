@@ -35,6 +35,10 @@ size_t pack_writer_count(const struct pack_writer *pw);
  * (free() them) and frees pw, whatever the outcome. */
 int pack_writer_finish(struct pack_writer *pw, struct chunk_id *pack, struct pack_entry **entries, size_t *n,
 		       struct pit_err *err);
+/* The same, but the flush and rename are left to the caller, who commits
+ * *tmp as *name (backend_tmp_commit) on any thread, or aborts it. */
+int pack_writer_seal(struct pack_writer *pw, struct chunk_id *pack, struct pack_entry **entries, size_t *n,
+		     struct backend_tmp *tmp, char name[PACK_NAME_MAX], struct pit_err *err);
 void pack_writer_abort(struct pack_writer *pw);
 
 /* Reads and checks the trailer of the pack open at fd (size bytes). */

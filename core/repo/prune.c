@@ -313,7 +313,8 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 	if (!(drop = calloc(l.npacks + 1, sizeof(*drop))) || !(keep = malloc((l.n + 1) * sizeof(*keep))) ||
 	    !(raw = malloc(CHUNK_SIZE)) || !(enc = malloc(CHUNK_MAX_STORED)))
 		goto oom;
-	if ((rc = repo_reader_new(&rr, r, err)) < 0 || (rc = chunk_coder_new(&cc, repo_config(r)->zstd_level)) < 0)
+	if ((rc = repo_reader_new(&rr, r, err)) < 0 ||
+	    (rc = chunk_coder_new(&cc, repo_config(r)->zstd_level, (int)repo_config(r)->zstd_min_match)) < 0)
 		goto out;
 	for (size_t p = 0; p < l.npacks; p++) {
 		/* the pack's entries in the catalog: a run in l.e */

@@ -47,6 +47,7 @@ static int write_config(struct backend *b, const struct repo_config *cfg, struct
 	sbuf_add(&sb, cfg->id, 16);
 	obj_put_u32(&sb, cfg->chunk_size);
 	obj_put_u32(&sb, (uint32_t)cfg->zstd_level);
+	obj_put_u32(&sb, cfg->zstd_min_match);
 	obj_put_u32(&sb, cfg->pack_target);
 	if ((rc = obj_seal(&sb)) == 0)
 		rc = backend_put(b, "config", sb.buf, sb.len, err);
@@ -76,8 +77,9 @@ static int read_config(struct backend *b, struct repo_config *cfg, struct pit_er
 		obj_get_bytes(&c, cfg->id, 16);
 		cfg->chunk_size = obj_get_u32(&c);
 		cfg->zstd_level = (int32_t)obj_get_u32(&c);
+		cfg->zstd_min_match = obj_get_u32(&c);
 		cfg->pack_target = obj_get_u32(&c);
-		if (c.bad || cfg->chunk_size < 4096 || cfg->chunk_size > CHUNK_SIZE || cfg->pack_target < 4096 ||
+		if (c.bad || c.p != c.end || (cfg->zstd_min_match && (cfg->zstd_min_match < 3 || cfg->zstd_min_match > 7)) || cfg->chunk_size < 4096 || cfg->chunk_size > CHUNK_SIZE || cfg->pack_target < 4096 ||
 		    cfg->zstd_level < -7 || cfg->zstd_level > 22)
 			rc = pit_errf(err, -EBADMSG, "%s: config does not parse or has values out of range", name);
 	}
@@ -88,13 +90,16 @@ static int read_config(struct backend *b, struct repo_config *cfg, struct pit_er
 int repo_init(const char *path, uint32_t pack_target, int zstd_level, struct pit_err *err)
 {
 	struct backend *b = NULL;
-	struct repo_config cfg = { .chunk_size = CHUNK_SIZE, .zstd_level = REPO_ZSTD_LEVEL, .pack_target = PACK_TARGET };
+	struct repo_config cfg = { .chunk_size = CHUNK_SIZE, .zstd_level = REPO_ZSTD_LEVEL,
+				   .zstd_min_match = REPO_ZSTD_MIN_MATCH, .pack_target = PACK_TARGET };
 	int rc;
 
 	if (pack_target)
 		cfg.pack_target = pack_target;
-	if (zstd_level)
+	if (zstd_level && zstd_level != REPO_ZSTD_LEVEL) {
 		cfg.zstd_level = zstd_level;
+		cfg.zstd_min_match = 0;	/* the tuning above is for level 1 */
+	}
 	if (cfg.zstd_level < 1 || cfg.zstd_level > 19)
 		return pit_errf(err, -EINVAL, "compression level %d is out of range (1 to 19)", cfg.zstd_level);
 	if (cfg.pack_target < 4096)
@@ -157,6 +162,9 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 			    (rc = backend_clean_tmp(r->b, NULL, err)) < 0)
 				goto fail;
 		}
+		if ((rc = lock(r, LOCK_SH, err)) < 0)
+			goto fail;
+	} else if (mode == REPO_SHARED) {
 		if ((rc = lock(r, LOCK_SH, err)) < 0)
 			goto fail;
 	}
@@ -369,7 +377,8 @@ int repo_reader_new(struct repo_reader **out, struct repo *r, struct pit_err *er
 	struct repo_reader *rr = calloc(1, sizeof(*rr));
 
 	*out = NULL;
-	if (!rr || chunk_coder_new(&rr->cc, r->cfg.zstd_level) < 0 || !(rr->buf = malloc(CHUNK_MAX_STORED))) {
+	if (!rr || chunk_coder_new(&rr->cc, r->cfg.zstd_level, (int)r->cfg.zstd_min_match) < 0 ||
+	    !(rr->buf = malloc(CHUNK_MAX_STORED))) {
 		repo_reader_free(rr);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}

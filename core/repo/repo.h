@@ -13,11 +13,18 @@
 
 struct repo;
 
+/* zstd level 1 with matches of 5 bytes and more: Cassandra's Data.db is
+ * LZ4 output, whose repeats are short; level 1's default minimum of 6 misses
+ * them. Measured on generated snapshots: 1.6 % smaller than plain level 1,
+ * at 62 % of its speed, still faster than level 2 and as small. */
 #define REPO_ZSTD_LEVEL 1
+#define REPO_ZSTD_MIN_MATCH 5
 
 enum repo_mode {
 	REPO_READ,		/* no lock: listing and reading */
-	REPO_WRITE,		/* shared lock: ingests run side by side */
+	REPO_SHARED,		/* shared lock, nothing written: check, restore */
+	REPO_WRITE,		/* shared lock: ingests run side by side; when alone,
+				 * first adopts packs a crash left unindexed */
 	REPO_EXCLUSIVE,		/* exclusive lock: forget, prune */
 };
 
@@ -25,6 +32,7 @@ struct repo_config {
 	uint8_t id[16];
 	uint32_t chunk_size;
 	int32_t zstd_level;
+	uint32_t zstd_min_match;	/* 0: zstd's default for the level */
 	uint32_t pack_target;
 };
 

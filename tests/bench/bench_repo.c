@@ -120,10 +120,19 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(cluster, sizeof(cluster), "%s/gen-XXXXXX", dir);
+	if (!mkdtemp(cluster))
+		return 1;
 	printf("pitfs bench: the repository; generating a %llu MiB cluster of 3 nodes...\n",
 	       (unsigned long long)(size >> 20));
 	fflush(stdout);
-	if (tl_gen_cluster(cluster, size, 21, tags) < 0)
+	/* in a child: a peak RSS survives fork and exec, and the measured
+	 * commands are children of this process */
+	pid_t gen = fork();
+	if (gen == 0)
+		_exit(tl_gen_cluster(cluster, size, 21, tags) < 0);
+	int st;
+	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
+	    tl_cluster_tags(cluster, tags) < 0)
 		return 1;
 	for (int s = 0; s < 2; s++) {
 		snap_paths(paths[s], sizeof(paths[s]), tags[s + 1]);

@@ -431,18 +431,24 @@ int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256])
 	struct gen_opts o = { .nodes = 3, .rf = 3, .size = size, .seed = seed, .miss = 0.05, .skew_us = 2000 };
 	struct gen_summary sum;
 	struct pit_err err = { 0 };
-	char path[512];
-	DIR *d;
-	struct dirent *de;
-	int n = 0;
 
-	if (!mkdtemp(dir))
+	if (strstr(dir, "XXXXXX") && !mkdtemp(dir))
 		return -1;
 	o.outdir = dir;
 	if (gen_run(&o, &sum, &err) < 0) {
 		printf("# gen: %s\n", err.msg);
 		return -1;
 	}
+	return tl_cluster_tags(dir, tags);
+}
+
+int tl_cluster_tags(const char *dir, char tags[3][256])
+{
+	char path[512];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
 	/* every table has the same snapshots; orders' name tells where they are */
 	snprintf(path, sizeof(path), "%s/node1/data/shop", dir);
 	if (!(d = opendir(path)))

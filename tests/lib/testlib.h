@@ -24,10 +24,12 @@ void tl_free_list(char **v, int n);
 
 /* Removes a tree (files and directories below path, and path). */
 void tl_rm_rf(const char *path);
-/* Generates a 3-node cluster with `pitfs gen` rules into a new directory
- * made from dir (a mkdtemp template) and fills tags with its three snapshot
+/* Generates a 3-node cluster with `pitfs gen` rules into dir (a mkdtemp
+ * template, or an empty directory) and fills tags with its three snapshot
  * tags, oldest first. 0 or -1 (with a printed reason). */
 int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256]);
+/* The three snapshot tags of a cluster tl_gen_cluster made, oldest first. */
+int tl_cluster_tags(const char *dir, char tags[3][256]);
 
 /* A small JSON tree. */
 enum tl_jkind { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ };

@@ -125,6 +125,55 @@ static void test_gen(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The repository commands: usage and operational errors say what is wrong. */
+static void test_repo_commands(void **state)
+{
+	char dir[] = "/tmp/pitfs-cli-repo-XXXXXX", args[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(args, sizeof(args), "init %s/r", dir);
+	assert_int_equal(run(args), 0);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "not empty"));
+	snprintf(args, sizeof(args), "ingest %s/r %s", dir, dir);
+	assert_int_equal(run(args), 2);
+	assert_non_null(strstr(out, "--node"));
+	snprintf(args, sizeof(args), "ingest %s/r %s --node n", dir, dir);
+	assert_int_equal(run(args), 2);
+	assert_non_null(strstr(out, "--snapshot TAG and --incremental"));
+	snprintf(args, sizeof(args), "ingest %s/r %s --node n --snapshot t", dir, dir);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "no table has a snapshot named 't'"));
+	snprintf(args, sizeof(args), "ingest %s/r %s --node n --incremental --json", dir, dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "\"id\":null"));
+	snprintf(args, sizeof(args), "backups %s", dir);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "not a pitfs repository"));
+	snprintf(args, sizeof(args), "backups %s/r --json", dir);
+	assert_int_equal(run(args), 0);
+	assert_string_equal(out, "[]\n");
+	snprintf(args, sizeof(args), "restore %s/r abcdef %s/t", dir, dir);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "no backup abcdef"));
+	snprintf(args, sizeof(args), "restore %s/r xyz %s/t", dir, dir);
+	assert_int_equal(run(args), 1);
+	assert_non_null(strstr(out, "not a backup id"));
+	snprintf(args, sizeof(args), "forget %s/r", dir);
+	assert_int_equal(run(args), 2);
+	snprintf(args, sizeof(args), "forget %s/r --keep-within soon", dir);
+	assert_int_equal(run(args), 2);
+	assert_non_null(strstr(out, "not a duration"));
+	snprintf(args, sizeof(args), "check %s/r --read-data", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "no problems"));
+	snprintf(args, sizeof(args), "prune %s/r", dir);
+	assert_int_equal(run(args), 0);
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	assert_int_equal(system(args), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_operational_errors),
 		cmocka_unit_test(test_on_fixtures),
 		cmocka_unit_test(test_gen),
+		cmocka_unit_test(test_repo_commands),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

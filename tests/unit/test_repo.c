@@ -162,7 +162,7 @@ static void check_clean(const char *repo, bool read_data)
 	struct pit_err err = { 0 };
 	struct repo *r;
 
-	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(repo_open(&r, repo, REPO_SHARED, &err), 0);
 	assert_int_equal(check_run(r, &o, &res, &err), 0);
 	repo_close(r);
 	assert_int_equal(res.problems, 0);
@@ -198,7 +198,7 @@ static void test_objects(void **state)
 	assert_true(obj_open((uint8_t *)sb.buf, sb.len - 1, "TEST", "t", &pl, &plen, &err) < 0);
 	sbuf_release(&sb);
 
-	assert_int_equal(chunk_coder_new(&cc, 1), 0);
+	assert_int_equal(chunk_coder_new(&cc, 1, 5), 0);
 	/* compressible: stored as zstd; random: stored raw */
 	for (size_t i = 0; i < sizeof(raw); i++)
 		raw[i] = (uint8_t)(i / 100);
@@ -424,6 +424,56 @@ static void test_forget_prune(void **state)
 	check_clean(repo, true);
 }
 
+/* --keyspace/--table restore only that table; a system keyspace's
+ * SSTables are stored and marked as such. */
+static void test_restore_filter_and_system(void **state)
+{
+	char repo[256], data[256], src[512], cmd[4096], target[512];
+	struct ingest_result res;
+	struct restore_opts ro = { .keyspace = "shop", .table = "orders" };
+	struct restore_result rres;
+	struct repo *r;
+	struct manifest *m;
+	struct pit_err err = { 0 };
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "filter", 0);
+	node_data(data, sizeof(data), "node1");
+	ingest(repo, data, "node1", tags[1], &res);
+	snprintf(target, sizeof(target), "%s/restore-filter", work);
+	tl_rm_rf(target);
+	assert_int_equal(repo_open(&r, repo, REPO_SHARED, &err), 0);
+	assert_int_equal(restore_run(r, &res.backup, target, &ro, &rres, &err), 0);
+	assert_true(rres.files > 0);
+	snprintf(cmd, sizeof(cmd), "test $(ls %s) = shop && test $(ls %s/shop | grep -c .) = 1 && ls %s/shop | grep -q '^orders-'",
+		 target, target, target);
+	assert_int_equal(system(cmd), 0);
+	ro.table = "nosuchtable";
+	assert_int_equal(restore_run(r, &res.backup, target, &ro, &rres, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "nosuchtable"));
+	repo_close(r);
+
+	/* one real SSTable set, placed as a system table's snapshot */
+	snprintf(src, sizeof(src), "%s/sys/system/local-7ad54392bcdd35a684174e047860b377/snapshots/s", work);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/shop/orders-*/snapshots/%s/nb-*-big-* %s/", src, data, tags[0], src);
+	assert_int_equal(system(cmd), 0);
+	ingest(repo, src, "node1", "s", &res);
+	assert_true(res.sstables > 0);
+	assert_int_equal(res.unparsed, 0);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(manifest_read(repo_backend(r), &res.backup, &m, &err), 0);
+	for (size_t i = 0; i < m->nsst; i++) {
+		assert_true(m->ssts[i].flags & MF_SST_SYSTEM);
+		assert_true(m->ssts[i].partitions > 0);
+		assert_true(m->ssts[i].min_ts <= m->ssts[i].max_ts);
+		assert_string_equal(m->ssts[i].version, "nb");
+		assert_non_null(strstr(m->ssts[i].partitioner, "Murmur3Partitioner"));
+		assert_true(m->ssts[i].data_size > 0 && m->ssts[i].total_size > m->ssts[i].data_size);
+	}
+	manifest_free(m);
+	repo_close(r);
+}
+
 static int problems;
 static bool named_a_file;
 static void on_problem(void *ctx, const char *msg)
@@ -535,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_unparsed),
 		cmocka_unit_test(test_catalog_rebuild),
 		cmocka_unit_test(test_forget_prune),
+		cmocka_unit_test(test_restore_filter_and_system),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_instant),
 	};
