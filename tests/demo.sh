@@ -32,7 +32,14 @@ done
 show ingest "$work/repo" "$work/cluster/node1/data" --node node1 --incremental
 show backups "$work/repo"
 show check "$work/repo" --read-data
-id=$("$pitfs" backups "$work/repo" --json | tr ',' '\n' | sed -n 's/.*"id":"\(.*\)"/\1/p' | tail -1)
+id=$("$pitfs" backups "$work/repo" --node node3 --json | tr ',' '\n' | sed -n 's/.*"id":"\(.*\)"/\1/p' | tail -1)
 show restore "$work/repo" "$id" "$work/restored" --table orders
-echo "\$ ls $work/restored/shop/orders-*"
-ls "$work"/restored/shop/orders-*
+echo "\$ ls $work/restored/shop/orders-*/ | head"
+ls "$work"/restored/shop/orders-*/ | head
+echo "\$ cmp <each restored file> <node3's snapshot>"
+snap=$(ls -d "$work"/cluster/node3/data/shop/orders-*/snapshots/* | sort | sed -n 2p)
+same=0
+for f in "$work"/restored/shop/orders-*/*; do
+	if cmp -s "$f" "$snap/${f##*/}"; then same=$((same + 1)); else echo "differs: $f"; fi
+done
+echo "$same files identical"
