@@ -244,6 +244,68 @@ static int write_jsonl(const char *dir, const struct gtable *t, const struct gme
 	return rc;
 }
 
+/* Copies into n what r still holds that is live at `at` under deletion d. */
+static void copy_live_row(struct gmem *n, const struct gpart *p, struct gpart **q, const struct grow *r,
+			  struct sst_deletion d, int64_t at, uint32_t *hint)
+{
+	bool marker = r->live.ts != SST_NO_TS && !(d.mfda != SST_NO_TS && r->live.ts <= d.mfda) &&
+		      alive(r->live.ldt, at);
+	bool any = marker;
+	struct grow *to = NULL;
+
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < r->ncells; i++) {
+			const struct gcell *c = &r->cells[i];
+			struct sst_deletion cd = d;
+			for (uint32_t k = 0; k < r->ncx; k++)
+				if (r->cx[k].col == c->col)
+					cd = max_del(cd, r->cx[k].del);
+			if (!cell_live(c, &cd, at))
+				continue;
+			if (!pass) {
+				any = true;
+				break;
+			}
+			gmem_cell(n, to, c);
+		}
+		if (pass || !any)
+			break;
+		if (!*q)
+			*q = gmem_part(n, p->key.p, p->key.n);
+		to = r->is_static ? gpart_static(n, *q) : gpart_row_from(n, *q, r->ck.p, r->ck.n, hint);
+		if (marker)
+			gmem_liveness(n, to, &r->live);
+	}
+}
+
+/* After the files of instant `at` are written, nothing with a timestamp at
+ * or before `at` is applied to a state again: every later write has a later
+ * timestamp, so it wins over whatever is dead now, and no deletion now in the
+ * state can shadow it. The state then keeps only what is live at `at`:
+ * tombstones, expired data, deletions and what they shadow go. Counters are
+ * kept whole (a counter tombstone wins whatever the timestamps). */
+static void keep_live(struct gmem *m, int64_t at)
+{
+	struct gmem n;
+
+	if (m->t->counter)
+		return;
+	gmem_init(&n, m->t);
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		for (const struct gpart *p = m->buckets[b]; p; p = p->next) {
+			struct gpart *q = NULL;
+			uint32_t hint = 0;	/* rows come in clustering order */
+			if (p->statik)
+				copy_live_row(&n, p, &q, p->statik, p->del, at, &hint);
+			for (uint32_t k = 0; k < p->nrows; k++) {
+				const struct grow *r = p->rows[k];
+				copy_live_row(&n, p, &q, r, max_del(max_del(p->del, range_del(p, r)), r->del), at, &hint);
+			}
+		}
+	gmem_release(m);
+	*m = n;
+}
+
 /* A worker owns some scopes (the cluster, some nodes) and walks the instants
  * in order: reconciliation only ever takes the stronger version, so the
  * state at one instant is the state at the one before plus what was written
@@ -299,8 +361,10 @@ static void *truth_worker(void *arg)
 				snprintf(sub, sizeof(sub), "%s", dir);
 			else
 				snprintf(sub, sizeof(sub), "%s/nodes/%s", dir, t->nodes[i]);
-			for (int k = 0; k < nt && j->rc == 0; k++)
+			for (int k = 0; k < nt && j->rc == 0; k++) {
 				j->rc = write_jsonl(sub, &t->tables[k], &j->st[i * nt + k], at, &j->err);
+				keep_live(&j->st[i * nt + k], at);
+			}
 		}
 	}
 	return NULL;
