@@ -18,8 +18,9 @@ const char cmd_ingest_usage[] =
 	"directory, or one table's backups/ directory.\n"
 	"\n"
 	"  --snapshot TAG   a full backup: every table's snapshots/TAG/\n"
-	"  --incremental    the tables' backups/ directories; only SSTables this node\n"
-	"                   has not stored before\n"
+	"  --incremental    the tables' backups/ directories (what Cassandra flushed\n"
+	"                   since they were last emptied); files this node stored before\n"
+	"                   cost nothing\n"
 	"  --node NAME      the node the files come from (required); --dc, --rack too\n"
 	"  --at TIME        the backup's instant (RFC 3339 or @<unix seconds>) when no\n"
 	"                   manifest.json gives one; else the newest file mtime is used\n"
@@ -157,10 +158,10 @@ int cmd_ingest(int argc, char **argv)
 		sbuf_addf(&sb, ",\"kind\":\"%s\"", o.incremental ? "incremental" : "full");
 		if (res.stored)
 			sbuf_addf(&sb, ",\"instant\":\"%s\",\"instant_from\":\"%s\"", inst, res.instant_from);
-		sbuf_addf(&sb, ",\"files\":%llu,\"skipped_files\":%llu,\"sstables\":%llu,\"unparsed\":%llu,"
+		sbuf_addf(&sb, ",\"files\":%llu,\"sstables\":%llu,\"unparsed\":%llu,"
 			       "\"bytes_read\":%llu,\"new_bytes\":%llu,\"stored_bytes\":%llu,\"chunks\":%llu,"
 			       "\"new_chunks\":%llu,\"reused_files\":%llu,\"reused_bytes\":%llu,\"seconds\":%.3f}\n",
-			  (unsigned long long)res.files, (unsigned long long)res.skipped_files,
+			  (unsigned long long)res.files,
 			  (unsigned long long)res.sstables, (unsigned long long)res.unparsed,
 			  (unsigned long long)res.bytes, (unsigned long long)res.new_bytes,
 			  (unsigned long long)res.stored_bytes, (unsigned long long)res.chunks,
@@ -171,8 +172,7 @@ int cmd_ingest(int argc, char **argv)
 		return 0;
 	}
 	if (!res.stored) {
-		printf("nothing new for %s: all %llu files of its backups/ are stored already\n", o.node,
-		       (unsigned long long)res.skipped_files);
+		printf("nothing to back up for %s: its tables' backups/ directories are empty\n", o.node);
 		return 0;
 	}
 	fmt_bytes(b1, res.bytes);
@@ -190,8 +190,5 @@ int cmd_ingest(int argc, char **argv)
 		printf("  %llu files (%s) unchanged since an earlier backup of %s: not read again\n",
 		       (unsigned long long)res.reused_files, b1, o.node);
 	}
-	if (res.skipped_files)
-		printf("  %llu files skipped: stored by an earlier backup of %s\n",
-		       (unsigned long long)res.skipped_files, o.node);
 	return 0;
 }

@@ -392,23 +392,6 @@ static int pump(struct ingest *in, struct walk *w, struct manifest *m, struct in
 	return rc;
 }
 
-struct node_filter {
-	struct repo *r;
-	const char *node;
-	uint64_t skipped;
-};
-
-static bool not_stored_before(void *ctx, const struct src_file *f)
-{
-	struct node_filter *nf = ctx;
-	struct catalog_file cf;
-	bool stored = catalog_file_find(repo_catalog(nf->r), nf->node, f->rel, &cf, NULL) == 0 && cf.size == f->size;
-
-	free(cf.chunks);
-	nf->skipped += stored;
-	return !stored;
-}
-
 /* A file this node stored before with the same size and mtime has the same
  * bytes (Cassandra never rewrites an SSTable component in place): its chunk
  * list is taken over without reading it, as long as every chunk is still
@@ -484,15 +467,15 @@ int ingest_run(struct repo *r, const struct ingest_opts *o, struct ingest_result
 		nthreads = 16;
 	if ((rc = walk_source(&w, o->source, o->incremental ? NULL : o->tag, err)) < 0)
 		return rc;
-	if (o->incremental) {
-		struct node_filter nf = { r, o->node, 0 };
-		walk_filter(&w, not_stored_before, &nf);
-		res->skipped_files = nf.skipped;
-		if (!w.n) {
-			res->seconds = now_s() - t0;
-			walk_release(&w);
-			return 0;
-		}
+	/* An incremental backup lists everything backups/ holds, as a snapshot
+	 * of that directory: a view at T takes a full backup and the incremental
+	 * ones after it, and must find every SSTable flushed since, also those a
+	 * later snapshot stored first. What this node stored before costs no
+	 * bytes and is not read again (reuse_unchanged). */
+	if (o->incremental && !w.n) {
+		res->seconds = now_s() - t0;
+		walk_release(&w);
+		return 0;
 	}
 	if (!(m = calloc(1, sizeof(*m))) || !(m->files = calloc(w.n, sizeof(*m->files)))) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");

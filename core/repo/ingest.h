@@ -15,7 +15,7 @@ struct ingest_progress {
 struct ingest_opts {
 	const char *source, *node, *dc, *rack;
 	const char *tag;	/* snapshot tag; NULL with incremental */
-	bool incremental;
+	bool incremental;	/* every table's backups/: what Cassandra flushed since they were emptied */
 	bool have_at;
 	int64_t at_us;
 	bool read_all;		/* read even files stored before unchanged */
@@ -26,11 +26,11 @@ struct ingest_opts {
 };
 
 struct ingest_result {
-	bool stored;		/* false: an incremental with nothing new */
+	bool stored;		/* false: an incremental of an empty backups/ */
 	struct chunk_id backup;
 	int64_t instant_us;
 	const char *instant_from;	/* "manifest.json", "--at", "file mtime" */
-	uint64_t files, skipped_files, bytes, new_bytes, stored_bytes, chunks, new_chunks;
+	uint64_t files, bytes, new_bytes, stored_bytes, chunks, new_chunks;
 	uint64_t reused_files, reused_bytes;	/* unchanged since an earlier backup: not read */
 	uint64_t sstables, unparsed;
 	double seconds;

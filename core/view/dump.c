@@ -467,9 +467,23 @@ void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size
 	sbuf_adds(out, "}}\n");
 }
 
-static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct live_at *at, struct pit_err *err)
+static int scan_next_partition(void *ctx, const struct sst_partition **p, struct pit_err *err)
 {
-	struct sst_scan *sc = NULL;
+	return sst_scan_next_partition(ctx, p, err);
+}
+
+static int scan_next(void *ctx, const struct sst_unfiltered **u, struct pit_err *err)
+{
+	return sst_scan_next(ctx, u, err);
+}
+
+static const struct dump_iter_ops scan_ops = { scan_next_partition, scan_next };
+
+/* Live rows from any source with the shape of a scan: one SSTable, or the
+ * merge of many (whose columns are those of s). */
+static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct live_at *at,
+		     const struct dump_iter_ops *it, void *ictx, struct pit_err *err)
+{
 	const struct sst_partition *p;
 	const struct sst_unfiltered *u;
 	struct sbuf pk, ck, statics;
@@ -480,9 +494,7 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 	sbuf_init(&ck);
 	sbuf_init(&statics);
 	sbuf_init(&rb.cells);
-	if ((rc = sst_scan_open(&sc, s, err)) < 0)
-		goto out;
-	while ((rc = sst_scan_next_partition(sc, &p, err)) > 0) {
+	while ((rc = it->next_partition(ictx, &p, err)) > 0) {
 		struct live_range range;
 		struct sst_deletion pdel = live_deletion_max(at, p->deletion, p->deletion);
 		bool any_row = false, any_static = false;
@@ -492,7 +504,7 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 		sbuf_reset(&statics);
 		if ((rc = render_key(b, p, CQL_STYLE_ROWS, true, &pk, err)) < 0)
 			break;
-		while ((rc = sst_scan_next(sc, &u, err)) > 0) {
+		while ((rc = it->next(ictx, &u, err)) > 0) {
 			if (u->kind == SST_MARKER) {
 				live_range_apply(at, &range, u);
 				continue;
@@ -529,8 +541,6 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 		if (out_flush(w, false) < 0)
 			break;
 	}
-out:
-	sst_scan_close(sc);
 	sbuf_release(&pk);
 	sbuf_release(&ck);
 	sbuf_release(&statics);
@@ -657,12 +667,35 @@ int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err)
 		goto out;
 	switch (o->mode) {
 	case DUMP_JSON: rc = dump_json(s, &b, &w, o->now_s, err); break;
-	case DUMP_ROWS: rc = dump_rows(s, &b, &w, &at, err); break;
+	case DUMP_ROWS: {
+		struct sst_scan *sc = NULL;
+		if ((rc = sst_scan_open(&sc, s, err)) == 0)
+			rc = dump_rows(s, &b, &w, &at, &scan_ops, sc, err);
+		sst_scan_close(sc);
+		break;
+	}
 	case DUMP_META: rc = dump_meta(s, &w); break;
 	}
 	if (rc >= 0)
 		rc = out_flush(&w, true);
 out:
+	bind_release(&b);
+	sbuf_release(&w.sb);
+	return rc;
+}
+
+int dump_rows_from(struct sst *s, const struct dump_iter_ops *it, void *ctx, struct dump_opts *o, int64_t max_ts,
+		   struct pit_err *err)
+{
+	struct bind b;
+	struct out w = { .o = o };
+	struct live_at at = { o->now_s, max_ts };
+	int rc;
+
+	sbuf_init(&w.sb);
+	o->note[0] = '\0';
+	if ((rc = bind_init(&b, s, o, err)) == 0 && (rc = dump_rows(s, &b, &w, &at, it, ctx, err)) >= 0)
+		rc = out_flush(&w, true);
 	bind_release(&b);
 	sbuf_release(&w.sb);
 	return rc;

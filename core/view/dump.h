@@ -31,4 +31,14 @@ void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size
 /* Dumps one SSTable. 0 or -errno with err naming the file and offset. */
 int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err);
 
+/* Anything with the shape of an SSTable scan (core/merge/kmerge.h). */
+struct dump_iter_ops {
+	int (*next_partition)(void *ctx, const struct sst_partition **p, struct pit_err *err);
+	int (*next)(void *ctx, const struct sst_unfiltered **u, struct pit_err *err);
+};
+/* The live rows (DUMP_ROWS) of such a source at o->now_s, ignoring writes
+ * after max_ts; its column indices are those of s's header. */
+int dump_rows_from(struct sst *s, const struct dump_iter_ops *it, void *ctx, struct dump_opts *o, int64_t max_ts,
+		   struct pit_err *err);
+
 #endif

@@ -260,13 +260,15 @@ static void test_ingest_restore(void **state)
 	assert_int_equal(res.stored_bytes, 0);
 	assert_int_equal(res.reused_files, res.files);	/* unchanged: not read again */
 	restore_and_compare(repo, &res.backup, "node1", tags[2]);
-	/* incremental: only what the node has not stored */
+	/* incremental: everything in backups/, storing what the node has not */
 	ingest(repo, data, "node1", NULL, &res);
 	assert_true(res.stored);
-	assert_true(res.skipped_files > 0);
+	assert_true(res.reused_files > 0 && res.reused_files < res.files);
 	assert_string_equal(res.instant_from, "file mtime");
 	ingest(repo, data, "node1", NULL, &res);
-	assert_false(res.stored);
+	assert_true(res.stored);
+	assert_int_equal(res.reused_files, res.files);
+	assert_int_equal(res.new_bytes, 0);
 	check_clean(repo, true);
 }
 
@@ -398,12 +400,16 @@ static void test_forget_prune(void **state)
 	node_data(data, sizeof(data), "node3");
 	for (int t = 0; t < 3; t++)
 		ingest(repo, data, "node3", tags[t], &res[t]);
-	ingest(repo, data, "node3", NULL, &inc);
-	assert_true(inc.stored);
+	/* an incremental backup taken between the first two snapshots */
+	struct ingest_opts io = { .source = data, .node = "node3", .incremental = true, .have_at = true,
+				  .at_us = atoll(tags[1]) * 1000 - 1000000 };
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &io, &inc, &err), 0);
+	repo_close(r);
 	before = packs_size(repo);
 	assert_int_equal(repo_open(&r, repo, REPO_EXCLUSIVE, &err), 0);
 	assert_int_equal(forget_policy_run(r, &p, &removed, &err), 0);
-	assert_int_equal(removed, 2);	/* the incremental is newer than the kept full backup */
+	assert_int_equal(removed, 3);	/* two full backups and the incremental built on the first */
 	assert_int_equal(prune_run(r, &pr, &err), 0);
 	repo_close(r);
 	after = packs_size(repo);
@@ -413,8 +419,12 @@ static void test_forget_prune(void **state)
 	assert_true(after < before);
 	check_clean(repo, true);
 	restore_and_compare(repo, &res[2].backup, "node3", tags[2]);
-	/* everything forgotten: nothing left */
+	/* an incremental after the kept full backup is kept with it */
+	ingest(repo, data, "node3", NULL, &inc);
 	assert_int_equal(repo_open(&r, repo, REPO_EXCLUSIVE, &err), 0);
+	assert_int_equal(forget_policy_run(r, &p, &removed, &err), 0);
+	assert_int_equal(removed, 0);
+	/* everything forgotten: nothing left */
 	assert_int_equal(forget_backup(r, &res[2].backup, &err), 0);
 	assert_int_equal(forget_backup(r, &inc.backup, &err), 0);
 	assert_int_equal(repo_sync(r, &err), 0);

@@ -1,0 +1,168 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/merge/select.h"
+#include "core/repo/restore.h"
+#include "core/util/vec.h"
+
+struct blist {
+	struct backup_info *v;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct backup_info *bi)
+{
+	struct blist *l = ctx;
+
+	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0 || backup_info_copy(&l->v[l->n], bi) < 0)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+void view_sources_release(struct view_sources *vs)
+{
+	for (size_t i = 0; i < vs->nbackups; i++)
+		manifest_free(vs->backups[i]);
+	for (size_t i = 0; i < vs->nabsent; i++)
+		free(vs->absent[i]);
+	free(vs->backups);
+	free(vs->ssts);
+	free(vs->absent);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/* "<ks>/<table dir>/..." belongs to ks.table. */
+static bool of_table(const char *prefix, const char *ks, const char *table)
+{
+	size_t kl = strlen(ks);
+	const char *dir, *slash;
+	char tdir[256];
+
+	if (strncmp(prefix, ks, kl) || prefix[kl] != '/')
+		return false;
+	dir = prefix + kl + 1;
+	if (!(slash = strchr(dir, '/')) || (size_t)(slash - dir) >= sizeof(tdir))
+		return false;
+	memcpy(tdir, dir, (size_t)(slash - dir));
+	tdir[slash - dir] = 0;
+	return restore_table_matches(tdir, table);
+}
+
+static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_us, const char *ks,
+		      const char *table, struct view_sources *vs, size_t *capb, size_t *caps, struct pit_err *err)
+{
+	struct manifest *m;
+	int rc;
+
+	if ((rc = manifest_read(repo_backend(r), &bi->id, &m, err)) < 0)
+		return rc;
+	if (vec_grow((void **)&vs->backups, capb, vs->nbackups + 1, sizeof(*vs->backups)) < 0) {
+		manifest_free(m);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	vs->backups[vs->nbackups++] = m;
+	for (size_t i = 0; i < m->nsst; i++) {
+		const struct mf_sstable *s = &m->ssts[i];
+		bool dup = false;
+		if (!of_table(s->prefix, ks, table))
+			continue;
+		if (s->flags & MF_SST_UNPARSED) {
+			vs->unreadable++;
+			continue;
+		}
+		if (s->min_ts != INT64_MIN && s->min_ts > at_us) {
+			vs->skipped_after++;
+			continue;
+		}
+		/* an incremental backup holds SSTables the full one has too */
+		for (size_t k = 0; k < vs->nssts && !dup; k++)
+			dup = !strcmp(vs->ssts[k].m->info.node, m->info.node) && !strcmp(vs->ssts[k].sum->prefix, s->prefix);
+		if (dup)
+			continue;
+		if (vec_grow((void **)&vs->ssts, caps, vs->nssts + 1, sizeof(*vs->ssts)) < 0)
+			return pit_errf(err, -ENOMEM, "out of memory");
+		vs->ssts[vs->nssts++] = (struct view_sst){ m, s, NULL };
+	}
+	return 0;
+}
+
+int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *table, struct view_sources *out,
+		   struct pit_err *err)
+{
+	struct blist l = { 0 };
+	size_t capb = 0, caps = 0, capa = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = catalog_backups(repo_catalog(r), collect, &l, err)) < 0) {
+		if (rc == -ENOMEM)
+			pit_errf(err, rc, "out of memory");
+		goto out;
+	}
+	/* l is in instant order; node by node */
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		const char *node = l.v[i].node;
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(l.v[k].node, node) != 0;
+		if (!first)
+			continue;
+		ssize_t full = -1;
+		for (size_t k = i; k < l.n; k++)
+			if (!strcmp(l.v[k].node, node) && l.v[k].kind == BACKUP_FULL && l.v[k].instant_us <= at_us)
+				full = (ssize_t)k;
+		if (full < 0) {
+			if (vec_grow((void **)&out->absent, &capa, out->nabsent + 1, sizeof(char *)) < 0 ||
+			    !(out->absent[out->nabsent] = strdup(node)))
+				rc = pit_errf(err, -ENOMEM, "out of memory");
+			else
+				out->nabsent++;
+			continue;
+		}
+		rc = add_backup(r, &l.v[full], at_us, ks, table, out, &capb, &caps, err);
+		/* by instant, not by place in the list: an incremental backup may
+		 * carry the same instant as the full one */
+		for (size_t k = 0; k < l.n && rc == 0; k++)
+			if (!strcmp(l.v[k].node, node) && l.v[k].kind == BACKUP_INCREMENTAL &&
+			    l.v[k].instant_us >= l.v[full].instant_us)
+				rc = add_backup(r, &l.v[k], at_us, ks, table, out, &capb, &caps, err);
+	}
+out:
+	for (size_t i = 0; i < l.n; i++)
+		backup_info_release(&l.v[i]);
+	free(l.v);
+	if (rc < 0)
+		view_sources_release(out);
+	return rc;
+}
+
+static int component(void *ctx, const char *prefix, const char *comp, struct bsrc **out, struct pit_err *err)
+{
+	const struct view_sst *v = ctx;
+	const struct manifest *m = v->m;
+	const char *dir = v->sum->prefix;
+	const char *base = strrchr(dir, '/');
+	size_t dl = base ? (size_t)(base - dir) + 1 : 0;
+	char path[1024], name[1200];
+
+	snprintf(path, sizeof(path), "%.*s%s%s", (int)dl, dir, prefix, comp);
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (!strcmp(m->files[i].path, path)) {
+			char hex[33];
+			chunk_id_hex(&m->info.id, hex);
+			snprintf(name, sizeof(name), "%s:%.8s:%s", m->info.node, hex, path);
+			return rfile_open(out, v->cc, &m->files[i], name, err);
+		}
+	return -ENOENT;
+}
+
+int select_open(struct chunk_cache *cc, struct view_sst *v, struct sst **out, struct pit_err *err)
+{
+	const char *base = strrchr(v->sum->prefix, '/');
+	char data[256];
+
+	v->cc = cc;
+	snprintf(data, sizeof(data), "%sData.db", base ? base + 1 : v->sum->prefix);
+	return sst_open(out, data, component, v, err);
+}

@@ -1,0 +1,39 @@
+/* Which SSTables make a table's view at T (DESIGN.md, time model): per
+ * node, its newest full backup with instant <= T plus the node's
+ * incremental backups taken after that one; SSTables whose oldest write is
+ * after T are left out unread. */
+#ifndef PIT_MERGE_SELECT_H
+#define PIT_MERGE_SELECT_H
+
+#include <stdint.h>
+#include "core/repo/manifest.h"
+#include "core/repo/rfile.h"
+#include "core/sstable/reader.h"
+
+struct view_sst {
+	const struct manifest *m;	/* the backup it came from (owned by the sources) */
+	const struct mf_sstable *sum;	/* its summary in that manifest */
+	struct chunk_cache *cc;		/* set by select_open: what its components read through */
+};
+
+struct view_sources {
+	struct manifest **backups;	/* the backups used, one or more per node */
+	size_t nbackups;
+	struct view_sst *ssts;
+	size_t nssts;
+	char **absent;			/* nodes with no full backup at or before T */
+	size_t nabsent;
+	size_t skipped_after;		/* SSTables left out: every write after T */
+	size_t unreadable;		/* SSTables flagged unparsable at ingest */
+};
+
+/* table is the table's name ("orders") or its directory ("orders-<id>"). */
+int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *table, struct view_sources *out,
+		   struct pit_err *err);
+void view_sources_release(struct view_sources *vs);
+
+/* Opens one selected SSTable, reading its components through cc; v must
+ * outlive the SSTable (it opens further components later). */
+int select_open(struct chunk_cache *cc, struct view_sst *v, struct sst **out, struct pit_err *err);
+
+#endif

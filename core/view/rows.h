@@ -1,0 +1,19 @@
+/* A table as every replica's backups say it was at an instant, merged
+ * (core/merge) and written as live rows in the fixtures' row convention,
+ * one JSON object per line. The first renderer over the merge; the CSV,
+ * JSON-lines and CQL files of the views come after it. */
+#ifndef PIT_VIEW_ROWS_H
+#define PIT_VIEW_ROWS_H
+
+#include <stdint.h>
+#include "core/repo/repo.h"
+#include "core/view/dump.h"
+
+struct view_rows_report {
+	unsigned backups, sstables, skipped_after, unreadable, absent_nodes;
+};
+
+int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, dump_write_fn write, void *ctx,
+	      struct view_rows_report *rep, struct pit_err *err);
+
+#endif
