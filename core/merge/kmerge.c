@@ -107,7 +107,9 @@ struct kmerge {
 	int n;
 	int64_t max_ts;
 	struct sst *s0;
-	const struct sst_header *h;
+	const struct sst_header *h;	/* the union header, km->uh */
+	struct sst_header uh;
+	size_t capst, capreg;
 	enum sst_partitioner part;
 	struct arena a;
 	uint8_t *key;
@@ -125,30 +127,41 @@ struct kmerge {
 
 static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
 
+/* The union of every source's columns (Cassandra 3.x writes only the
+ * columns a memtable held): ssts[0]'s first, then the others' new ones. */
 static int map_columns(struct kmerge *km, struct src *sr, struct pit_err *err)
 {
 	const struct sst_header *h = sst_header(sr->s);
+	struct sst_header *u = &km->uh;
 
 	sr->smap = calloc((size_t)h->nstatic + 1, sizeof(int));
 	sr->rmap = calloc((size_t)h->nregular + 1, sizeof(int));
 	if (!sr->smap || !sr->rmap)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	for (int st = 0; st < 2; st++) {
-		int n = st ? h->nstatic : h->nregular, n0 = st ? km->h->nstatic : km->h->nregular;
-		const struct sst_column *c = st ? h->statics : h->regulars, *c0 = st ? km->h->statics : km->h->regulars;
+		int n = st ? h->nstatic : h->nregular, *nu = st ? &u->nstatic : &u->nregular;
+		const struct sst_column *c = st ? h->statics : h->regulars;
+		struct sst_column **uc = st ? &u->statics : &u->regulars;
+		size_t *cap = st ? &km->capst : &km->capreg;
 		for (int i = 0; i < n; i++) {
 			int k = 0;
-			while (k < n0 && strcmp(c[i].name, c0[k].name))
+			while (k < *nu && strcmp(c[i].name, (*uc)[k].name))
 				k++;
-			if (k == n0)
-				return pit_errf(err, -ENOTSUP, "%s: column %s is not in %s (merging SSTables of different "
-					      "column sets is not supported yet)", sst_name(sr->s), c[i].name,
-					      sst_name(km->s0));
+			if (k == *nu) {
+				if (vec_grow((void **)uc, cap, (size_t)*nu + 1, sizeof(**uc)) < 0)
+					return pit_errf(err, -ENOMEM, "out of memory");
+				(*uc)[(*nu)++] = c[i];	/* name and type borrowed from the source */
+			} else if (!cql_type_equal(c[i].type, (*uc)[k].type)) {
+				return pit_errf(err, -ENOTSUP, "%s: column %s has another type than in %s", sst_name(sr->s),
+						c[i].name, sst_name(km->s0));
+			}
 			(st ? sr->smap : sr->rmap)[i] = k;
 		}
 	}
 	return 0;
 }
+
+const struct sst_header *kmerge_header(const struct kmerge *km) { return &km->uh; }
 
 static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 {
@@ -185,7 +198,10 @@ int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, s
 	km->n = n;
 	km->max_ts = max_ts;
 	km->s0 = ssts[0];
-	km->h = sst_header(ssts[0]);
+	km->uh.key_type = sst_header(ssts[0])->key_type;
+	km->uh.nclustering = sst_header(ssts[0])->nclustering;
+	km->uh.clustering = sst_header(ssts[0])->clustering;
+	km->h = &km->uh;
 	km->part = sst_stats(ssts[0])->partitioner;
 	for (int i = 0; i < n && rc == 0; i++) {
 		struct src *sr = &km->src[i];
@@ -220,6 +236,8 @@ void kmerge_close(struct kmerge *km)
 		free(km->src[i].rmap);
 	}
 	arena_free(&km->a);
+	free(km->uh.statics);
+	free(km->uh.regulars);
 	free(km->src);
 	free(km->key);
 	free(km->rows);

@@ -12,9 +12,10 @@
 
 struct kmerge;
 
-/* ssts are borrowed; what is yielded refers to ssts[0]'s header columns
- * (the others' are mapped by name; a column ssts[0] lacks is -ENOTSUP). */
+/* ssts are borrowed and must outlive the merge. */
 int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, struct pit_err *err);
+/* The columns of what is yielded: every source's, matched by name. */
+const struct sst_header *kmerge_header(const struct kmerge *km);
 void kmerge_close(struct kmerge *km);
 
 /* 1 and *p, 0 at the end, or -errno. Pointers valid until the next call. */

@@ -19,16 +19,18 @@ struct bind {
 	const char *ck_name[64];
 	char ck_default[64][24];
 	int64_t *reg_dropped, *st_dropped;	/* per header column: dropped_at or INT64_MIN */
+	const struct sst_header *h;
+	const char *name;	/* for messages */
 };
 
-static int bind_init(struct bind *b, struct sst *s, struct dump_opts *o, struct pit_err *err)
+static int bind_init(struct bind *b, const struct sst_header *h, const char *name, struct dump_opts *o)
 {
-	const struct sst_header *h = sst_header(s);
 	const struct cql_table *t = o->table;
 	const struct cql_type *kt = h->key_type;
-	int rc;
 
 	memset(b, 0, sizeof(*b));
+	b->h = h;
+	b->name = name;
 	if (cql_type_kind(kt) == CQL_COMPOSITE) {
 		b->npk = cql_type_nsub(kt) < 64 ? cql_type_nsub(kt) : 64;
 		for (int i = 0; i < b->npk; i++)
@@ -56,12 +58,12 @@ static int bind_init(struct bind *b, struct sst *s, struct dump_opts *o, struct 
 		b->st_dropped[i] = INT64_MIN;
 	if (!t) {
 		snprintf(o->note, sizeof(o->note), "%s: no schema.cql: key columns named as sstabledump names them",
-			 sst_name(s));
+			 name);
 		return 0;
 	}
 	if (cql_table_nkey(t, CQL_COL_PARTITION_KEY) != b->npk || cql_table_nkey(t, CQL_COL_CLUSTERING) != b->nck) {
 		snprintf(o->note, sizeof(o->note), "%s: schema.cql's key (%d+%d columns) does not match the SSTable's "
-			 "(%d+%d): key columns named as sstabledump names them", sst_name(s),
+			 "(%d+%d): key columns named as sstabledump names them", name,
 			 cql_table_nkey(t, CQL_COL_PARTITION_KEY), cql_table_nkey(t, CQL_COL_CLUSTERING), b->npk, b->nck);
 		return 0;
 	}
@@ -77,8 +79,23 @@ static int bind_init(struct bind *b, struct sst *s, struct dump_opts *o, struct 
 			if (!sc)
 				continue;
 			(st ? b->st_dropped : b->reg_dropped)[i] = sc->dropped_at;
+		}
+	}
+	return 0;
+}
+
+int dump_fix_types(struct sst *s, const struct cql_table *t, struct pit_err *err)
+{
+	const struct sst_header *h = sst_header(s);
+	int rc;
+
+	for (int st = 0; t && st < 2; st++) {
+		int n = st ? h->nstatic : h->nregular;
+		for (int i = 0; i < n; i++) {
+			const struct sst_column *hc = st ? &h->statics[i] : &h->regulars[i];
+			const struct cql_column *sc = cql_table_find(t, hc->name);
 			/* an m* header cannot tell a frozen UDT from a non-frozen one */
-			if (cql_type_kind(sc->type) == CQL_UDT && cql_type_kind(hc->type) == CQL_UDT &&
+			if (sc && cql_type_kind(sc->type) == CQL_UDT && cql_type_kind(hc->type) == CQL_UDT &&
 			    cql_type_multicell(sc->type) != cql_type_multicell(hc->type) &&
 			    (rc = sst_column_set_type(s, st, i, sc->type, err)) < 0)
 				return rc;
@@ -150,10 +167,10 @@ static int render_key(struct bind *b, const struct sst_partition *p, enum cql_st
 	return 0;
 }
 
-static int render_clustering(struct sst *s, struct bind *b, const struct sst_unfiltered *u, enum cql_style style,
-			     bool named, struct sbuf *sb, struct pit_err *err)
+static int render_clustering(struct bind *b, const struct sst_unfiltered *u, enum cql_style style, bool named,
+			     struct sbuf *sb, struct pit_err *err)
 {
-	const struct sst_header *h = sst_header(s);
+	const struct sst_header *h = b->h;
 	int rc;
 
 	sbuf_addc(sb, named ? '{' : '[');
@@ -268,7 +285,7 @@ static int json_unfiltered(struct sst *s, struct bind *b, const struct sst_unfil
 				continue;
 			sbuf_addf(sb, ", \"%s\": {\"type\": \"%s\", \"clustering\": ", is_start ? "start" : "end",
 				  bound_type(u->bound, is_start));
-			if ((rc = render_clustering(s, b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
+			if ((rc = render_clustering(b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
 				return rc;
 			sbuf_adds(sb, ", \"deletion_info\": ");
 			add_deletion(sb, &u->marker[boundary ? side : 0]);
@@ -281,7 +298,7 @@ static int json_unfiltered(struct sst *s, struct bind *b, const struct sst_unfil
 		  (unsigned long long)u->offset);
 	if (u->kind == SST_ROW) {
 		sbuf_adds(sb, ", \"clustering\": ");
-		if ((rc = render_clustering(s, b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
+		if ((rc = render_clustering(b, u, CQL_STYLE_JSON, false, sb, err)) < 0)
 			return rc;
 	}
 	if (u->liveness.ts != SST_NO_TS) {
@@ -396,10 +413,10 @@ struct rowbuf {
 	size_t el_cap;
 };
 
-static int render_live_cells(struct sst *s, struct bind *b, const struct live_at *at, const struct sst_unfiltered *u,
+static int render_live_cells(struct bind *b, const struct live_at *at, const struct sst_unfiltered *u,
 			     const struct sst_deletion *row_del, struct rowbuf *rb, bool *any, struct pit_err *err)
 {
-	const struct sst_header *h = sst_header(s);
+	const struct sst_header *h = b->h;
 	bool is_static = u->kind == SST_STATIC_ROW;
 	int rc;
 
@@ -422,7 +439,7 @@ static int render_live_cells(struct sst *s, struct bind *b, const struct live_at
 				sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
 				sbuf_adds(&rb->cells, ": ");
 				if ((rc = cql_value_render(col->type, c->value, c->len, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
-					return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", sst_name(s),
+					return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", b->name,
 							      (unsigned long long)u->offset, col->name);
 				*any = true;
 				continue;
@@ -443,7 +460,7 @@ static int render_live_cells(struct sst *s, struct bind *b, const struct live_at
 			sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
 			sbuf_adds(&rb->cells, ": ");
 			if ((rc = cql_elements_render(col->type, rb->el, nel, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
-				return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", sst_name(s),
+				return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", b->name,
 						      (unsigned long long)u->offset, col->name);
 			*any = true;
 		}
@@ -481,8 +498,8 @@ static const struct dump_iter_ops scan_ops = { scan_next_partition, scan_next };
 
 /* Live rows from any source with the shape of a scan: one SSTable, or the
  * merge of many (whose columns are those of s). */
-static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct live_at *at,
-		     const struct dump_iter_ops *it, void *ictx, struct pit_err *err)
+static int dump_rows(struct bind *b, struct out *w, const struct live_at *at, const struct dump_iter_ops *it,
+		     void *ictx, struct pit_err *err)
 {
 	const struct sst_partition *p;
 	const struct sst_unfiltered *u;
@@ -512,7 +529,7 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 			if (u->kind == SST_STATIC_ROW) {
 				struct sst_deletion d = live_row_deletion(at, &pdel, &(struct sst_deletion){ SST_NO_TS, SST_NO_LDT }, u);
 				sbuf_reset(&rb.cells);
-				if ((rc = render_live_cells(s, b, at, u, &d, &rb, &any_static, err)) < 0)
+				if ((rc = render_live_cells(b, at, u, &d, &rb, &any_static, err)) < 0)
 					break;
 				sbuf_add(&statics, rb.cells.buf, rb.cells.len);
 				continue;
@@ -520,12 +537,12 @@ static int dump_rows(struct sst *s, struct bind *b, struct out *w, const struct 
 			struct sst_deletion d = live_row_deletion(at, &pdel, &range.open, u);
 			bool live = live_liveness(at, &u->liveness, &d);
 			sbuf_reset(&rb.cells);
-			if ((rc = render_live_cells(s, b, at, u, &d, &rb, &live, err)) < 0)
+			if ((rc = render_live_cells(b, at, u, &d, &rb, &live, err)) < 0)
 				break;
 			if (!live)
 				continue;
 			sbuf_reset(&ck);
-			if ((rc = render_clustering(s, b, u, CQL_STYLE_ROWS, true, &ck, err)) < 0)
+			if ((rc = render_clustering(b, u, CQL_STYLE_ROWS, true, &ck, err)) < 0)
 				break;
 			dump_row_line(&w->sb, &pk, ck.buf, ck.len, &statics, &rb.cells);
 			any_row = true;
@@ -663,14 +680,14 @@ int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err)
 	/* a thread pays off once there is more than a few milliseconds of work */
 	if (o->mode != DUMP_META && sst_data_disk_size(s) >= READAHEAD_MIN && (rc = sst_set_readahead(s, true)) < 0)
 		return rc;
-	if ((rc = bind_init(&b, s, o, err)) < 0)
+	if ((rc = dump_fix_types(s, o->table, err)) < 0 || (rc = bind_init(&b, sst_header(s), sst_name(s), o)) < 0)
 		goto out;
 	switch (o->mode) {
 	case DUMP_JSON: rc = dump_json(s, &b, &w, o->now_s, err); break;
 	case DUMP_ROWS: {
 		struct sst_scan *sc = NULL;
 		if ((rc = sst_scan_open(&sc, s, err)) == 0)
-			rc = dump_rows(s, &b, &w, &at, &scan_ops, sc, err);
+			rc = dump_rows(&b, &w, &at, &scan_ops, sc, err);
 		sst_scan_close(sc);
 		break;
 	}
@@ -684,8 +701,8 @@ out:
 	return rc;
 }
 
-int dump_rows_from(struct sst *s, const struct dump_iter_ops *it, void *ctx, struct dump_opts *o, int64_t max_ts,
-		   struct pit_err *err)
+int dump_rows_from(const struct sst_header *h, const char *name, const struct dump_iter_ops *it, void *ctx,
+		   struct dump_opts *o, int64_t max_ts, struct pit_err *err)
 {
 	struct bind b;
 	struct out w = { .o = o };
@@ -694,7 +711,7 @@ int dump_rows_from(struct sst *s, const struct dump_iter_ops *it, void *ctx, str
 
 	sbuf_init(&w.sb);
 	o->note[0] = '\0';
-	if ((rc = bind_init(&b, s, o, err)) == 0 && (rc = dump_rows(s, &b, &w, &at, it, ctx, err)) >= 0)
+	if ((rc = bind_init(&b, h, name, o)) == 0 && (rc = dump_rows(&b, &w, &at, it, ctx, err)) >= 0)
 		rc = out_flush(&w, true);
 	bind_release(&b);
 	sbuf_release(&w.sb);

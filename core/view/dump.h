@@ -37,8 +37,11 @@ struct dump_iter_ops {
 	int (*next)(void *ctx, const struct sst_unfiltered **u, struct pit_err *err);
 };
 /* The live rows (DUMP_ROWS) of such a source at o->now_s, ignoring writes
- * after max_ts; its column indices are those of s's header. */
-int dump_rows_from(struct sst *s, const struct dump_iter_ops *it, void *ctx, struct dump_opts *o, int64_t max_ts,
-		   struct pit_err *err);
+ * after max_ts; its column indices are those of h. name is for messages. */
+int dump_rows_from(const struct sst_header *h, const char *name, const struct dump_iter_ops *it, void *ctx,
+		   struct dump_opts *o, int64_t max_ts, struct pit_err *err);
+/* Gives s's columns the types schema.cql declares where the header cannot
+ * tell (an m* UserType is frozen or not): call before scanning. */
+int dump_fix_types(struct sst *s, const struct cql_table *t, struct pit_err *err);
 
 #endif

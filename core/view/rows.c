@@ -79,17 +79,23 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (; opened < vs.nssts; opened++)
-		if ((rc = select_open(cc, &vs.ssts[opened], &ssts[opened], err)) < 0)
-			goto out;
-	if ((rc = kmerge_open(&km, ssts, (int)vs.nssts, at_us, err)) < 0)
-		goto out;
 	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx };
 	o.now_s = at_us >= 0 ? at_us / 1000000 : -((-at_us + 999999) / 1000000);
 	for (int i = 0; schema && i < cql_schema_ntables(schema) && !o.table; i++)
 		if (!strcmp(cql_table_name(cql_schema_table(schema, i)), table))
 			o.table = cql_schema_table(schema, i);
-	rc = dump_rows_from(ssts[0], &km_ops, km, &o, at_us, err);
+	for (; opened < vs.nssts; opened++)
+		if ((rc = select_open(cc, &vs.ssts[opened], &ssts[opened], err)) < 0 ||
+		    (rc = dump_fix_types(ssts[opened], o.table, err)) < 0) {
+			if (ssts[opened])
+				opened++;
+			goto out;
+		}
+	if ((rc = kmerge_open(&km, ssts, (int)vs.nssts, at_us, err)) < 0)
+		goto out;
+	char name[300];
+	snprintf(name, sizeof(name), "%s.%s", ks, table);
+	rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
 out:
 	kmerge_close(km);
 	for (size_t i = 0; i < opened; i++)

@@ -429,6 +429,13 @@ static int cmp_tag(const void *a, const void *b) { return strcmp(a, b); }
 int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256])
 {
 	struct gen_opts o = { .nodes = 3, .rf = 3, .size = size, .seed = seed, .miss = 0.05, .skew_us = 2000 };
+
+	return tl_gen_cluster_opts(dir, &o, tags);
+}
+
+int tl_gen_cluster_opts(char *dir, const struct gen_opts *base, char tags[3][256])
+{
+	struct gen_opts o = *base;
 	struct gen_summary sum;
 	struct pit_err err = { 0 };
 

@@ -28,6 +28,9 @@ void tl_rm_rf(const char *path);
  * template, or an empty directory) and fills tags with its three snapshot
  * tags, oldest first. 0 or -1 (with a printed reason). */
 int tl_gen_cluster(char *dir, uint64_t size, uint64_t seed, char tags[3][256]);
+/* The same with the generator's options (o->outdir is set from dir). */
+struct gen_opts;
+int tl_gen_cluster_opts(char *dir, const struct gen_opts *o, char tags[3][256]);
 /* The three snapshot tags of a cluster tl_gen_cluster made, oldest first. */
 int tl_cluster_tags(const char *dir, char tags[3][256]);
 

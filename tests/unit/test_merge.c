@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/gen/gen.h"
 #include "core/repo/ingest.h"
 #include "core/repo/repo.h"
 #include "core/util/instant.h"
@@ -16,13 +17,16 @@
 #include "core/view/rows.h"
 #include "tests/lib/testlib.h"
 
-static char cluster[64], work[64], tags[3][256];
-static const char *nodes[] = { "node1", "node2", "node3" };
+/* A: 3 nodes, few misses. B: 5 nodes at RF 3, a third of the replicas
+ * missing each write, client clocks 3 s apart. */
+static char clusters[2][64], work[64], tags[2][3][256];
+static const char *nodes[] = { "node1", "node2", "node3", "node4", "node5" };
+static const int nnodes[2] = { 3, 5 };
 static const char *tables[][2] = { { "shop", "customers" }, { "shop", "orders" }, { "shop", "page_views" },
 				   { "metrics", "readings" } };
-static struct tl_json *cj;
+static struct tl_json *cj[2];
 
-static void ingest(const char *repo, const char *node, const char *tag)
+static void ingest(int c, const char *repo, const char *node, const char *tag)
 {
 	char data[256];
 	struct ingest_opts o = { .node = node, .tag = tag, .incremental = !tag };
@@ -30,7 +34,7 @@ static void ingest(const char *repo, const char *node, const char *tag)
 	struct pit_err err = { 0 };
 	struct repo *r;
 
-	snprintf(data, sizeof(data), "%s/%s/data", cluster, node);
+	snprintf(data, sizeof(data), "%s/%s/data", clusters[c], node);
 	o.source = data;
 	if (repo_open(&r, repo, REPO_WRITE, &err) < 0 || ingest_run(r, &o, &res, &err) < 0) {
 		printf("# ingest: %s\n", err.msg);
@@ -39,33 +43,41 @@ static void ingest(const char *repo, const char *node, const char *tag)
 	repo_close(r);
 }
 
-/* One repository with everything, one with node2 alone. */
+/* Per cluster one repository with everything, one with node2 alone. */
 static int setup(void **state)
 {
+	struct gen_opts go[2] = {
+		{ .nodes = 3, .rf = 3, .size = 3u << 20, .seed = 17, .miss = 0.05, .skew_us = 2000 },
+		{ .nodes = 5, .rf = 3, .size = 4u << 20, .seed = 23, .miss = 0.33, .skew_us = 3000000 },
+	};
 	char repo[256], path[256];
 	struct pit_err err = { 0 };
 	size_t n;
 	char *text;
 
 	(void)state;
-	snprintf(cluster, sizeof(cluster), "/tmp/pitfs-merge-gen-XXXXXX");
 	snprintf(work, sizeof(work), "/tmp/pitfs-merge-XXXXXX");
-	if (!mkdtemp(work) || tl_gen_cluster(cluster, 3u << 20, 17, tags) < 0)
+	if (!mkdtemp(work))
 		return -1;
-	snprintf(path, sizeof(path), "%s/cluster.json", cluster);
-	if (!(text = tl_read_file(path, &n)) || !(cj = tl_json_parse(text, n)))
-		return -1;
-	free(text);
-	for (int k = 0; k < 2; k++) {
-		snprintf(repo, sizeof(repo), "%s/%s", work, k ? "node2" : "all");
-		if (repo_init(repo, 0, 0, &err) < 0)
+	for (int c = 0; c < 2; c++) {
+		snprintf(clusters[c], sizeof(clusters[c]), "/tmp/pitfs-merge-gen-XXXXXX");
+		if (tl_gen_cluster_opts(clusters[c], &go[c], tags[c]) < 0)
 			return -1;
-		for (int i = 0; i < 3; i++) {
-			if (k && i != 1)
-				continue;
-			for (int t = 0; t < 3; t++)
-				ingest(repo, nodes[i], tags[t]);
-			ingest(repo, nodes[i], NULL);
+		snprintf(path, sizeof(path), "%s/cluster.json", clusters[c]);
+		if (!(text = tl_read_file(path, &n)) || !(cj[c] = tl_json_parse(text, n)))
+			return -1;
+		free(text);
+		for (int k = 0; k < 2; k++) {
+			snprintf(repo, sizeof(repo), "%s/%c-%s", work, 'A' + c, k ? "node2" : "all");
+			if (repo_init(repo, 0, 0, &err) < 0)
+				return -1;
+			for (int i = 0; i < nnodes[c]; i++) {
+				if (k && i != 1)
+					continue;
+				for (int t = 0; t < 3; t++)
+					ingest(c, repo, nodes[i], tags[c][t]);
+				ingest(c, repo, nodes[i], NULL);
+			}
 		}
 	}
 	return 0;
@@ -74,8 +86,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	tl_json_free(cj);
-	tl_rm_rf(cluster);
+	for (int c = 0; c < 2; c++) {
+		tl_json_free(cj[c]);
+		tl_rm_rf(clusters[c]);
+	}
 	tl_rm_rf(work);
 	return 0;
 }
@@ -87,10 +101,10 @@ static int collect(void *ctx, const char *p, size_t n)
 }
 
 /* Every truth instant from the first snapshot on, every table. */
-static void against_truth(const char *repo_name, const char *scope)
+static void against_truth(int c, const char *repo_name, const char *scope)
 {
 	char repo[256], path[512];
-	const struct tl_json *truth = tl_json_get(cj, "truth"), *snaps = tl_json_get(cj, "snapshots");
+	const struct tl_json *truth = tl_json_get(cj[c], "truth"), *snaps = tl_json_get(cj[c], "snapshots");
 	int64_t first;
 	struct pit_err err = { 0 };
 	struct repo *r;
@@ -119,7 +133,7 @@ static void against_truth(const char *repo_name, const char *scope)
 				sbuf_release(&got);
 				continue;
 			}
-			snprintf(path, sizeof(path), "%s/%s%s/%s/%s.jsonl", cluster, tl_json_get(truth->v[k], "dir")->s,
+			snprintf(path, sizeof(path), "%s/%s%s/%s/%s.jsonl", clusters[c], tl_json_get(truth->v[k], "dir")->s,
 				 scope, tables[t][0], tables[t][1]);
 			char *want = tl_read_file(path, &wn);
 			assert_non_null(want);
@@ -142,13 +156,25 @@ static void against_truth(const char *repo_name, const char *scope)
 static void test_cluster(void **state)
 {
 	(void)state;
-	against_truth("all", "");
+	against_truth(0, "A-all", "");
 }
 
 static void test_one_node(void **state)
 {
 	(void)state;
-	against_truth("node2", "/nodes/node2");
+	against_truth(0, "A-node2", "/nodes/node2");
+}
+
+static void test_divergent_cluster(void **state)
+{
+	(void)state;
+	against_truth(1, "B-all", "");
+}
+
+static void test_divergent_node(void **state)
+{
+	(void)state;
+	against_truth(1, "B-node2", "/nodes/node2");
 }
 
 int main(void)
@@ -156,6 +182,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_one_node),
+		cmocka_unit_test(test_divergent_cluster),
+		cmocka_unit_test(test_divergent_node),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
 }
