@@ -5,6 +5,7 @@
 #ifndef PIT_GEN_H
 #define PIT_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/err.h"
 
@@ -16,6 +17,7 @@ struct gen_opts {
 	uint64_t seed;
 	double miss;		/* chance that a replica misses a write, default 0.05 */
 	int64_t skew_us;	/* clients' clocks differ by up to this much, default 2 ms */
+	bool no_truth;		/* the nodes' files only: no truth/, an empty "truth" list (benchmarks) */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *ctx;
 };

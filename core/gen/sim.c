@@ -242,7 +242,7 @@ static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_u
 	touch_sstable(n->tdir[t], gen, now_us);
 	link_into(n->tdir[t], gen, "backups");	/* incremental backups: every flushed SSTable */
 	add_sst(n, t, gen, mem_min_ts(m), bytes, true);
-	if (gen_log_flush(s->log, ni, t, m) < 0)
+	if (s->log && gen_log_flush(s->log, ni, t, m) < 0)
 		return pit_errf(err, -EIO, "%s: cannot write the flush log", s->log_path);
 	s->written += bytes;
 	s->sum->flushes++;
@@ -1024,6 +1024,8 @@ static int setup(struct sim *s)
 	qsort(s->ring, (size_t)(s->nnodes * VNODES), sizeof(s->ring[0]), cmp_ring);
 	for (int c = 0; c < CLIENTS; c++)
 		s->skew[c] = s->o->skew_us ? (int64_t)rng_below(&s->rng, 2 * (uint64_t)s->o->skew_us + 1) - s->o->skew_us : 0;
+	if (s->o->no_truth)
+		return 0;
 	snprintf(path, sizeof(path), "%s/.gen-log", s->o->outdir);
 	if (!(s->log_path = strdup(path)) || !(s->log = fopen(path, "w+")))
 		return pit_errf(s->err, -errno, "%s: %s", path, strerror(errno));
@@ -1182,7 +1184,8 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 	const char *names[MAX_NODES];
 	for (int i = 0; i < s->nnodes; i++)
 		names[i] = s->nodes[i].name;
-	if ((rc = truth_begin(&tr, o.outdir, s->t, NT, names, s->nnodes, err)) < 0 || (rc = fw_start(s)) < 0)
+	if ((!o.no_truth && (rc = truth_begin(&tr, o.outdir, s->t, NT, names, s->nnodes, err)) < 0) ||
+	    (rc = fw_start(s)) < 0)
 		goto out;
 	/* about six hours of simulated time whatever the size, so that TTLs run
 	 * out and gc_grace_seconds passes: ~270 bytes of SSTables per write */
@@ -1195,14 +1198,14 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 		rc = one_write(s);
 		uint64_t next = o.size * (uint64_t)(s->nsnap + 1) / NSNAP;
 		if (rc == 0 && s->written_bound >= next && (rc = fw_drain(s)) == 0 && s->written >= next &&
-		    (rc = snapshot(s)) == 0 && s->nsnap < NSNAP)
+		    (rc = snapshot(s)) == 0 && s->nsnap < NSNAP && tr)
 			rc = truth_advance(s, tr, &ndone, false);
 	}
 	if (rc < 0)
 		goto out;
 	struct timespec tt0, tt1;
 	clock_gettime(CLOCK_MONOTONIC, &tt0);
-	if ((rc = truth_advance(s, tr, &ndone, true)) < 0 || (rc = truth_wait(tr, err)) < 0)
+	if (tr && ((rc = truth_advance(s, tr, &ndone, true)) < 0 || (rc = truth_wait(tr, err)) < 0))
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &tt1);
 	sum->truth_seconds = (double)(tt1.tv_sec - tt0.tv_sec) + (double)(tt1.tv_nsec - tt0.tv_nsec) / 1e9;

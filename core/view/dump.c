@@ -1,4 +1,6 @@
 #include "core/view/dump.h"
+#include "core/view/liverows.h"
+#include "core/util/vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,65 +410,69 @@ static int dump_json(struct sst *s, struct bind *b, struct out *w, int64_t now, 
 /* ---- live CQL rows, the fixtures' convention ---- */
 
 struct rowbuf {
-	struct sbuf cells;	/* rendered "name": value pairs of one row */
+	struct bind *b;
+	struct out *w;
+	struct sbuf pk, ck, statics, cells;
 	struct cql_element *el;
 	size_t el_cap;
 };
 
-static int render_live_cells(struct bind *b, const struct live_at *at, const struct sst_unfiltered *u,
-			     const struct sst_deletion *row_del, struct rowbuf *rb, bool *any, struct pit_err *err)
+/* `"name": value` for every column of a row's live cells. */
+static int render_cells(struct rowbuf *rb, bool is_static, const struct live_cells *lc, uint64_t offset,
+			struct sbuf *out, struct pit_err *err)
 {
-	const struct sst_header *h = b->h;
-	bool is_static = u->kind == SST_STATIC_ROW;
+	const struct sst_header *h = rb->b->h;
 	int rc;
 
-	for (uint32_t i = 0; i < u->ncells;) {
-		uint16_t ci = u->cells[i].col;
-		const struct sst_column *col = is_static ? &h->statics[ci] : &h->regulars[ci];
-		int64_t dropped = (is_static ? b->st_dropped : b->reg_dropped)[ci];
-		uint32_t j = i;
-		while (j < u->ncells && u->cells[j].col == ci)
-			j++;
-		struct sst_deletion del = live_complex_deletion(at, u, ci, row_del);
-		size_t nel = 0;
-		for (uint32_t k = i; k < j; k++) {
-			const struct sst_cell *c = &u->cells[k];
-			if (!live_cell(at, c, &del) || c->ts <= dropped)
-				continue;
-			if (!col->complex) {
-				if (rb->cells.len)
-					sbuf_adds(&rb->cells, ", ");
-				sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
-				sbuf_adds(&rb->cells, ": ");
-				if ((rc = cql_value_render(col->type, c->value, c->len, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
-					return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", b->name,
-							      (unsigned long long)u->offset, col->name);
-				*any = true;
-				continue;
-			}
-			if (nel + 1 > rb->el_cap) {
-				size_t cap = rb->el_cap ? 2 * rb->el_cap : 16;
-				struct cql_element *ne = realloc(rb->el, cap * sizeof(*ne));
-				if (!ne)
-					return -ENOMEM;
-				rb->el = ne;
-				rb->el_cap = cap;
-			}
-			rb->el[nel++] = (struct cql_element){ c->path, c->path_len, c->value, c->len };
+	for (uint32_t i = 0; i < lc->n;) {
+		uint32_t j = live_cells_column_end(lc, i);
+		const struct sst_column *col = is_static ? &h->statics[lc->v[i].col] : &h->regulars[lc->v[i].col];
+		if (out->len)
+			sbuf_adds(out, ", ");
+		sbuf_add_json_str(out, col->name, strlen(col->name));
+		sbuf_adds(out, ": ");
+		if (!col->complex) {
+			rc = cql_value_render(col->type, lc->v[i].value, lc->v[i].len, CQL_STYLE_ROWS, out, err);
+		} else {
+			if (vec_grow((void **)&rb->el, &rb->el_cap, j - i, sizeof(*rb->el)) < 0)
+				return -ENOMEM;
+			for (uint32_t k = i; k < j; k++)
+				rb->el[k - i] = (struct cql_element){ lc->v[k].path, lc->v[k].path_len, lc->v[k].value,
+								       lc->v[k].len };
+			rc = cql_elements_render(col->type, rb->el, j - i, CQL_STYLE_ROWS, out, err);
 		}
-		if (nel) {
-			if (rb->cells.len)
-				sbuf_adds(&rb->cells, ", ");
-			sbuf_add_json_str(&rb->cells, col->name, strlen(col->name));
-			sbuf_adds(&rb->cells, ": ");
-			if ((rc = cql_elements_render(col->type, rb->el, nel, CQL_STYLE_ROWS, &rb->cells, err)) < 0)
-				return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", b->name,
-						      (unsigned long long)u->offset, col->name);
-			*any = true;
-		}
+		if (rc < 0)
+			return pit_err_prefix(err, rc, "%s: row at offset %llu: column %s", rb->b->name,
+					      (unsigned long long)offset, col->name);
 		i = j;
 	}
 	return 0;
+}
+
+static int row_line(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
+		    const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
+{
+	struct rowbuf *rb = ctx;
+	int rc;
+
+	if (first) {
+		sbuf_reset(&rb->pk);
+		sbuf_reset(&rb->statics);
+		if ((rc = render_key(rb->b, p, CQL_STYLE_ROWS, true, &rb->pk, err)) < 0 ||
+		    (rc = render_cells(rb, true, statics, p->offset, &rb->statics, err)) < 0)
+			return rc;
+	}
+	sbuf_reset(&rb->cells);
+	if (!row) {
+		dump_row_line(&rb->w->sb, &rb->pk, "{}", 2, &rb->statics, &rb->cells);
+		return out_flush(rb->w, false);
+	}
+	sbuf_reset(&rb->ck);
+	if ((rc = render_cells(rb, false, cells, row->offset, &rb->cells, err)) < 0 ||
+	    (rc = render_clustering(rb->b, row, CQL_STYLE_ROWS, true, &rb->ck, err)) < 0)
+		return rc;
+	dump_row_line(&rb->w->sb, &rb->pk, rb->ck.buf, rb->ck.len, &rb->statics, &rb->cells);
+	return out_flush(rb->w, false);
 }
 
 void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size_t ckn, const struct sbuf *statics,
@@ -494,73 +500,24 @@ static int scan_next(void *ctx, const struct sst_unfiltered **u, struct pit_err 
 	return sst_scan_next(ctx, u, err);
 }
 
-static const struct dump_iter_ops scan_ops = { scan_next_partition, scan_next };
+static const struct scan_ops sst_scan_ops = { scan_next_partition, scan_next };
 
-/* Live rows from any source with the shape of a scan: one SSTable, or the
- * merge of many (whose columns are those of s). */
-static int dump_rows(struct bind *b, struct out *w, const struct live_at *at, const struct dump_iter_ops *it,
-		     void *ictx, struct pit_err *err)
+/* Live rows from one SSTable or the merge of many (whose columns are b->h). */
+static int dump_rows(struct bind *b, struct out *w, const struct live_at *at, const struct scan_ops *it, void *ictx,
+		     struct pit_err *err)
 {
-	const struct sst_partition *p;
-	const struct sst_unfiltered *u;
-	struct sbuf pk, ck, statics;
-	struct rowbuf rb = { 0 };
+	struct rowbuf rb = { .b = b, .w = w };
+	struct liverows lr = { b->h, *at, b->reg_dropped, b->st_dropped, row_line, &rb };
 	int rc;
 
-	sbuf_init(&pk);
-	sbuf_init(&ck);
-	sbuf_init(&statics);
+	sbuf_init(&rb.pk);
+	sbuf_init(&rb.ck);
+	sbuf_init(&rb.statics);
 	sbuf_init(&rb.cells);
-	while ((rc = it->next_partition(ictx, &p, err)) > 0) {
-		struct live_range range;
-		struct sst_deletion pdel = live_deletion_max(at, p->deletion, p->deletion);
-		bool any_row = false, any_static = false;
-
-		live_range_reset(&range);
-		sbuf_reset(&pk);
-		sbuf_reset(&statics);
-		if ((rc = render_key(b, p, CQL_STYLE_ROWS, true, &pk, err)) < 0)
-			break;
-		while ((rc = it->next(ictx, &u, err)) > 0) {
-			if (u->kind == SST_MARKER) {
-				live_range_apply(at, &range, u);
-				continue;
-			}
-			if (u->kind == SST_STATIC_ROW) {
-				struct sst_deletion d = live_row_deletion(at, &pdel, &(struct sst_deletion){ SST_NO_TS, SST_NO_LDT }, u);
-				sbuf_reset(&rb.cells);
-				if ((rc = render_live_cells(b, at, u, &d, &rb, &any_static, err)) < 0)
-					break;
-				sbuf_add(&statics, rb.cells.buf, rb.cells.len);
-				continue;
-			}
-			struct sst_deletion d = live_row_deletion(at, &pdel, &range.open, u);
-			bool live = live_liveness(at, &u->liveness, &d);
-			sbuf_reset(&rb.cells);
-			if ((rc = render_live_cells(b, at, u, &d, &rb, &live, err)) < 0)
-				break;
-			if (!live)
-				continue;
-			sbuf_reset(&ck);
-			if ((rc = render_clustering(b, u, CQL_STYLE_ROWS, true, &ck, err)) < 0)
-				break;
-			dump_row_line(&w->sb, &pk, ck.buf, ck.len, &statics, &rb.cells);
-			any_row = true;
-			if (out_flush(w, false) < 0)
-				break;
-		}
-		if (rc < 0 || w->rc < 0)
-			break;
-		if (!any_row && any_static) {
-			sbuf_reset(&rb.cells);
-			dump_row_line(&w->sb, &pk, "{}", 2, &statics, &rb.cells);
-		}
-		if (out_flush(w, false) < 0)
-			break;
-	}
-	sbuf_release(&pk);
-	sbuf_release(&ck);
-	sbuf_release(&statics);
+	rc = liverows_walk(&lr, it, ictx, err);
+	sbuf_release(&rb.pk);
+	sbuf_release(&rb.ck);
+	sbuf_release(&rb.statics);
 	sbuf_release(&rb.cells);
 	free(rb.el);
 	return rc < 0 ? rc : w->rc;
@@ -687,7 +644,7 @@ int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err)
 	case DUMP_ROWS: {
 		struct sst_scan *sc = NULL;
 		if ((rc = sst_scan_open(&sc, s, err)) == 0)
-			rc = dump_rows(&b, &w, &at, &scan_ops, sc, err);
+			rc = dump_rows(&b, &w, &at, &sst_scan_ops, sc, err);
 		sst_scan_close(sc);
 		break;
 	}
@@ -701,7 +658,7 @@ out:
 	return rc;
 }
 
-int dump_rows_from(const struct sst_header *h, const char *name, const struct dump_iter_ops *it, void *ctx,
+int dump_rows_from(const struct sst_header *h, const char *name, const struct scan_ops *it, void *ctx,
 		   struct dump_opts *o, int64_t max_ts, struct pit_err *err)
 {
 	struct bind b;

@@ -31,14 +31,11 @@ void dump_row_line(struct sbuf *out, const struct sbuf *pk, const char *ck, size
 /* Dumps one SSTable. 0 or -errno with err naming the file and offset. */
 int dump_sstable(struct sst *s, struct dump_opts *o, struct pit_err *err);
 
-/* Anything with the shape of an SSTable scan (core/merge/kmerge.h). */
-struct dump_iter_ops {
-	int (*next_partition)(void *ctx, const struct sst_partition **p, struct pit_err *err);
-	int (*next)(void *ctx, const struct sst_unfiltered **u, struct pit_err *err);
-};
 /* The live rows (DUMP_ROWS) of such a source at o->now_s, ignoring writes
  * after max_ts; its column indices are those of h. name is for messages. */
-int dump_rows_from(const struct sst_header *h, const char *name, const struct dump_iter_ops *it, void *ctx,
+struct scan_ops;
+/* Anything with the shape of an SSTable scan (core/view/liverows.h). */
+int dump_rows_from(const struct sst_header *h, const char *name, const struct scan_ops *it, void *ctx,
 		   struct dump_opts *o, int64_t max_ts, struct pit_err *err);
 /* Gives s's columns the types schema.cql declares where the header cannot
  * tell (an m* UserType is frozen or not): call before scanning. */

@@ -5,6 +5,7 @@
 #include "core/merge/kmerge.h"
 #include "core/merge/select.h"
 #include "core/repo/rfile.h"
+#include "core/view/liverows.h"
 #include "core/view/rows.h"
 
 #define CACHE_BYTES (64u << 20)
@@ -19,7 +20,7 @@ static int km_next(void *ctx, const struct sst_unfiltered **u, struct pit_err *e
 	return kmerge_next(ctx, u, err);
 }
 
-static const struct dump_iter_ops km_ops = { km_next_partition, km_next };
+static const struct scan_ops km_ops = { km_next_partition, km_next };
 
 /* The schema.cql a snapshot keeps next to a table's SSTables. */
 static int load_schema(struct chunk_cache *cc, const struct view_sources *vs, struct cql_schema **out,

@@ -3,7 +3,8 @@
  * restic, borg (-C zstd,1) and tar | zstd -1 -T2; ingest throughput,
  * repository size after each snapshot, restore throughput against restic,
  * peak resident memory. Page cache warm for everyone (inputs read first).
- * PITFS_BENCH_REPO_SIZE sets the cluster's size (default 2G). */
+ * PITFS_BENCH_REPO_SIZE sets the cluster's size in MiB (default 8192: two
+ * snapshots of about 4 GiB in all; generated without the ground truth). */
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ int main(void)
 	struct tool tools[4] = { { .name = "pitfs" }, { .name = "restic" }, { .name = "borg -C zstd,1" },
 				 { .name = "tar | zstd -1 -T2" } };
 	char cmd[8192], paths[2][512], repo[256], target[256];
-	uint64_t input[2] = { 0, 0 }, size = 2ull << 30;
+	uint64_t input[2] = { 0, 0 }, size = 8ull << 30;
 	const char *env = getenv("PITFS_BENCH_REPO_SIZE");
 	int nodes = 3;
 	uint64_t cache_kb = 0;
@@ -129,7 +130,11 @@ int main(void)
 	 * commands are children of this process */
 	pid_t gen = fork();
 	if (gen == 0)
-		_exit(tl_gen_cluster(cluster, size, 21, tags) < 0);
+	{
+		struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 21, .miss = 0.05, .skew_us = 2000,
+				       .no_truth = true };
+		_exit(tl_gen_cluster_opts(cluster, &go, tags) < 0);
+	}
 	int st;
 	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
 	    tl_cluster_tags(cluster, tags) < 0)

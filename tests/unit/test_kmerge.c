@@ -16,6 +16,7 @@
 #include "core/sstable/writer.h"
 #include "core/util/sbuf.h"
 #include "core/view/dump.h"
+#include "core/view/liverows.h"
 #include "tests/lib/testlib.h"
 
 #define NOLDT SST_NO_LDT
@@ -137,7 +138,7 @@ static int collect(void *ctx, const char *p, size_t n)
 
 static int kn_part(void *ctx, const struct sst_partition **p, struct pit_err *err) { return kmerge_next_partition(ctx, p, err); }
 static int kn_next(void *ctx, const struct sst_unfiltered **u, struct pit_err *err) { return kmerge_next(ctx, u, err); }
-static const struct dump_iter_ops ops = { kn_part, kn_next };
+static const struct scan_ops ops = { kn_part, kn_next };
 
 static void test_ties(void **state)
 {

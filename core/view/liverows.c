@@ -1,0 +1,105 @@
+#include <stdlib.h>
+#include <string.h>
+#include "core/util/sbuf.h"
+#include "core/util/vec.h"
+#include "core/view/liverows.h"
+
+static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
+
+/* The live cells of u into lc; their bytes copied into bytes when keep
+ * (statics outlive the scan's next call), else borrowed. */
+static int collect(const struct liverows *lr, const struct sst_unfiltered *u, const struct sst_deletion *row_del,
+		   struct live_cells *lc, struct sbuf *bytes, bool keep)
+{
+	bool st = u->kind == SST_STATIC_ROW;
+	const int64_t *dropped = st ? lr->st_dropped : lr->reg_dropped;
+
+	lc->n = 0;
+	if (keep)
+		sbuf_reset(bytes);
+	for (uint32_t i = 0; i < u->ncells;) {
+		uint16_t ci = u->cells[i].col;
+		uint32_t j = i;
+		while (j < u->ncells && u->cells[j].col == ci)
+			j++;
+		struct sst_deletion del = live_complex_deletion(&lr->at, u, ci, row_del);
+		for (uint32_t k = i; k < j; k++) {
+			const struct sst_cell *c = &u->cells[k];
+			if (!live_cell(&lr->at, c, &del) || (dropped && c->ts <= dropped[ci]))
+				continue;
+			if (vec_grow((void **)&lc->v, &lc->cap, lc->n + 1, sizeof(*lc->v)) < 0)
+				return -ENOMEM;
+			struct sst_cell *d = (struct sst_cell *)&lc->v[lc->n++];
+			*d = *c;
+			if (keep) {	/* offsets now, pointers once the bytes stop moving */
+				d->path = (const uint8_t *)(uintptr_t)bytes->len;
+				sbuf_add(bytes, c->path, c->path_len);
+				d->value = (const uint8_t *)(uintptr_t)bytes->len;
+				sbuf_add(bytes, c->value, c->len);
+			}
+		}
+		i = j;
+	}
+	if (keep) {
+		if (bytes->oom)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < lc->n; k++) {
+			struct sst_cell *d = (struct sst_cell *)&lc->v[k];
+			d->path = (const uint8_t *)bytes->buf + (uintptr_t)d->path;
+			d->value = (const uint8_t *)bytes->buf + (uintptr_t)d->value;
+		}
+	}
+	return 0;
+}
+
+int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ictx, struct pit_err *err)
+{
+	const struct sst_partition *p;
+	const struct sst_unfiltered *u;
+	struct live_cells statics = { 0 }, cells = { 0 };
+	struct sbuf sbytes;
+	int rc;
+
+	sbuf_init(&sbytes);
+	while ((rc = it->next_partition(ictx, &p, err)) > 0) {
+		struct live_range range;
+		struct sst_deletion pdel = live_deletion_max(&lr->at, p->deletion, p->deletion);
+		bool first = true;
+
+		statics.n = 0;
+		live_range_reset(&range);
+		while ((rc = it->next(ictx, &u, err)) > 0) {
+			if (u->kind == SST_MARKER) {
+				live_range_apply(&lr->at, &range, u);
+				continue;
+			}
+			if (u->kind == SST_STATIC_ROW) {
+				struct sst_deletion d = live_row_deletion(&lr->at, &pdel, &LIVE, u);
+				if ((rc = collect(lr, u, &d, &statics, &sbytes, true)) < 0)
+					goto oom;
+				continue;
+			}
+			struct sst_deletion d = live_row_deletion(&lr->at, &pdel, &range.open, u);
+			if ((rc = collect(lr, u, &d, &cells, NULL, false)) < 0)
+				goto oom;
+			if (!cells.n && !live_liveness(&lr->at, &u->liveness, &d))
+				continue;
+			if ((rc = lr->row(lr->ctx, p, u, &statics, &cells, first, err)) < 0)
+				goto out;
+			first = false;
+		}
+		if (rc < 0)
+			break;
+		/* a partition with live statics and no live row still shows them */
+		if (first && statics.n && (rc = lr->row(lr->ctx, p, NULL, &statics, &cells, true, err)) < 0)
+			break;
+	}
+	goto out;
+oom:
+	rc = pit_errf(err, -ENOMEM, "out of memory");
+out:
+	free((void *)statics.v);
+	free((void *)cells.v);
+	sbuf_release(&sbytes);
+	return rc;
+}

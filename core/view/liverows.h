@@ -1,0 +1,48 @@
+/* Live CQL rows at an instant, from anything with the shape of an SSTable
+ * scan (one SSTable, or the merge of many): partition, range, row and
+ * complex deletions, expiry and dropped columns applied by core/merge/live's
+ * rules. What is left is handed, row by row, to a writer: the fixtures'
+ * rows (dump), JSON lines, CSV, CQL. */
+#ifndef PIT_VIEW_LIVEROWS_H
+#define PIT_VIEW_LIVEROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/merge/live.h"
+#include "core/sstable/reader.h"
+
+struct scan_ops {
+	int (*next_partition)(void *ctx, const struct sst_partition **p, struct pit_err *err);
+	int (*next)(void *ctx, const struct sst_unfiltered **u, struct pit_err *err);
+};
+
+/* The live cells of a row, in column then path order. */
+struct live_cells {
+	const struct sst_cell *v;
+	uint32_t n;
+	size_t cap;
+};
+
+struct liverows {
+	const struct sst_header *h;
+	struct live_at at;
+	const int64_t *reg_dropped, *st_dropped;	/* per header column: dropped_at, or NULL */
+	/* A live row; row is NULL for a partition that has only static cells.
+	 * first: the partition's first call (its statics are new). */
+	int (*row)(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
+		   const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err);
+	void *ctx;
+};
+
+int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ictx, struct pit_err *err);
+
+/* Cells [i, end) of one column in a live_cells list, from i. */
+static inline uint32_t live_cells_column_end(const struct live_cells *lc, uint32_t i)
+{
+	uint32_t j = i;
+	while (j < lc->n && lc->v[j].col == lc->v[i].col)
+		j++;
+	return j;
+}
+
+#endif
