@@ -37,8 +37,6 @@ struct scan_ops;
 /* Anything with the shape of an SSTable scan (core/view/liverows.h). */
 int dump_rows_from(const struct sst_header *h, const char *name, const struct scan_ops *it, void *ctx,
 		   struct dump_opts *o, int64_t max_ts, struct pit_err *err);
-/* Gives s's columns the types schema.cql declares where the header cannot
- * tell (an m* UserType is frozen or not): call before scanning. */
-int dump_fix_types(struct sst *s, const struct cql_table *t, struct pit_err *err);
+
 
 #endif

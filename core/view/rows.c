@@ -5,7 +5,9 @@
 #include "core/merge/kmerge.h"
 #include "core/merge/select.h"
 #include "core/repo/rfile.h"
+#include "core/view/bind.h"
 #include "core/view/liverows.h"
+#include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
 
 #define CACHE_BYTES (64u << 20)
@@ -56,6 +58,12 @@ static int load_schema(struct chunk_cache *cc, const struct view_sources *vs, st
 int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, dump_write_fn write, void *ctx,
 	      struct view_rows_report *rep, struct pit_err *err)
 {
+	return view_render(r, at_us, ks, table, VIEW_ROWS, write, ctx, rep, err);
+}
+
+int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
+{
 	struct view_sources vs;
 	struct chunk_cache *cc = NULL;
 	struct cql_schema *schema = NULL;
@@ -87,7 +95,7 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 			o.table = cql_schema_table(schema, i);
 	for (; opened < vs.nssts; opened++)
 		if ((rc = select_open(cc, &vs.ssts[opened], &ssts[opened], err)) < 0 ||
-		    (rc = dump_fix_types(ssts[opened], o.table, err)) < 0) {
+		    (rc = bind_fix_types(ssts[opened], o.table, err)) < 0) {
 			if (ssts[opened])
 				opened++;
 			goto out;
@@ -96,7 +104,12 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 		goto out;
 	char name[300];
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
-	rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
+	if (fmt == VIEW_JSONL) {
+		struct live_at at = { o.now_s, at_us };
+		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);
+	} else {
+		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
+	}
 out:
 	kmerge_close(km);
 	for (size_t i = 0; i < opened; i++)

@@ -13,7 +13,14 @@ struct view_rows_report {
 	unsigned backups, sstables, skipped_after, unreadable, absent_nodes;
 };
 
+enum view_format {
+	VIEW_ROWS,	/* the fixtures' row convention (what gen's truth holds) */
+	VIEW_JSONL,	/* data.jsonl: SELECT JSON */
+};
+
 int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, dump_write_fn write, void *ctx,
 	      struct view_rows_report *rep, struct pit_err *err);
+int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/merge/kmerge.h"
 #include "core/sstable/writer.h"
 #include "core/util/sbuf.h"
+#include "core/view/bind.h"
 #include "core/view/dump.h"
 #include "core/view/liverows.h"
 #include "tests/lib/testlib.h"
@@ -244,7 +245,7 @@ static void test_fixture_pairs(void **state)
 		sbuf_init(&out);
 		o.ctx = &out;
 		for (int i = 0; i < 2; i++)
-			assert_int_equal(dump_fix_types(s[i], o.table, &err), 0);
+			assert_int_equal(bind_fix_types(s[i], o.table, &err), 0);
 		assert_int_equal(kmerge_open(&km, s, 2, INT64_MAX, &err), 0);
 		assert_int_equal(dump_rows_from(kmerge_header(km), sets[k][0], &ops, km, &o, INT64_MAX, &err), 0);
 		kmerge_close(km);

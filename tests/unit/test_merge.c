@@ -153,6 +153,107 @@ static void against_truth(int c, const char *repo_name, const char *scope)
 	assert_true(compared >= 8);
 }
 
+/* Counts per column of the rows that hold a value. */
+struct colcount {
+	char name[64];
+	int n;
+};
+
+static void count_line(struct colcount *cc, int *ncc, const struct tl_json *obj)
+{
+	for (size_t i = 0; obj && i < obj->n; i++) {
+		if (obj->v[i]->kind == TJ_NULL)
+			continue;
+		int k = 0;
+		while (k < *ncc && strcmp(cc[k].name, obj->k[i]))
+			k++;
+		if (k == *ncc) {
+			snprintf(cc[k].name, sizeof(cc[k].name), "%s", obj->k[i]);
+			cc[k].n = 0;
+			(*ncc)++;
+		}
+		cc[k].n++;
+	}
+}
+
+static void count_lines(const char *text, size_t n, bool truth, struct colcount *cc, int *ncc, int *rows)
+{
+	const char *p = text, *end = text + n;
+
+	*ncc = *rows = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct tl_json *j = tl_json_parse(p, len);
+		assert_non_null(j);
+		if (truth) {	/* {"pk": {..}, "ck": {..}, "cells": {..}} */
+			count_line(cc, ncc, tl_json_get(j, "pk"));
+			count_line(cc, ncc, tl_json_get(j, "ck"));
+			count_line(cc, ncc, tl_json_get(j, "cells"));
+		} else {
+			count_line(cc, ncc, j);
+		}
+		tl_json_free(j);
+		(*rows)++;
+		p += len + 1;
+	}
+}
+
+/* data.jsonl at every truth instant: one valid JSON object per live row,
+ * and per column as many values as the truth has. */
+static void test_jsonl(void **state)
+{
+	char repo[256], path[512];
+	const struct tl_json *truth = tl_json_get(cj[0], "truth"), *snaps = tl_json_get(cj[0], "snapshots");
+	struct pit_err err = { 0 };
+	struct repo *r;
+	int64_t first;
+	int checked = 0;
+
+	(void)state;
+	assert_int_equal(instant_parse(tl_json_get(snaps->v[0], "instant")->s, &first, &err), 0);
+	snprintf(repo, sizeof(repo), "%s/A-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	for (size_t k = 0; k < truth->n; k++) {
+		int64_t at;
+		assert_int_equal(instant_parse(tl_json_get(truth->v[k], "instant")->s, &at, &err), 0);
+		if (at < first)
+			continue;
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+			struct sbuf got;
+			struct view_rows_report rep;
+			struct colcount a[64], b[64];
+			int na, nb, ra, rb;
+			size_t wn;
+			sbuf_init(&got);
+			assert_int_equal(view_render(r, at, tables[t][0], tables[t][1], VIEW_JSONL, collect, &got, &rep, &err), 0);
+			snprintf(path, sizeof(path), "%s/%s/%s/%s.jsonl", clusters[0], tl_json_get(truth->v[k], "dir")->s,
+				 tables[t][0], tables[t][1]);
+			char *want = tl_read_file(path, &wn);
+			assert_non_null(want);
+			count_lines(want, wn, true, a, &na, &ra);
+			count_lines(got.buf ? got.buf : "", got.len, false, b, &nb, &rb);
+			assert_int_equal(ra, rb);
+			assert_int_equal(na, nb);
+			for (int i = 0; i < na; i++) {
+				int j = 0;
+				while (j < nb && strcmp(a[i].name, b[j].name))
+					j++;
+				assert_true(j < nb);
+				if (a[i].n != b[j].n)
+					printf("# %s.%s column %s: %d values in the truth, %d in data.jsonl\n", tables[t][0],
+					       tables[t][1], a[i].name, a[i].n, b[j].n);
+				assert_int_equal(a[i].n, b[j].n);
+			}
+			free(want);
+			sbuf_release(&got);
+			checked++;
+		}
+	}
+	repo_close(r);
+	printf("# %d data.jsonl views checked against the truth\n", checked);
+}
+
 static void test_cluster(void **state)
 {
 	(void)state;
@@ -184,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_one_node),
 		cmocka_unit_test(test_divergent_cluster),
 		cmocka_unit_test(test_divergent_node),
+		cmocka_unit_test(test_jsonl),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
 }

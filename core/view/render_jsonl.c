@@ -1,0 +1,200 @@
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/value.h"
+#include "core/util/vec.h"
+#include "core/view/bind.h"
+#include "core/view/render_jsonl.h"
+
+#define FLUSH_AT (64 * 1024)
+
+struct jcol {
+	const char *name;
+	bool is_static;
+	int idx;		/* in the header, or -1: no SSTable has it */
+};
+
+struct jw {
+	struct bind b;
+	const struct sst_header *h;
+	struct jcol *cols;
+	size_t ncols, cap;
+	struct sbuf out, tmp;
+	struct cql_element *el;
+	size_t el_cap;
+	dump_write_fn write;
+	void *ctx;
+};
+
+/* A JSON key as SELECT JSON writes a column name: as is when CQL needs no
+ * quotes for it, else with its CQL double quotes. */
+static void add_name(struct sbuf *sb, const char *name)
+{
+	bool plain = islower((unsigned char)name[0]);
+
+	for (const char *c = name; *c && plain; c++)
+		plain = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
+	if (plain) {
+		sbuf_add_json_str(sb, name, strlen(name));
+		return;
+	}
+	struct sbuf q;
+	sbuf_init(&q);
+	sbuf_addc(&q, '"');
+	for (const char *c = name; *c; c++) {
+		if (*c == '"')
+			sbuf_addc(&q, '"');
+		sbuf_addc(&q, *c);
+	}
+	sbuf_addc(&q, '"');
+	sbuf_add_json_str(sb, q.buf, q.len);
+	sbuf_release(&q);
+}
+
+static int cmp_jcol(const void *a, const void *b)
+{
+	const struct jcol *x = a, *y = b;
+
+	if (x->is_static != y->is_static)
+		return x->is_static ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int add_col(struct jw *w, const char *name, bool is_static)
+{
+	for (size_t i = 0; i < w->ncols; i++)
+		if (!strcmp(w->cols[i].name, name))
+			return 0;
+	if (vec_grow((void **)&w->cols, &w->cap, w->ncols + 1, sizeof(*w->cols)) < 0)
+		return -ENOMEM;
+	int idx = -1, n = is_static ? w->h->nstatic : w->h->nregular;
+	const struct sst_column *c = is_static ? w->h->statics : w->h->regulars;
+	for (int i = 0; i < n && idx < 0; i++)
+		if (!strcmp(c[i].name, name))
+			idx = i;
+	w->cols[w->ncols++] = (struct jcol){ name, is_static, idx };
+	return 0;
+}
+
+/* The non-key columns: the schema's (not dropped), and any the SSTables have. */
+static int columns(struct jw *w, const struct cql_table *t)
+{
+	for (int i = 0; t && i < cql_table_ncolumns(t); i++) {
+		const struct cql_column *c = cql_table_column(t, i);
+		if ((c->kind == CQL_COL_STATIC || c->kind == CQL_COL_REGULAR) && c->dropped_at == INT64_MIN &&
+		    add_col(w, c->name, c->kind == CQL_COL_STATIC) < 0)
+			return -ENOMEM;
+	}
+	for (int st = 0; st < 2; st++) {
+		int n = st ? w->h->nstatic : w->h->nregular;
+		const struct sst_column *c = st ? w->h->statics : w->h->regulars;
+		for (int i = 0; i < n; i++) {
+			const struct cql_column *sc = t ? cql_table_find(t, c[i].name) : NULL;
+			if ((!sc || sc->dropped_at == INT64_MIN) && add_col(w, c[i].name, st) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (w->ncols)
+		qsort(w->cols, w->ncols, sizeof(*w->cols), cmp_jcol);
+	return 0;
+}
+
+/* Appends the members of a rendered {"a": 1, ...} object without its braces. */
+static void add_members(struct sbuf *out, const struct sbuf *obj)
+{
+	if (obj->len > 2) {
+		sbuf_adds(out, out->len && out->buf[out->len - 1] != '{' ? ", " : "");
+		sbuf_add(out, obj->buf + 1, obj->len - 2);
+	}
+}
+
+static int value(struct jw *w, const struct jcol *c, const struct live_cells *lc, struct pit_err *err)
+{
+	const struct sst_column *col = c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
+	uint32_t i = 0;
+
+	while (i < lc->n && lc->v[i].col != c->idx)
+		i++;
+	if (c->idx < 0 || i == lc->n) {
+		sbuf_adds(&w->out, "null");
+		return 0;
+	}
+	if (!col->complex)
+		return cql_value_render(col->type, lc->v[i].value, lc->v[i].len, CQL_STYLE_JSON, &w->out, err);
+	uint32_t j = live_cells_column_end(lc, i);
+	if (vec_grow((void **)&w->el, &w->el_cap, j - i, sizeof(*w->el)) < 0)
+		return -ENOMEM;
+	for (uint32_t k = i; k < j; k++)
+		w->el[k - i] = (struct cql_element){ lc->v[k].path, lc->v[k].path_len, lc->v[k].value, lc->v[k].len };
+	return cql_elements_render(col->type, w->el, j - i, CQL_STYLE_JSON, &w->out, err);
+}
+
+static int row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *u,
+	       const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
+{
+	struct jw *w = ctx;
+	int rc;
+
+	size_t start = w->out.len;
+
+	(void)first;
+	sbuf_addc(&w->out, '{');
+	sbuf_reset(&w->tmp);
+	if ((rc = bind_render_key(&w->b, p, CQL_STYLE_JSON, true, &w->tmp, err)) < 0)
+		return rc;
+	add_members(&w->out, &w->tmp);
+	if (u) {
+		sbuf_reset(&w->tmp);
+		if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_JSON, true, &w->tmp, err)) < 0)
+			return rc;
+		add_members(&w->out, &w->tmp);
+	} else {
+		for (int i = 0; i < w->b.nck; i++) {
+			sbuf_adds(&w->out, ", ");
+			add_name(&w->out, w->b.ck_name[i]);
+			sbuf_adds(&w->out, ": null");
+		}
+	}
+	for (size_t i = 0; i < w->ncols; i++) {
+		sbuf_adds(&w->out, w->out.len > start + 1 ? ", " : "");
+		add_name(&w->out, w->cols[i].name);
+		sbuf_adds(&w->out, ": ");
+		if ((rc = value(w, &w->cols[i], w->cols[i].is_static ? statics : (u ? cells : &(struct live_cells){ 0 }),
+				err)) < 0)
+			return pit_err_prefix(err, rc, "%s: column %s", w->b.name, w->cols[i].name);
+	}
+	sbuf_adds(&w->out, "}\n");
+	if (w->out.oom)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	if (w->out.len >= FLUSH_AT) {
+		rc = w->write(w->ctx, w->out.buf, w->out.len);
+		sbuf_reset(&w->out);
+		return rc < 0 ? rc : 0;
+	}
+	return 0;
+}
+
+int render_jsonl(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
+		 void *ictx, const struct live_at *at, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct jw w = { .h = h, .write = write, .ctx = ctx };
+	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
+	int rc;
+
+	sbuf_init(&w.out);
+	sbuf_init(&w.tmp);
+	if ((rc = bind_init(&w.b, h, name, &o)) < 0 || (rc = columns(&w, t)) < 0) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
+	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0 && w.out.len)
+		rc = write(ctx, w.out.buf, w.out.len) < 0 ? -EIO : 0;
+out:
+	bind_release(&w.b);
+	free(w.cols);
+	free(w.el);
+	sbuf_release(&w.out);
+	sbuf_release(&w.tmp);
+	return rc;
+}
