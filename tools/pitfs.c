@@ -13,6 +13,8 @@ static const struct cmd cmds[] = {
 	{ "backups", cmd_backups, "list the backups in a repository", cmd_backups_usage },
 	{ "restore", cmd_restore, "write a backup's files back, byte-exact", cmd_restore_usage },
 	{ "check", cmd_check, "verify a repository's structure (and data)", cmd_check_usage },
+	{ "ls", cmd_ls, "list a directory of the mount's namespace", cmd_ls_usage },
+	{ "cat", cmd_cat, "write a file of the mount's namespace: a table at an instant, a backed-up file", cmd_cat_usage },
 	{ "forget", cmd_forget, "remove backups by id or by a retention policy", cmd_forget_usage },
 	{ "prune", cmd_prune, "reclaim space no backup uses", cmd_prune_usage },
 	{ "dump", cmd_dump, "show an SSTable as JSON, as live CQL rows, or its metadata", cmd_dump_usage },

@@ -5,20 +5,6 @@
 #include "core/repo/restore.h"
 #include "core/util/vec.h"
 
-struct blist {
-	struct backup_info *v;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct backup_info *bi)
-{
-	struct blist *l = ctx;
-
-	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0 || backup_info_copy(&l->v[l->n], bi) < 0)
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
 
 void view_sources_release(struct view_sources *vs)
 {
@@ -62,7 +48,7 @@ static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_u
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
 	vs->backups[vs->nbackups++] = m;
-	for (size_t i = 0; i < m->nsst; i++) {
+	for (size_t i = 0; ks && i < m->nsst; i++) {
 		const struct mf_sstable *s = &m->ssts[i];
 		bool dup = false;
 		if (!of_table(s->prefix, ks, table))
@@ -90,16 +76,13 @@ static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_u
 int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *table, struct view_sources *out,
 		   struct pit_err *err)
 {
-	struct blist l = { 0 };
+	struct backup_list l;
 	size_t capb = 0, caps = 0, capa = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = catalog_backups(repo_catalog(r), collect, &l, err)) < 0) {
-		if (rc == -ENOMEM)
-			pit_errf(err, rc, "out of memory");
-		goto out;
-	}
+	if ((rc = catalog_backup_list(repo_catalog(r), &l, err)) < 0)
+		return rc;
 	/* l is in instant order; node by node */
 	for (size_t i = 0; i < l.n && rc == 0; i++) {
 		const char *node = l.v[i].node;
@@ -128,10 +111,7 @@ int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *ta
 			    l.v[k].instant_us >= l.v[full].instant_us)
 				rc = add_backup(r, &l.v[k], at_us, ks, table, out, &capb, &caps, err);
 	}
-out:
-	for (size_t i = 0; i < l.n; i++)
-		backup_info_release(&l.v[i]);
-	free(l.v);
+	backup_list_release(&l);
 	if (rc < 0)
 		view_sources_release(out);
 	return rc;

@@ -27,7 +27,8 @@ struct view_sources {
 	size_t unreadable;		/* SSTables flagged unparsable at ingest */
 };
 
-/* table is the table's name ("orders") or its directory ("orders-<id>"). */
+/* table is the table's name ("orders") or its directory ("orders-<id>").
+ * With ks NULL only the backups are chosen (what a view at T can show). */
 int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *table, struct view_sources *out,
 		   struct pit_err *err);
 void view_sources_release(struct view_sources *vs);

@@ -463,3 +463,34 @@ int catalog_txn_backup_ids(struct catalog_txn *t, int (*fn)(void *ctx, const str
 	mdb_cursor_close(cur);
 	return rc;
 }
+
+static int list_one(void *ctx, const struct backup_info *bi)
+{
+	struct backup_list *l = ctx;
+
+	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0 || backup_info_copy(&l->v[l->n], bi) < 0)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+int catalog_backup_list(struct catalog *cat, struct backup_list *out, struct pit_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = catalog_backups(cat, list_one, out, err)) < 0) {
+		if (rc == -ENOMEM)
+			pit_errf(err, rc, "out of memory");
+		backup_list_release(out);
+	}
+	return rc;
+}
+
+void backup_list_release(struct backup_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		backup_info_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}

@@ -38,6 +38,14 @@ int catalog_chunks(struct catalog *cat, int (*fn)(void *ctx, const struct index_
 		   struct pit_err *err);
 bool catalog_pack_known(struct catalog *cat, const struct chunk_id *pack);
 
+/* Every backup, copied, in instant order (then node, then id). */
+struct backup_list {
+	struct backup_info *v;
+	size_t n, cap;
+};
+int catalog_backup_list(struct catalog *cat, struct backup_list *out, struct pit_err *err);
+void backup_list_release(struct backup_list *l);
+
 /* One write transaction (LMDB serialises them across processes). */
 int catalog_txn_begin(struct catalog *cat, struct catalog_txn **out, struct pit_err *err);
 int catalog_txn_commit(struct catalog_txn *t, struct pit_err *err);

@@ -38,31 +38,15 @@ int forget_backup(struct repo *r, const struct chunk_id *id, struct pit_err *err
 	return backend_remove(repo_backend(r), name, err);
 }
 
-struct blist {
-	struct backup_info *v;
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct backup_info *bi)
-{
-	struct blist *l = ctx;
-
-	if (vec_grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
-		return -ENOMEM;
-	if (backup_info_copy(&l->v[l->n], bi) < 0)
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
 
 int forget_policy_run(struct repo *r, const struct forget_policy *p, unsigned *removed, struct pit_err *err)
 {
-	struct blist l = { 0 };
+	struct backup_list l = { 0 };
 	bool *keep = NULL;
 	int rc;
 
 	*removed = 0;
-	if ((rc = catalog_backups(repo_catalog(r), collect, &l, err)) < 0)
+	if ((rc = catalog_backup_list(repo_catalog(r), &l, err)) < 0)
 		goto out;
 	if (!(keep = calloc(l.n + 1, sizeof(*keep)))) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
@@ -117,9 +101,7 @@ int forget_policy_run(struct repo *r, const struct forget_policy *p, unsigned *r
 out:
 	if (rc == -ENOMEM)
 		pit_errf(err, rc, "out of memory");
-	for (size_t i = 0; i < l.n; i++)
-		backup_info_release(&l.v[i]);
-	free(l.v);
+	backup_list_release(&l);
 	free(keep);
 	return rc;
 }

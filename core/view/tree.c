@@ -1,0 +1,534 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/value.h"
+#include "core/merge/select.h"
+#include "core/repo/restore.h"
+#include "core/repo/rfile.h"
+#include "core/util/instant.h"
+#include "core/util/vec.h"
+#include "core/view/rows.h"
+#include "core/view/tree.h"
+
+static const char *const view_files[] = { "data.jsonl", "schema.cql", "sources.json" };
+#define NVIEW (sizeof(view_files) / sizeof(view_files[0]))
+
+static void instant_name(int64_t us, char out[40])
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	cql_format_time_us(us, &sb);
+	snprintf(out, 40, "%s", sb.buf ? sb.buf : "?");
+	sbuf_release(&sb);
+}
+
+/* ---- the backups of the repository, in instant order ---- */
+
+static int backups(struct repo *r, struct backup_list *l, struct pit_err *err)
+{
+	return catalog_backup_list(repo_catalog(r), l, err);
+}
+
+/* A backup's directory name under /nodes/<node>: its instant, and its
+ * short id too when another backup of the node has the same instant. */
+static void backup_dirname(const struct backup_list *l, size_t i, char out[64])
+{
+	char inst[40], hex[33];
+	bool clash = false;
+
+	instant_name(l->v[i].instant_us, inst);
+	for (size_t k = 0; k < l->n && !clash; k++)
+		clash = k != i && !strcmp(l->v[k].node, l->v[i].node) && l->v[k].instant_us == l->v[i].instant_us;
+	chunk_id_hex(&l->v[i].id, hex);
+	if (clash)
+		snprintf(out, 64, "%s~%.8s", inst, hex);
+	else
+		snprintf(out, 64, "%s", inst);
+}
+
+/* ---- what a view at T holds: keyspaces and tables of the chosen backups ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int names_add(struct names *ns, const char *s, size_t len)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strlen(ns->v[i]) == len && !strncmp(ns->v[i], s, len))
+			return 0;
+	if (vec_grow((void **)&ns->v, &ns->cap, ns->n + 1, sizeof(*ns->v)) < 0 || !(ns->v[ns->n] = strndup(s, len)))
+		return -ENOMEM;
+	ns->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	free(ns->v);
+	memset(ns, 0, sizeof(*ns));
+}
+
+/* Keyspaces (ks NULL) or the tables of ks that a view at T can show:
+ * those with SSTables that are not LocalPartitioner internals. */
+static int view_names(struct repo *r, int64_t at_us, const char *ks, struct names *out, struct pit_err *err)
+{
+	struct view_sources vs;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = select_sources(r, at_us, NULL, NULL, &vs, err)) < 0)
+		return rc;
+	for (size_t b = 0; b < vs.nbackups && rc == 0; b++) {
+		const struct manifest *m = vs.backups[b];
+		for (size_t i = 0; i < m->nsst && rc == 0; i++) {
+			const char *p = m->ssts[i].prefix, *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+			if (!s2 || strstr(m->ssts[i].partitioner, "LocalPartitioner"))
+				continue;
+			if (!ks) {
+				rc = names_add(out, p, (size_t)(s1 - p));
+			} else if ((size_t)(s1 - p) == strlen(ks) && !strncmp(p, ks, (size_t)(s1 - p))) {
+				const char *dash = s2;
+				while (dash > s1 && *dash != '-')
+					dash--;
+				rc = names_add(out, s1 + 1, (size_t)((dash > s1 ? dash : s2) - s1 - 1));
+			}
+		}
+	}
+	view_sources_release(&vs);
+	if (rc < 0) {
+		names_free(out);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+static bool names_has(const struct names *ns, const char *s)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (!strcmp(ns->v[i], s))
+			return true;
+	return false;
+}
+
+/* ---- resolving ---- */
+
+static int parse_instant(struct repo *r, const char *s, int64_t *us, struct pit_err *err)
+{
+	if (!strcmp(s, "latest")) {
+		struct backup_list l = { 0 };
+		int rc = backups(r, &l, err);
+		if (rc < 0)
+			return rc;
+		if (!l.n)
+			return pit_errf(err, -ENOENT, "/at/latest: the repository has no backup yet");
+		*us = l.v[l.n - 1].instant_us;
+		backup_list_release(&l);
+		return 0;
+	}
+	return instant_parse(s, us, err);
+}
+
+/* The components of path, at most max. */
+static int split(const char *path, char comp[][256], int max)
+{
+	int n = 0;
+	const char *p = path;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (n == max || len >= 256)
+			return -1;
+		memcpy(comp[n], p, len);
+		comp[n][len] = 0;
+		n++;
+		p += len;
+	}
+	return n;
+}
+
+static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *path, struct tree_node *out,
+			 struct pit_err *err)
+{
+	struct backup_list l = { 0 };
+	int rc;
+
+	if (n == 1) {
+		out->kind = T_NODES;
+		return 0;
+	}
+	if ((rc = backups(r, &l, err)) < 0)
+		return rc;
+	rc = -ENOENT;
+	for (size_t i = 0; i < l.n && rc == -ENOENT; i++) {
+		char dn[64];
+		if (strcmp(l.v[i].node, comp[1]))
+			continue;
+		snprintf(out->node, sizeof(out->node), "%s", comp[1]);
+		if (n == 2) {
+			out->kind = T_NODE;
+			rc = 0;
+			break;
+		}
+		backup_dirname(&l, i, dn);
+		if (strcmp(dn, comp[2]))
+			continue;
+		out->backup = l.v[i].id;
+		out->kind = T_BACKUP;
+		rc = 0;
+		if (n == 3)
+			break;
+		/* inside the backup: a file, or a directory on the way to files */
+		struct manifest *m;
+		char rel[1024] = "";
+		for (int k = 3; k < n; k++)
+			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "%s%s", k > 3 ? "/" : "", comp[k]);
+		if ((rc = manifest_read(repo_backend(r), &out->backup, &m, err)) < 0)
+			break;
+		rc = -ENOENT;
+		for (size_t f = 0; f < m->nfiles && rc == -ENOENT; f++) {
+			size_t rl = strlen(rel);
+			if (!strcmp(m->files[f].path, rel))
+				out->kind = T_BACKUP_FILE, rc = 0;
+			else if (!strncmp(m->files[f].path, rel, rl) && m->files[f].path[rl] == '/')
+				out->kind = T_BACKUP_DIR, rc = 0;
+		}
+		snprintf(out->rel, sizeof(out->rel), "%s", rel);
+		manifest_free(m);
+	}
+	backup_list_release(&l);
+	if (rc == -ENOENT)
+		return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
+	return rc;
+}
+
+int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct pit_err *err)
+{
+	char comp[16][256];
+	struct names ns;
+	int n = split(path, comp, 16), rc;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 0)
+		return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
+	if (n == 0) {
+		out->kind = T_ROOT;
+		return 0;
+	}
+	if (!strcmp(comp[0], "nodes"))
+		return resolve_nodes(r, comp, n, path, out, err);
+	if (strcmp(comp[0], "at"))
+		return pit_errf(err, -ENOENT, "%s: no such file or directory (the top holds at/ and nodes/)", path);
+	if (n == 1) {
+		out->kind = T_AT;
+		return 0;
+	}
+	if ((rc = parse_instant(r, comp[1], &out->at_us, err)) < 0)
+		return pit_errf(err, -ENOENT, "%s: '%s' is not an instant (RFC 3339, @<unix seconds> or latest)", path,
+				comp[1]);
+	out->kind = T_INSTANT;
+	if (n == 2)
+		return 0;
+	if ((rc = view_names(r, out->at_us, NULL, &ns, err)) < 0)
+		return rc;
+	bool known = names_has(&ns, comp[2]);
+	names_free(&ns);
+	if (!known)
+		return pit_errf(err, -ENOENT, "%s: no keyspace %s in the backups at that instant", path, comp[2]);
+	snprintf(out->ks, sizeof(out->ks), "%s", comp[2]);
+	out->kind = T_KEYSPACE;
+	if (n == 3)
+		return 0;
+	if (n == 4 && !strcmp(comp[3], "schema.cql")) {
+		out->kind = T_KS_SCHEMA;
+		return 0;
+	}
+	if ((rc = view_names(r, out->at_us, out->ks, &ns, err)) < 0)
+		return rc;
+	known = names_has(&ns, comp[3]);
+	names_free(&ns);
+	if (!known)
+		return pit_errf(err, -ENOENT, "%s: no table %s.%s in the backups at that instant", path, out->ks, comp[3]);
+	snprintf(out->table, sizeof(out->table), "%s", comp[3]);
+	out->kind = T_TABLE;
+	if (n == 4)
+		return 0;
+	for (size_t i = 0; n == 5 && i < NVIEW; i++)
+		if (!strcmp(comp[4], view_files[i])) {
+			snprintf(out->file, sizeof(out->file), "%s", view_files[i]);
+			out->kind = T_VIEW_FILE;
+			return 0;
+		}
+	return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
+}
+
+/* ---- listing ---- */
+
+int tree_list(struct repo *r, const struct tree_node *dir,
+	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err)
+{
+	struct backup_list l = { 0 };
+	struct names ns = { 0 };
+	int rc = 0;
+
+	switch (dir->kind) {
+	case T_ROOT:
+		if ((rc = fn(ctx, "at", true, 0)) == 0)
+			rc = fn(ctx, "nodes", true, 0);
+		return rc;
+	case T_AT:
+		if ((rc = backups(r, &l, err)) < 0)
+			return rc;
+		for (size_t i = 0; i < l.n && rc == 0; i++) {
+			char name[40];
+			if (i && l.v[i].instant_us == l.v[i - 1].instant_us)
+				continue;
+			instant_name(l.v[i].instant_us, name);
+			rc = fn(ctx, name, true, 0);
+		}
+		if (rc == 0 && l.n)
+			rc = fn(ctx, "latest", true, 0);
+		break;
+	case T_INSTANT:
+	case T_KEYSPACE:
+		if ((rc = view_names(r, dir->at_us, dir->kind == T_KEYSPACE ? dir->ks : NULL, &ns, err)) < 0)
+			return rc;
+		if (dir->kind == T_KEYSPACE)
+			rc = fn(ctx, "schema.cql", false, UINT64_MAX);
+		for (size_t i = 0; i < ns.n && rc == 0; i++)
+			rc = fn(ctx, ns.v[i], true, 0);
+		break;
+	case T_TABLE:
+		for (size_t i = 0; i < NVIEW && rc == 0; i++)
+			rc = fn(ctx, view_files[i], false, UINT64_MAX);
+		return rc;
+	case T_NODES:
+	case T_NODE:
+		if ((rc = backups(r, &l, err)) < 0)
+			return rc;
+		for (size_t i = 0; i < l.n && rc == 0; i++) {
+			if (dir->kind == T_NODES) {
+				bool seen = false;
+				for (size_t k = 0; k < i && !seen; k++)
+					seen = !strcmp(l.v[k].node, l.v[i].node);
+				if (!seen && (rc = names_add(&ns, l.v[i].node, strlen(l.v[i].node))) < 0)
+					break;
+			} else if (!strcmp(l.v[i].node, dir->node)) {
+				char dn[64];
+				backup_dirname(&l, i, dn);
+				rc = fn(ctx, dn, true, 0);
+			}
+		}
+		if (rc == 0 && dir->kind == T_NODES) {
+			if (ns.n)
+				qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+			for (size_t i = 0; i < ns.n && rc == 0; i++)
+				rc = fn(ctx, ns.v[i], true, 0);
+		}
+		break;
+	case T_BACKUP:
+	case T_BACKUP_DIR: {
+		struct manifest *m;
+		size_t rl = strlen(dir->rel);
+		if ((rc = manifest_read(repo_backend(r), &dir->backup, &m, err)) < 0)
+			return rc;
+		/* the next component of every path under rel, once each */
+		for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
+			const char *p = m->files[f].path;
+			if (rl && (strncmp(p, dir->rel, rl) || p[rl] != '/'))
+				continue;
+			const char *rest = p + (rl ? rl + 1 : 0), *slash = strchr(rest, '/');
+			size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+			char name[256];
+			snprintf(name, sizeof(name), "%.*s", (int)len, rest);
+			if (names_has(&ns, name))
+				continue;
+			if ((rc = names_add(&ns, name, strlen(name))) == 0)
+				rc = fn(ctx, name, slash != NULL, slash ? 0 : m->files[f].size);
+		}
+		manifest_free(m);
+		break;
+	}
+	default:
+		return pit_errf(err, -ENOTDIR, "not a directory");
+	}
+	backup_list_release(&l);
+	names_free(&ns);
+	return rc == -ENOMEM ? pit_errf(err, rc, "out of memory") : rc;
+}
+
+/* ---- reading ---- */
+
+static int read_backup_file(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx,
+			    struct pit_err *err)
+{
+	struct manifest *m;
+	struct chunk_cache *cc = NULL;
+	struct bsrc *bs = NULL;
+	uint8_t *buf = NULL;
+	int rc;
+
+	if ((rc = manifest_read(repo_backend(r), &n->backup, &m, err)) < 0)
+		return rc;
+	rc = -ENOENT;
+	for (size_t f = 0; f < m->nfiles && rc == -ENOENT; f++) {
+		if (strcmp(m->files[f].path, n->rel))
+			continue;
+		if ((rc = chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, err)) < 0 ||
+		    (rc = rfile_open(&bs, cc, &m->files[f], n->rel, err)) < 0)
+			break;
+		if (!(buf = malloc(CHUNK_SIZE))) {
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+			break;
+		}
+		for (uint64_t off = 0; off < m->files[f].size && rc >= 0;) {
+			ssize_t got = bsrc_pread(bs, buf, CHUNK_SIZE, off, err);
+			if (got <= 0) {
+				rc = got < 0 ? (int)got : pit_errf(err, -EIO, "%s: ends early", n->rel);
+				break;
+			}
+			if (write(ctx, (const char *)buf, (size_t)got) < 0)
+				rc = -EIO;
+			off += (uint64_t)got;
+		}
+		if (rc >= 0)
+			rc = 0;
+	}
+	free(buf);
+	bsrc_close(bs);
+	chunk_cache_free(cc);
+	manifest_free(m);
+	return rc;
+}
+
+/* The schema.cql the newest chosen backup keeps for ks.table (or for every
+ * table of ks with table NULL), as the snapshot wrote it. */
+static int read_schema(struct repo *r, const struct tree_node *n, const char *table, dump_write_fn write, void *ctx,
+		       struct pit_err *err)
+{
+	struct view_sources vs;
+	struct chunk_cache *cc = NULL;
+	struct names done = { 0 };
+	int rc;
+
+	if ((rc = select_sources(r, n->at_us, NULL, NULL, &vs, err)) < 0)
+		return rc;
+	if ((rc = chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, err)) < 0)
+		goto out;
+	for (size_t b = vs.nbackups; b-- > 0 && rc == 0;) {
+		const struct manifest *m = vs.backups[b];
+		for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
+			const char *p = m->files[f].path, *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+			char tdir[256];
+			if (!s2 || strcmp(s2 + 1, "schema.cql") || (size_t)(s1 - p) != strlen(n->ks) ||
+			    strncmp(p, n->ks, (size_t)(s1 - p)))
+				continue;
+			snprintf(tdir, sizeof(tdir), "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+			if ((table && !restore_table_matches(tdir, table)) || names_has(&done, tdir))
+				continue;
+			struct bsrc *bs;
+			uint8_t *text;
+			size_t len;
+			if ((rc = names_add(&done, tdir, strlen(tdir))) < 0 ||
+			    (rc = rfile_open(&bs, cc, &m->files[f], p, err)) < 0)
+				break;
+			rc = bsrc_read_all(bs, &text, &len, 1u << 24, err);
+			bsrc_close(bs);
+			if (rc < 0)
+				break;
+			if (write(ctx, (const char *)text, len) < 0 || (len && text[len - 1] != '\n' && write(ctx, "\n", 1) < 0))
+				rc = -EIO;
+			free(text);
+		}
+	}
+	if (rc == 0 && !done.n)
+		rc = pit_errf(err, -ENOENT, "%s%s%s: no schema.cql in the backups at that instant", n->ks,
+			      table ? "." : "", table ? table : "");
+out:
+	names_free(&done);
+	chunk_cache_free(cc);
+	view_sources_release(&vs);
+	return rc;
+}
+
+static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct view_sources vs;
+	struct sbuf sb;
+	char inst[40], hex[33];
+	int rc;
+
+	if ((rc = select_sources(r, n->at_us, n->ks, n->table, &vs, err)) < 0)
+		return rc;
+	sbuf_init(&sb);
+	instant_name(n->at_us, inst);
+	sbuf_addf(&sb, "{\"instant\": \"%s\", \"keyspace\": ", inst);
+	sbuf_add_json_str(&sb, n->ks, strlen(n->ks));
+	sbuf_adds(&sb, ", \"table\": ");
+	sbuf_add_json_str(&sb, n->table, strlen(n->table));
+	sbuf_adds(&sb, ",\n \"backups\": [");
+	for (size_t b = 0; b < vs.nbackups; b++) {
+		const struct backup_info *bi = &vs.backups[b]->info;
+		chunk_id_hex(&bi->id, hex);
+		instant_name(bi->instant_us, inst);
+		sbuf_addf(&sb, "%s\n  {\"node\": ", b ? "," : "");
+		sbuf_add_json_str(&sb, bi->node, strlen(bi->node));
+		sbuf_addf(&sb, ", \"backup\": \"%s\", \"kind\": \"%s\", \"instant\": \"%s\", \"sstables\": [", hex,
+			  bi->kind == BACKUP_FULL ? "full" : "incremental", inst);
+		bool any = false;
+		for (size_t i = 0; i < vs.nssts; i++) {
+			if (vs.ssts[i].m != vs.backups[b])
+				continue;
+			sbuf_adds(&sb, any ? ", " : "");
+			sbuf_add_json_str(&sb, vs.ssts[i].sum->prefix, strlen(vs.ssts[i].sum->prefix));
+			any = true;
+		}
+		sbuf_adds(&sb, "]}");
+	}
+	sbuf_adds(&sb, "],\n \"nodes_without_backup\": [");
+	for (size_t i = 0; i < vs.nabsent; i++) {
+		sbuf_adds(&sb, i ? ", " : "");
+		sbuf_add_json_str(&sb, vs.absent[i], strlen(vs.absent[i]));
+	}
+	sbuf_addf(&sb, "],\n \"sstables_after_instant\": %zu, \"sstables_unparsable\": %zu}\n", vs.skipped_after,
+		  vs.unreadable);
+	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : write(ctx, sb.buf, sb.len) < 0 ? -EIO : 0;
+	sbuf_release(&sb);
+	view_sources_release(&vs);
+	return rc;
+}
+
+int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct view_rows_report rep;
+
+	switch (n->kind) {
+	case T_BACKUP_FILE:
+		return read_backup_file(r, n, write, ctx, err);
+	case T_KS_SCHEMA:
+		return read_schema(r, n, NULL, write, ctx, err);
+	case T_VIEW_FILE:
+		if (!strcmp(n->file, "data.jsonl"))
+			return view_render(r, n->at_us, n->ks, n->table, VIEW_JSONL, write, ctx, &rep, err);
+		if (!strcmp(n->file, "schema.cql"))
+			return read_schema(r, n, n->table, write, ctx, err);
+		if (!strcmp(n->file, "sources.json"))
+			return read_sources(r, n, write, ctx, err);
+		return pit_errf(err, -ENOENT, "%s: no such view file", n->file);
+	default:
+		return pit_errf(err, -EISDIR, "is a directory");
+	}
+}

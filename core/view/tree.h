@@ -1,0 +1,41 @@
+/* The namespace a mount shows and `pitfs ls` / `pitfs cat` walk
+ * (DESIGN.md): /at/<T>/<keyspace>/<table>/<view files> and
+ * /nodes/<node>/<backup instant>/<keyspace>/<table dir>/<original files>.
+ * fs/ and tools/ only translate paths into these calls. */
+#ifndef PIT_VIEW_TREE_H
+#define PIT_VIEW_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/repo/repo.h"
+#include "core/view/dump.h"
+
+enum tree_kind {
+	T_ROOT, T_AT, T_INSTANT, T_KEYSPACE, T_TABLE, T_VIEW_FILE, T_KS_SCHEMA,
+	T_NODES, T_NODE, T_BACKUP, T_BACKUP_DIR, T_BACKUP_FILE,
+};
+
+struct tree_node {
+	enum tree_kind kind;
+	int64_t at_us;			/* /at/<T> and below */
+	char ks[256], table[256], file[64];
+	char node[128];
+	struct chunk_id backup;		/* /nodes/<node>/<backup> and below */
+	char rel[1024];			/* inside a backup: "<ks>/<table dir>/<file>" or a prefix of it */
+};
+
+static inline bool tree_is_dir(const struct tree_node *n)
+{
+	return n->kind != T_VIEW_FILE && n->kind != T_KS_SCHEMA && n->kind != T_BACKUP_FILE;
+}
+
+/* Resolves an absolute path; -ENOENT with a message when nothing is there. */
+int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct pit_err *err);
+/* The names in a directory, in order; size is UINT64_MAX where it is known
+ * only once rendered. */
+int tree_list(struct repo *r, const struct tree_node *dir,
+	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err);
+/* A file's bytes, streamed. */
+int tree_read(struct repo *r, const struct tree_node *file, dump_write_fn write, void *ctx, struct pit_err *err);
+
+#endif

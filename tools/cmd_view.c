@@ -1,0 +1,136 @@
+/* pitfs ls and pitfs cat: the mount's namespace without mounting; paths
+ * translated into core/view/tree calls. */
+#include <stdio.h>
+#include <string.h>
+#include "core/view/tree.h"
+#include "tools/cmd.h"
+
+const char cmd_ls_usage[] =
+	"usage: pitfs ls REPO [PATH] [-l]\n"
+	"\n"
+	"Lists a directory of what `pitfs mount` shows:\n"
+	"  /at                              the instants of all backups, and latest\n"
+	"  /at/<T>/<keyspace>/<table>/      data.jsonl, schema.cql, sources.json: the table\n"
+	"                                   at T, merged from every replica's backups\n"
+	"  /nodes/<node>/<backup instant>/  the files of one backup, byte-exact\n"
+	"T is an instant in RFC 3339 (fractions and offsets allowed), @<unix seconds> or\n"
+	"latest; any T can be looked up, not only those listed. -l adds kinds and sizes\n"
+	"(those of rendered files are computed by rendering them).\n";
+
+const char cmd_cat_usage[] =
+	"usage: pitfs cat REPO PATH\n"
+	"\n"
+	"Writes the bytes of a file of that namespace (see 'pitfs help ls') to standard\n"
+	"output, e.g. pitfs cat REPO /at/2026-11-20T03:00:00Z/shop/orders/data.jsonl\n";
+
+static int to_stdout(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
+}
+
+static int count(void *ctx, const char *p, size_t n)
+{
+	(void)p;
+	*(uint64_t *)ctx += n;
+	return 0;
+}
+
+struct lsctx {
+	struct repo *r;
+	const char *path;
+	bool longfmt;
+	int rc;
+	struct pit_err *err;
+};
+
+static int entry(void *ctx, const char *name, bool is_dir, uint64_t size)
+{
+	struct lsctx *l = ctx;
+
+	if (!l->longfmt) {
+		printf("%s%s\n", name, is_dir ? "/" : "");
+		return 0;
+	}
+	if (!is_dir && size == UINT64_MAX) {	/* rendered: its size is what rendering gives */
+		char full[4096];
+		struct tree_node n;
+		snprintf(full, sizeof(full), "%s/%s", l->path, name);
+		size = 0;
+		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_read(l->r, &n, count, &size, l->err) < 0)
+			return -EIO;
+	}
+	if (is_dir)
+		printf("d %12s  %s/\n", "-", name);
+	else
+		printf("- %12llu  %s\n", (unsigned long long)size, name);
+	return 0;
+}
+
+static int open_repo(const char *cmd, const char *repo, struct repo **r)
+{
+	struct pit_err err = { 0 };
+	int rc = repo_open(r, repo, REPO_READ, &err);
+
+	(void)cmd;
+	return rc < 0 ? op_error("%s", pit_err_msg(&err, rc)) : 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	struct pit_err err = { 0 };
+	struct repo *r = NULL;
+	struct tree_node n;
+	const char *repo = NULL, *path = "/";
+	bool longfmt = false;
+	int npos = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l"))
+			longfmt = true;
+		else if (argv[i][0] == '-')
+			return usage_error("ls", "unknown option %s", argv[i]);
+		else if (npos++ == 0)
+			repo = argv[i];
+		else if (npos == 2)
+			path = argv[i];
+		else
+			return usage_error("ls", "unexpected argument '%s'", argv[i]);
+	}
+	if (!repo)
+		return usage_error("ls", "needs REPO");
+	if ((rc = open_repo("ls", repo, &r)) != 0)
+		return rc;
+	struct lsctx l = { r, path, longfmt, 0, &err };
+	if ((rc = tree_resolve(r, path, &n, &err)) == 0) {
+		if (tree_is_dir(&n))
+			rc = tree_list(r, &n, entry, &l, &err);
+		else
+			rc = pit_errf(&err, -ENOTDIR, "%s: not a directory (see 'pitfs cat')", path);
+	}
+	repo_close(r);
+	return rc < 0 ? op_error("%s", pit_err_msg(&err, rc)) : 0;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	struct pit_err err = { 0 };
+	struct repo *r = NULL;
+	struct tree_node n;
+	int rc;
+
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return usage_error("cat", "needs REPO and PATH");
+	if ((rc = open_repo("cat", argv[1], &r)) != 0)
+		return rc;
+	if ((rc = tree_resolve(r, argv[2], &n, &err)) == 0) {
+		if (tree_is_dir(&n))
+			rc = pit_errf(&err, -EISDIR, "%s: is a directory (see 'pitfs ls')", argv[2]);
+		else
+			rc = tree_read(r, &n, to_stdout, NULL, &err);
+	}
+	repo_close(r);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = pit_errf(&err, -EIO, "cannot write to standard output");
+	return rc < 0 ? op_error("%s", pit_err_msg(&err, rc)) : 0;
+}
