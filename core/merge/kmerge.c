@@ -1,25 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/cql/value.h"
-#include "core/merge/kmerge.h"
+#include "core/merge/merge_impl.h"
 #include "core/merge/live.h"
 #include "core/sstable/token.h"
 #include "core/util/vec.h"
 
-/* ---- a bump allocator emptied for every partition ---- */
-
-struct block {
-	struct block *next;
-	size_t used, cap;
-	_Alignas(16) uint8_t data[];
-};
-
-struct arena {
-	struct block *head;
-	int oom;
-};
-
-static void *arena_alloc(struct arena *a, size_t n)
+void *kmerge_alloc(struct arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
 	if (!a->head || a->head->cap - a->head->used < n) {
@@ -41,7 +28,7 @@ static void *arena_alloc(struct arena *a, size_t n)
 
 static void *arena_dup(struct arena *a, const void *p, size_t n)
 {
-	void *q = arena_alloc(a, n ? n : 1);
+	void *q = kmerge_alloc(a, n ? n : 1);
 	if (q && n)
 		memcpy(q, p, n);
 	return q;
@@ -69,61 +56,6 @@ static void arena_free(struct arena *a)
 	free(a->head);
 	a->head = NULL;
 }
-
-/* ---- sources ---- */
-
-struct src {
-	struct sst *s;
-	struct sst_scan *sc;
-	bool has;		/* positioned on a partition */
-	uint8_t *key;
-	uint32_t klen, kcap;
-	struct sst_token tok;
-	struct sst_deletion pdel;
-	int *smap, *rmap;	/* this SSTable's column -> ssts[0]'s */
-};
-
-/* A range deletion of one source: (start, end) bounds and the deletion. */
-struct bound {
-	int n;
-	const uint8_t **v;
-	const uint32_t *len;
-	int sign;		/* where the bound sits against rows sharing its prefix */
-};
-
-struct rt {
-	struct bound start, end;
-	bool open_end;
-	struct sst_deletion del;
-};
-
-struct row {
-	int src;
-	struct sst_unfiltered u;	/* copied, cut, columns mapped */
-};
-
-struct kmerge {
-	struct src *src;
-	int n;
-	int64_t max_ts;
-	struct sst *s0;
-	const struct sst_header *h;	/* the union header, km->uh */
-	struct sst_header uh;
-	size_t capst, capreg;
-	enum sst_partitioner part;
-	struct arena a;
-	uint8_t *key;
-	uint32_t kcap;
-	struct sst_partition cur;
-	struct row *rows;
-	size_t nrows, caprows;
-	struct rt *rts;
-	size_t nrts, caprts;
-	struct sst_unfiltered *out;
-	size_t nout, capout, next;
-	struct sst_cell *cells;	/* scratch for a group's cells */
-	size_t capcells;
-};
 
 static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
 
@@ -197,6 +129,10 @@ int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, s
 	}
 	km->n = n;
 	km->max_ts = max_ts;
+	if (!(km->inpart = calloc((size_t)n, sizeof(*km->inpart))) || !(km->ppdel = calloc((size_t)n, sizeof(*km->ppdel)))) {
+		kmerge_close(km);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
 	km->s0 = ssts[0];
 	km->uh.key_type = sst_header(ssts[0])->key_type;
 	km->uh.nclustering = sst_header(ssts[0])->nclustering;
@@ -238,6 +174,9 @@ void kmerge_close(struct kmerge *km)
 	arena_free(&km->a);
 	free(km->uh.statics);
 	free(km->uh.regulars);
+	free(km->inpart);
+	free(km->ppdel);
+	free(km->conf);
 	free(km->src);
 	free(km->key);
 	free(km->rows);
@@ -249,7 +188,7 @@ void kmerge_close(struct kmerge *km)
 
 /* ---- reconciliation (sstable-format.md §9, the 4.x/5.0 form) ---- */
 
-static struct sst_deletion del_max(struct sst_deletion a, struct sst_deletion b)
+struct sst_deletion kmerge_del_max(struct sst_deletion a, struct sst_deletion b)
 {
 	return live_deletion_supersedes(&b, &a) ? b : a;
 }
@@ -313,7 +252,7 @@ static int counter_merge(struct arena *ar, const struct sst_cell *a, const struc
 		sh[k] = in[k]->value + 2 + 2 * hdr[k];
 		ns[k] = (int)((in[k]->len - 2 - 2 * (uint32_t)hdr[k]) / 32);
 	}
-	uint8_t *v = arena_alloc(ar, 2 + (size_t)(ns[0] + ns[1]) * 34);
+	uint8_t *v = kmerge_alloc(ar, 2 + (size_t)(ns[0] + ns[1]) * 34);
 	if (!v)
 		return -ENOMEM;
 	/* shards are kept sorted by counter id in both: merge them */
@@ -362,7 +301,7 @@ static bool is_counter(const struct sst_column *c) { return cql_type_kind(c->typ
 
 /* ---- clustering order ---- */
 
-static int cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
+int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
 		      const uint8_t *const *bv, const uint32_t *bl)
 {
 	for (int i = 0; i < n; i++) {
@@ -376,7 +315,7 @@ static int cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, 
 static int cmp_rows(const void *x, const void *y, void *ctx)
 {
 	const struct row *a = x, *b = y;
-	int c = cmp_values(ctx, a->u.nclust, a->u.cval, a->u.clen, b->u.cval, b->u.clen);
+	int c = kmerge_cmp_values(ctx, a->u.nclust, a->u.cval, a->u.clen, b->u.cval, b->u.clen);
 	return c ? c : a->src - b->src;	/* stable across sources */
 }
 
@@ -384,7 +323,7 @@ static int cmp_rows(const void *x, const void *y, void *ctx)
 static int row_vs_bound(const struct kmerge *km, const struct sst_unfiltered *u, const struct bound *b)
 {
 	int n = b->n < u->nclust ? b->n : u->nclust;
-	int c = cmp_values(km, n, u->cval, u->clen, b->v, b->len);
+	int c = kmerge_cmp_values(km, n, u->cval, u->clen, b->v, b->len);
 	return c ? c : b->sign;
 }
 
@@ -394,8 +333,8 @@ static int bound_copy(struct kmerge *km, const struct sst_unfiltered *u, int sig
 {
 	b->n = u->nclust;
 	b->sign = sign;
-	const uint8_t **v = arena_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*v));
-	uint32_t *len = arena_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*len));
+	const uint8_t **v = kmerge_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*v));
+	uint32_t *len = kmerge_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*len));
 	if (!v || !len)
 		return -ENOMEM;
 	for (int i = 0; i < u->nclust; i++) {
@@ -421,7 +360,7 @@ static int copy_row(struct kmerge *km, int si, const struct sst_unfiltered *u, s
 	o->bound = SST_CLUSTERING;
 	if (bound_copy(km, u, 0, &b) < 0)
 		return -ENOMEM;
-	uint8_t *state = arena_alloc(&km->a, (size_t)u->nclust + 1);
+	uint8_t *state = kmerge_alloc(&km->a, (size_t)u->nclust + 1);
 	if (!state)
 		return -ENOMEM;
 	for (int i = 0; i < u->nclust; i++)
@@ -434,8 +373,8 @@ static int copy_row(struct kmerge *km, int si, const struct sst_unfiltered *u, s
 										   : (struct sst_liveness){ SST_NO_TS, 0, SST_NO_LDT };
 	o->deletion = cut_del(km, u->deletion);
 	o->shadowable = u->shadowable;
-	struct sst_cell *cells = arena_alloc(&km->a, (u->ncells + 1) * sizeof(*cells));
-	struct sst_complex_del *cx = arena_alloc(&km->a, (u->ncomplex + 1) * sizeof(*cx));
+	struct sst_cell *cells = kmerge_alloc(&km->a, (u->ncells + 1) * sizeof(*cells));
+	struct sst_complex_del *cx = kmerge_alloc(&km->a, (u->ncomplex + 1) * sizeof(*cx));
 	if (!cells || !cx)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < u->ncells; i++) {
@@ -460,14 +399,14 @@ static int copy_row(struct kmerge *km, int si, const struct sst_unfiltered *u, s
 	return 0;
 }
 
-static int add_rt(struct kmerge *km, const struct bound *start, const struct bound *end, bool open_end,
+static int add_rt(struct kmerge *km, int si, const struct bound *start, const struct bound *end, bool open_end,
 		  struct sst_deletion del)
 {
 	if ((del = cut_del(km, del)).mfda == SST_NO_TS)
 		return 0;
 	if (vec_grow((void **)&km->rts, &km->caprts, km->nrts + 1, sizeof(*km->rts)) < 0)
 		return -ENOMEM;
-	km->rts[km->nrts++] = (struct rt){ *start, end ? *end : (struct bound){ 0 }, open_end, del };
+	km->rts[km->nrts++] = (struct rt){ si, *start, end ? *end : (struct bound){ 0 }, open_end, del };
 	return 0;
 }
 
@@ -499,7 +438,7 @@ static int read_source(struct kmerge *km, int si, struct pit_err *err)
 		case SST_INCL_END_BOUND:
 		case SST_EXCL_END_BOUND:
 			if (bound_copy(km, u, u->bound == SST_INCL_END_BOUND ? -1 : 1, &b) < 0 ||
-			    (is_open && add_rt(km, &open, &b, false, open_del) < 0))
+			    (is_open && add_rt(km, si, &open, &b, false, open_del) < 0))
 				return pit_errf(err, -ENOMEM, "out of memory");
 			is_open = false;
 			break;
@@ -507,7 +446,7 @@ static int read_source(struct kmerge *km, int si, struct pit_err *err)
 		case SST_INCL_END_EXCL_START_BOUNDARY: {
 			bool excl_end = u->bound == SST_EXCL_END_INCL_START_BOUNDARY;
 			if (bound_copy(km, u, excl_end ? 1 : -1, &b) < 0 ||
-			    (is_open && add_rt(km, &open, &b, false, open_del) < 0) ||
+			    (is_open && add_rt(km, si, &open, &b, false, open_del) < 0) ||
 			    bound_copy(km, u, excl_end ? 1 : -1, &open) < 0)
 				return pit_errf(err, -ENOMEM, "out of memory");
 			open_del = u->marker[1];
@@ -518,14 +457,14 @@ static int read_source(struct kmerge *km, int si, struct pit_err *err)
 			break;
 		}
 	}
-	if (rc == 0 && is_open && add_rt(km, &open, NULL, true, open_del) < 0)
+	if (rc == 0 && is_open && add_rt(km, si, &open, NULL, true, open_del) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	return rc;
 }
 
 /* ---- one merged row from a group of versions ---- */
 
-static int cmp_cells(const void *x, const void *y, void *ctx)
+int kmerge_cmp_cells(const void *x, const void *y, void *ctx)
 {
 	const struct sst_cell *a = x, *b = y;
 	const struct sst_column *cols = ctx;
@@ -537,7 +476,7 @@ static int cmp_cells(const void *x, const void *y, void *ctx)
 	return cql_path_compare(cols[a->col].type, a->path, a->path_len, b->path, b->path_len);
 }
 
-static int merge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfiltered *o, struct pit_err *err)
+int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfiltered *o, struct pit_err *err)
 {
 	bool st = g[0].u.kind == SST_STATIC_ROW;
 	const struct sst_column *cols = st ? km->h->statics : km->h->regulars;
@@ -560,7 +499,7 @@ static int merge_group(struct kmerge *km, struct row *g, size_t n, struct sst_un
 		ncx += u->ncomplex;
 	}
 	/* complex deletions: the strongest per column */
-	struct sst_complex_del *cx = arena_alloc(&km->a, (ncx + 1) * sizeof(*cx));
+	struct sst_complex_del *cx = kmerge_alloc(&km->a, (ncx + 1) * sizeof(*cx));
 	if (!cx)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	o->ncomplex = 0;
@@ -573,7 +512,7 @@ static int merge_group(struct kmerge *km, struct row *g, size_t n, struct sst_un
 			if (j == o->ncomplex)
 				cx[o->ncomplex++] = *d;
 			else
-				cx[j].del = del_max(cx[j].del, d->del);
+				cx[j].del = kmerge_del_max(cx[j].del, d->del);
 		}
 	o->complex = cx;
 	/* cells: sorted by column and path, then one per (column, path) */
@@ -584,15 +523,15 @@ static int merge_group(struct kmerge *km, struct row *g, size_t n, struct sst_un
 		memcpy(km->cells + k, g[i].u.cells, g[i].u.ncells * sizeof(*km->cells));
 		k += g[i].u.ncells;
 	}
-	qsort_r(km->cells, ncells, sizeof(*km->cells), cmp_cells, (void *)cols);
-	struct sst_cell *out = arena_alloc(&km->a, (ncells + 1) * sizeof(*out));
+	qsort_r(km->cells, ncells, sizeof(*km->cells), kmerge_cmp_cells, (void *)cols);
+	struct sst_cell *out = kmerge_alloc(&km->a, (ncells + 1) * sizeof(*out));
 	if (!out)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	o->ncells = 0;
 	for (size_t i = 0; i < ncells; i++) {
 		const struct sst_cell *c = &km->cells[i];
 		struct sst_cell *w = o->ncells ? &out[o->ncells - 1] : NULL;
-		if (!w || cmp_cells(w, c, (void *)cols) != 0) {
+		if (!w || kmerge_cmp_cells(w, c, (void *)cols) != 0) {
 			out[o->ncells++] = *c;
 			continue;
 		}
@@ -616,6 +555,18 @@ static int merge_group(struct kmerge *km, struct row *g, size_t n, struct sst_un
 	return 0;
 }
 
+/* Range deletions covering o, of every source (node < 0) or of one node's. */
+void kmerge_fold_ranges(const struct kmerge *km, struct sst_unfiltered *o, int node)
+{
+	for (size_t r = 0; r < km->nrts; r++) {
+		const struct rt *t = &km->rts[r];
+		if (node >= 0 && km->node[t->src] != node)
+			continue;
+		if (row_vs_bound(km, o, &t->start) > 0 && (t->open_end || row_vs_bound(km, o, &t->end) < 0))
+			o->deletion = kmerge_del_max(o->deletion, t->del);
+	}
+}
+
 static int build(struct kmerge *km, struct pit_err *err)
 {
 	size_t i = 0;
@@ -632,26 +583,21 @@ static int build(struct kmerge *km, struct pit_err *err)
 	if (vec_grow((void **)&km->out, &km->capout, km->nrows + 1, sizeof(*km->out)) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	if (ns) {
-		int rc = merge_group(km, km->rows, ns, &km->out[km->nout++], err);
+		int rc = kmerge_group(km, km->rows, ns, &km->out[km->nout++], err);
 		if (rc < 0)
 			return rc;
 	}
 	qsort_r(km->rows + ns, km->nrows - ns, sizeof(*km->rows), cmp_rows, km);
 	for (i = ns; i < km->nrows;) {
 		size_t j = i + 1;
-		while (j < km->nrows && cmp_values(km, km->h->nclustering, km->rows[i].u.cval, km->rows[i].u.clen,
+		while (j < km->nrows && kmerge_cmp_values(km, km->h->nclustering, km->rows[i].u.cval, km->rows[i].u.clen,
 						   km->rows[j].u.cval, km->rows[j].u.clen) == 0)
 			j++;
 		struct sst_unfiltered *o = &km->out[km->nout++];
-		int rc = merge_group(km, km->rows + i, j - i, o, err);
+		int rc = kmerge_group(km, km->rows + i, j - i, o, err);
 		if (rc < 0)
 			return rc;
-		/* range deletions of every source covering the row, folded in */
-		for (size_t r = 0; r < km->nrts; r++) {
-			const struct rt *t = &km->rts[r];
-			if (row_vs_bound(km, o, &t->start) > 0 && (t->open_end || row_vs_bound(km, o, &t->end) < 0))
-				o->deletion = del_max(o->deletion, t->del);
-		}
+		kmerge_fold_ranges(km, o, -1);
 		i = j;
 	}
 	return km->a.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
@@ -684,9 +630,12 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	tok.key = km->key;
 	for (int i = 0; i < km->n; i++) {
 		struct src *sr = &km->src[i];
+		km->inpart[i] = false;
 		if (!sr->has || sst_key_compare(&sr->tok, sr->key, sr->klen, &tok, km->key, km->cur.key_len) != 0)
 			continue;
-		km->cur.deletion = del_max(km->cur.deletion, cut_del(km, sr->pdel));
+		km->inpart[i] = true;
+		km->ppdel[i] = cut_del(km, sr->pdel);
+		km->cur.deletion = kmerge_del_max(km->cur.deletion, cut_del(km, sr->pdel));
 		if ((rc = read_source(km, i, err)) < 0 || (rc = advance(km, sr, err)) < 0)
 			return rc;
 	}

@@ -23,4 +23,34 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 /* 1 and *u, 0 at the end of the partition, or -errno. */
 int kmerge_next(struct kmerge *km, const struct sst_unfiltered **u, struct pit_err *err);
 
+/* ---- where replicas disagree (core/merge/conflict.c) ---- */
+
+/* node[i] in [0, nnodes) names the node source i comes from (borrowed). */
+void kmerge_set_nodes(struct kmerge *km, const int *node, int nnodes);
+
+enum kconflict_kind { KC_PARTITION_DELETION, KC_LIVENESS, KC_ROW_DELETION, KC_COMPLEX_DELETION, KC_CELL };
+
+/* One node's version of the thing in conflict. */
+struct kversion {
+	bool present;		/* false: the node holds the partition but not this */
+	struct sst_cell cell;	/* KC_CELL */
+	struct sst_liveness live;	/* KC_LIVENESS */
+	struct sst_deletion del;	/* the deletions */
+};
+
+struct kconflict {
+	enum kconflict_kind kind;
+	const struct sst_unfiltered *row;	/* the merged row (its clustering); NULL: the partition */
+	uint16_t col;		/* KC_CELL, KC_COMPLEX_DELETION: in kmerge_header()'s statics or regulars */
+	const uint8_t *path;
+	uint32_t path_len;
+	int winner;		/* the node whose version the merge kept, -1: none of them alone */
+	const struct kversion *v;	/* per node; nodes without the partition are not present */
+	const bool *holds;	/* per node: it holds the partition */
+};
+
+/* The disagreements in the partition kmerge_next_partition gave last, in
+ * row order; valid until the next partition. */
+int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n, struct pit_err *err);
+
 #endif

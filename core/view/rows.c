@@ -7,6 +7,7 @@
 #include "core/repo/rfile.h"
 #include "core/view/bind.h"
 #include "core/view/liverows.h"
+#include "core/view/render_conflicts.h"
 #include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
 
@@ -104,7 +105,26 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 		goto out;
 	char name[300];
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
-	if (fmt == VIEW_JSONL) {
+	if (fmt == VIEW_CONFLICTS) {
+		const char *nodes[256];
+		int *node_of = calloc(vs.nssts, sizeof(int)), nn = 0;
+		if (!node_of) {
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < vs.nssts; i++) {
+			const char *nd = vs.ssts[i].m->info.node;
+			int k = 0;
+			while (k < nn && strcmp(nodes[k], nd))
+				k++;
+			if (k == nn && nn < 256)
+				nodes[nn++] = nd;
+			node_of[i] = k < 256 ? k : 255;
+		}
+		kmerge_set_nodes(km, node_of, nn);
+		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
+		free(node_of);
+	} else if (fmt == VIEW_JSONL) {
 		struct live_at at = { o.now_s, at_us };
 		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);
 	} else {

@@ -16,6 +16,7 @@ struct view_rows_report {
 enum view_format {
 	VIEW_ROWS,	/* the fixtures' row convention (what gen's truth holds) */
 	VIEW_JSONL,	/* data.jsonl: SELECT JSON */
+	VIEW_CONFLICTS,	/* conflicts.jsonl: where the replicas disagree */
 };
 
 int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, dump_write_fn write, void *ctx,

@@ -38,8 +38,18 @@ struct rowspec {
 
 static struct sst_header hdr;
 
+static void free_header(void)
+{
+	cql_type_free(hdr.key_type);
+	cql_type_free(hdr.clustering[0]);
+	cql_type_free(hdr.regulars[0].type);
+	memset(&hdr, 0, sizeof(hdr));
+}
+
 static void make_header(void)
 {
+	if (hdr.key_type)
+		return;
 	static struct sst_column reg[1];
 	struct pit_err err = { 0 };
 	static const char *text = "org.apache.cassandra.db.marshal.UTF8Type", *i32 = "org.apache.cassandra.db.marshal.Int32Type";
@@ -213,6 +223,65 @@ static void test_ties(void **state)
 	tl_rm_rf(dir);
 }
 
+/* The same two SSTables as two replicas: where they disagree, and who won. */
+static void test_conflicts(void **state)
+{
+	char dir[] = "/tmp/pitfs-kconf-XXXXXX", path[128];
+	struct sst *s[2];
+	struct kmerge *km;
+	struct pit_err err = { 0 };
+	const struct sst_partition *p;
+	const struct kconflict *cs;
+	size_t n;
+	const int node[2] = { 0, 1 };
+
+	(void)state;
+	make_header();
+	assert_non_null(mkdtemp(dir));
+	const struct cellspec a[] = { { 1, 'v', 10, 0, "a" }, { 2, 'v', 10, 0, "same" }, { 6, 'v', 15, 0, "y" },
+				      { 7, 'v', 1000, 0, "new" } };
+	const struct cellspec b[] = { { 1, 't', 10, 50, NULL }, { 2, 'v', 10, 0, "same" }, { 7, 'v', 100, 0, "old" } };
+	write_sst(dir, 1, NULL, 0, a, 4, 0, 0, 0);
+	write_sst(dir, 2, NULL, 0, b, 3, 6, 6, 20);
+	for (int g = 0; g < 2; g++) {
+		snprintf(path, sizeof(path), "%s/nb-%d-big-Data.db", dir, g + 1);
+		assert_int_equal(sst_open_path(&s[g], path, &err), 0);
+	}
+	assert_int_equal(kmerge_open(&km, s, 2, 500, &err), 0);
+	kmerge_set_nodes(km, node, 2);
+	assert_int_equal(kmerge_next_partition(km, &p, &err), 1);
+	assert_int_equal(kmerge_conflicts(km, &cs, &n, &err), 0);
+	/* row 1: value vs tombstone (B wins); row 6: A's cell vs B's range
+	 * deletion, as a row deletion and as a cell only A has; row 7: A's
+	 * write after T is cut, so only B has a value; row 2 agrees */
+	int cells = 0, rowdel = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ck = cs[i].row ? cs[i].row->cval[0][3] : -1;
+		printf("# conflict: ck %d kind %d winner %d\n", ck, cs[i].kind, cs[i].winner);
+		assert_int_not_equal(ck, 2);
+		if (cs[i].kind == KC_CELL) {
+			cells++;
+			if (ck == 1)
+				assert_int_equal(cs[i].winner, 1);
+			if (ck == 7) {
+				assert_false(cs[i].v[0].present);
+				assert_int_equal(cs[i].winner, 1);
+			}
+		}
+		if (cs[i].kind == KC_ROW_DELETION && ck == 6) {
+			rowdel++;
+			assert_int_equal(cs[i].winner, 1);
+		}
+	}
+	assert_int_equal(cells, 3);	/* rows 1, 6 and 7 */
+	assert_int_equal(rowdel, 1);
+	assert_int_equal(kmerge_next_partition(km, &p, &err), 0);
+	kmerge_close(km);
+	sst_close(s[0]);
+	sst_close(s[1]);
+	tl_rm_rf(dir);
+}
+
 /* The real two-SSTable fixtures merge to their documented rows. */
 static void test_fixture_pairs(void **state)
 {
@@ -266,7 +335,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ties),
+		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_fixture_pairs),
 	};
-	return cmocka_run_group_tests_name("kmerge", tests, NULL, NULL);
+	int rc = cmocka_run_group_tests_name("kmerge", tests, NULL, NULL);
+	if (hdr.key_type)
+		free_header();
+	return rc;
 }

@@ -254,6 +254,54 @@ static void test_jsonl(void **state)
 	printf("# %d data.jsonl views checked against the truth\n", checked);
 }
 
+/* conflicts.jsonl: nothing for one node alone; for replicas that missed a
+ * third of the writes, disagreements, each a JSON object with a winner. */
+static void test_conflicts(void **state)
+{
+	const char *repos[] = { "A-node2", "B-all" };
+	struct pit_err err = { 0 };
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		char repo[256];
+		struct repo *r;
+		const struct tl_json *truth = tl_json_get(cj[k], "truth");
+		int64_t at;
+		size_t lines = 0;
+		snprintf(repo, sizeof(repo), "%s/%s", work, repos[k]);
+		assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+		assert_int_equal(instant_parse(tl_json_get(truth->v[truth->n - 1], "instant")->s, &at, &err), 0);
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+			struct sbuf got;
+			struct view_rows_report rep;
+			sbuf_init(&got);
+			int rc = view_render(r, at, tables[t][0], tables[t][1], VIEW_CONFLICTS, collect, &got, &rep, &err);
+			if (rc < 0)
+				printf("# %s\n", err.msg);
+			assert_int_equal(rc, 0);
+			for (const char *p = got.buf; p && p < got.buf + got.len;) {
+				const char *nl = memchr(p, '\n', (size_t)(got.buf + got.len - p));
+				struct tl_json *j = tl_json_parse(p, (size_t)(nl - p));
+				assert_non_null(j);
+				assert_non_null(tl_json_get(j, "winner"));
+				assert_non_null(tl_json_get(j, "versions"));
+				if (lines == 0)
+					printf("# %s: %.*s\n", repos[k], (int)(nl - p), p);
+				tl_json_free(j);
+				lines++;
+				p = nl + 1;
+			}
+			sbuf_release(&got);
+		}
+		repo_close(r);
+		printf("# %s: %zu conflicts at the last instant\n", repos[k], lines);
+		if (k == 0)
+			assert_int_equal(lines, 0);
+		else
+			assert_true(lines > 100);
+	}
+}
+
 static void test_cluster(void **state)
 {
 	(void)state;
@@ -286,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_divergent_cluster),
 		cmocka_unit_test(test_divergent_node),
 		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_conflicts),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
 }

@@ -1,0 +1,137 @@
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/value.h"
+#include "core/view/bind.h"
+#include "core/view/render_conflicts.h"
+
+static const char *const what_name[] = { "partition deletion", "liveness", "row deletion", "collection deletion",
+					 "cell" };
+
+static void deletion(struct sbuf *sb, const struct sst_deletion *d)
+{
+	sbuf_addf(sb, "{\"deleted_at\": %lld", (long long)d->mfda);
+	if (d->ldt != SST_NO_LDT)
+		sbuf_addf(sb, ", \"local_deletion_time\": %lld", (long long)d->ldt);
+	sbuf_addc(sb, '}');
+}
+
+static int version(struct sbuf *sb, const struct sst_header *h, const struct kconflict *c, const struct kversion *v,
+		   bool is_static, struct pit_err *err)
+{
+	if (!v->present) {
+		sbuf_adds(sb, "null");
+		return 0;
+	}
+	switch (c->kind) {
+	case KC_LIVENESS:
+		sbuf_addf(sb, "{\"timestamp\": %lld", (long long)v->live.ts);
+		if (v->live.ldt != SST_NO_LDT)
+			sbuf_addf(sb, ", \"ttl\": %d, \"expires\": %lld", v->live.ttl, (long long)v->live.ldt);
+		sbuf_addc(sb, '}');
+		return 0;
+	case KC_CELL: {
+		const struct sst_column *col = is_static ? &h->statics[c->col] : &h->regulars[c->col];
+		const struct sst_cell *x = &v->cell;
+		int rc = 0;
+		sbuf_addf(sb, "{\"timestamp\": %lld", (long long)x->ts);
+		if (x->flags & SST_CELL_DELETED) {
+			sbuf_adds(sb, ", \"tombstone\": true");
+		} else {
+			sbuf_adds(sb, ", \"value\": ");
+			if (col->complex) {
+				struct cql_element el = { x->path, x->path_len, x->value, x->len };
+				rc = cql_elements_render(col->type, &el, 1, CQL_STYLE_JSON, sb, err);
+			} else {
+				rc = cql_value_render(col->type, x->value, x->len, CQL_STYLE_JSON, sb, err);
+			}
+		}
+		if (x->flags & SST_CELL_EXPIRING)
+			sbuf_addf(sb, ", \"ttl\": %d, \"expires\": %lld", x->ttl, (long long)x->ldt);
+		sbuf_addc(sb, '}');
+		return rc;
+	}
+	default:
+		deletion(sb, &v->del);
+		return 0;
+	}
+}
+
+int render_conflicts(struct kmerge *km, const char *name, const struct cql_table *t, const char *const *nodes,
+		     int nnodes, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	const struct sst_header *h = kmerge_header(km);
+	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
+	const struct sst_partition *p;
+	const struct kconflict *cs;
+	struct sbuf out, key;
+	struct bind b;
+	size_t n;
+	int rc;
+
+	sbuf_init(&out);
+	sbuf_init(&key);
+	if ((rc = bind_init(&b, h, name, &o)) < 0) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((rc = kmerge_next_partition(km, &p, err)) > 0) {
+		if ((rc = kmerge_conflicts(km, &cs, &n, err)) < 0)
+			break;
+		if (!n)
+			continue;
+		sbuf_reset(&key);
+		if ((rc = bind_render_key(&b, p, CQL_STYLE_JSON, true, &key, err)) < 0)
+			break;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const struct kconflict *c = &cs[i];
+			bool is_static = c->row && c->row->kind == SST_STATIC_ROW;
+			sbuf_adds(&out, "{\"pk\": ");
+			sbuf_add(&out, key.buf, key.len);
+			sbuf_adds(&out, ", \"ck\": ");
+			if (!c->row)
+				sbuf_adds(&out, "null");
+			else if (is_static)
+				sbuf_adds(&out, "\"static\"");
+			else if ((rc = bind_render_clustering(&b, c->row, CQL_STYLE_JSON, true, &out, err)) < 0)
+				break;
+			sbuf_addf(&out, ", \"what\": \"%s\"", what_name[c->kind]);
+			if (c->kind == KC_CELL || c->kind == KC_COMPLEX_DELETION) {
+				const char *cn = (is_static ? h->statics : h->regulars)[c->col].name;
+				sbuf_adds(&out, ", \"column\": ");
+				sbuf_add_json_str(&out, cn, strlen(cn));
+			}
+			sbuf_adds(&out, ", \"versions\": {");
+			bool firstv = true;
+			for (int k = 0; k < nnodes && rc == 0; k++) {
+				if (!c->holds[k])
+					continue;
+				sbuf_adds(&out, firstv ? "" : ", ");
+				firstv = false;
+				sbuf_add_json_str(&out, nodes[k], strlen(nodes[k]));
+				sbuf_adds(&out, ": ");
+				rc = version(&out, h, c, &c->v[k], is_static, err);
+			}
+			sbuf_adds(&out, "}, \"winner\": ");
+			if (c->winner >= 0)
+				sbuf_add_json_str(&out, nodes[c->winner], strlen(nodes[c->winner]));
+			else
+				sbuf_adds(&out, "null");
+			sbuf_adds(&out, "}\n");
+		}
+		if (rc == 0 && out.len >= (64u << 10)) {
+			rc = write(ctx, out.buf, out.len) < 0 ? -EIO : 0;
+			sbuf_reset(&out);
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && out.len)
+		rc = write(ctx, out.buf, out.len) < 0 ? -EIO : 0;
+	if (rc == 0 && out.oom)
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+out:
+	bind_release(&b);
+	sbuf_release(&out);
+	sbuf_release(&key);
+	return rc;
+}
