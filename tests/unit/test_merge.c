@@ -11,6 +11,7 @@
 #include <string.h>
 #include "core/gen/gen.h"
 #include "core/repo/ingest.h"
+#include "core/repo/pack.h"
 #include "core/repo/repo.h"
 #include "core/util/instant.h"
 #include "core/util/sbuf.h"
@@ -302,6 +303,64 @@ static void test_conflicts(void **state)
 	}
 }
 
+/* A damaged chunk under one table: that table's view fails with -EIO
+ * naming the file; the other tables still render. */
+static void test_damaged_chunk(void **state)
+{
+	char repo[256], data[256], pack[256], path[1200];
+	struct pit_err err = { 0 };
+	struct repo *r;
+	struct ingest_opts o = { .node = "node1", .tag = NULL };
+	struct ingest_result res;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/damaged", work);
+	assert_int_equal(repo_init(repo, 64 << 10, 0, &err), 0);
+	/* node1's whole snapshot; one chunk of the readings' Data.db damaged */
+	snprintf(data, sizeof(data), "%s/node1/data", clusters[0]);
+	o.source = data;
+	o.tag = tags[0][2];
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
+	/* the pack holding the first chunk of the readings' first Data.db */
+	struct manifest *m;
+	struct chunk_loc loc;
+	assert_int_equal(manifest_read(repo_backend(r), &res.backup, &m, &err), 0);
+	size_t fi = 0;
+	while (fi < m->nfiles && !(strstr(m->files[fi].path, "metrics/readings-") && strstr(m->files[fi].path, "-Data.db")))
+		fi++;
+	assert_true(fi < m->nfiles);
+	assert_int_equal(catalog_chunk_find(repo_catalog(r), &m->files[fi].chunks[0].id, &loc, &err), 0);
+	manifest_free(m);
+	pack_name(&loc.pack, pack);
+	repo_close(r);
+	snprintf(path, sizeof(path), "%s/%s", repo, pack);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, (long)loc.off + 10, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, (long)loc.off + 10, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	struct sbuf got;
+	struct view_rows_report rep;
+	int64_t at;
+	assert_int_equal(instant_parse(tl_json_get(tl_json_get(cj[0], "snapshots")->v[2], "instant")->s, &at, &err), 0);
+	sbuf_init(&got);
+	int rc = view_render(r, at, "metrics", "readings", VIEW_JSONL, collect, &got, &rep, &err);
+	printf("# %s\n", err.msg);
+	assert_int_equal(rc, -EIO);
+	assert_non_null(strstr(err.msg, "readings-"));
+	assert_non_null(strstr(err.msg, pack));
+	/* another table of the same node and instant still renders */
+	sbuf_reset(&got);
+	assert_int_equal(view_render(r, at, "shop", "orders", VIEW_JSONL, collect, &got, &rep, &err), 0);
+	assert_true(got.len > 0);
+	sbuf_release(&got);
+	repo_close(r);
+}
+
 static void test_cluster(void **state)
 {
 	(void)state;
@@ -335,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_divergent_node),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_damaged_chunk),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
 }
