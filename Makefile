@@ -43,7 +43,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/%)
 LIBCORE   := $(B)/libpitcore.a
 
-.PHONY: all check unit unit-bins demo bench fuzz install clean deps bench-deps install-pkgs lint-layers
+.PHONY: all check check-long unit unit-bins demo bench fuzz install clean deps bench-deps install-pkgs lint-layers
 # ./pitfs is a copy of the default variant's binary; other variants stay in their dir.
 ifeq ($(B),build/default)
 all: pitfs
@@ -97,6 +97,11 @@ unit-bins: $(UNIT_BIN) $(B)/pitfs
 
 unit: $(UNIT_BIN) $(B)/pitfs
 	@PITFS_BIN=$(B)/pitfs sh tests/run-unit.sh $(UNIT_BIN)
+
+# The merge against larger generated clusters (a few minutes).
+check-long: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@PITFS_LONG=1 PITFS_BIN=$(B)/pitfs sh tests/run-unit.sh $(B)/tests/test_merge
 
 check: deps
 	@$(MAKE) --no-print-directory lint-layers

@@ -57,6 +57,13 @@ static int setup(void **state)
 	char *text;
 
 	(void)state;
+	/* make check-long: clusters twenty times the size */
+	if (getenv("PITFS_LONG") && *getenv("PITFS_LONG")) {
+		go[0].size *= 20;
+		go[1].size *= 20;
+		printf("# long run: clusters of %llu and %llu MiB\n", (unsigned long long)(go[0].size >> 20),
+		       (unsigned long long)(go[1].size >> 20));
+	}
 	snprintf(work, sizeof(work), "/tmp/pitfs-merge-XXXXXX");
 	if (!mkdtemp(work))
 		return -1;
