@@ -242,20 +242,9 @@ int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n,
 		}
 	}
 	/* rows: the groups build() merged, in the same order */
-	size_t ns = 0, oi = 0;
-	while (ns < km->nrows && km->rows[ns].u.kind == SST_STATIC_ROW)
-		ns++;
-	if (ns && (rc = compare_group(km, km->rows, ns, &km->out[oi++], holds, err)) < 0)
-		goto fail;
-	for (size_t i = ns; i < km->nrows;) {
-		size_t j = i + 1;
-		while (j < km->nrows && kmerge_cmp_values(km, km->h->nclustering, km->rows[i].u.cval, km->rows[i].u.clen,
-							  km->rows[j].u.cval, km->rows[j].u.clen) == 0)
-			j++;
-		if ((rc = compare_group(km, km->rows + i, j - i, &km->out[oi++], holds, err)) < 0)
+	for (size_t g = 0; g < km->ngrp; g++)
+		if ((rc = compare_group(km, km->sorted + km->grp[g].first, km->grp[g].n, &km->out[g], holds, err)) < 0)
 			goto fail;
-		i = j;
-	}
 	*out = km->conf;
 	*n = km->nconf;
 	return 0;

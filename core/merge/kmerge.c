@@ -129,7 +129,9 @@ int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, s
 	}
 	km->n = n;
 	km->max_ts = max_ts;
-	if (!(km->inpart = calloc((size_t)n, sizeof(*km->inpart))) || !(km->ppdel = calloc((size_t)n, sizeof(*km->ppdel)))) {
+	if (!(km->inpart = calloc((size_t)n, sizeof(*km->inpart))) || !(km->ppdel = calloc((size_t)n, sizeof(*km->ppdel))) ||
+	    !(km->row_begin = calloc((size_t)n, sizeof(size_t))) || !(km->row_end = calloc((size_t)n, sizeof(size_t))) ||
+	    !(km->rt_begin = calloc((size_t)n, sizeof(size_t))) || !(km->rt_end = calloc((size_t)n, sizeof(size_t)))) {
 		kmerge_close(km);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
@@ -176,6 +178,12 @@ void kmerge_close(struct kmerge *km)
 	free(km->uh.regulars);
 	free(km->inpart);
 	free(km->ppdel);
+	free(km->row_begin);
+	free(km->row_end);
+	free(km->rt_begin);
+	free(km->rt_end);
+	free(km->sorted);
+	free(km->grp);
 	free(km->conf);
 	free(km->src);
 	free(km->key);
@@ -310,13 +318,6 @@ int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, 
 			return c;
 	}
 	return 0;
-}
-
-static int cmp_rows(const void *x, const void *y, void *ctx)
-{
-	const struct row *a = x, *b = y;
-	int c = kmerge_cmp_values(ctx, a->u.nclust, a->u.cval, a->u.clen, b->u.cval, b->u.clen);
-	return c ? c : a->src - b->src;	/* stable across sources */
 }
 
 /* A row against a range bound: <0 before, >0 after. */
@@ -567,40 +568,91 @@ void kmerge_fold_ranges(const struct kmerge *km, struct sst_unfiltered *o, int n
 	}
 }
 
+static int push(struct kmerge *km, const struct row *r)
+{
+	if (vec_grow((void **)&km->sorted, &km->capsorted, km->nsorted + 1, sizeof(*km->sorted)) < 0)
+		return -ENOMEM;
+	km->sorted[km->nsorted++] = *r;
+	return 0;
+}
+
+static int close_group(struct kmerge *km, size_t first)
+{
+	if (vec_grow((void **)&km->grp, &km->capgrp, km->ngrp + 1, sizeof(*km->grp)) < 0)
+		return -ENOMEM;
+	km->grp[km->ngrp++] = (struct kgroup){ first, km->nsorted - first };
+	return 0;
+}
+
+/* Every source's rows are in clustering order already: a k-way merge
+ * groups equal clusterings (the static rows first), and each source's
+ * range deletions are walked alongside. */
 static int build(struct kmerge *km, struct pit_err *err)
 {
-	size_t i = 0;
+	size_t *head = NULL, *rtp = NULL, first;
+	int rc = 0;
 
-	km->nout = km->next = 0;
-	/* the static row: every source's version of it */
-	size_t ns = 0;
-	for (size_t k = 0; k < km->nrows; k++)
-		if (km->rows[k].u.kind == SST_STATIC_ROW) {
-			struct row t = km->rows[ns];
-			km->rows[ns++] = km->rows[k];
-			km->rows[k] = t;
-		}
-	if (vec_grow((void **)&km->out, &km->capout, km->nrows + 1, sizeof(*km->out)) < 0)
-		return pit_errf(err, -ENOMEM, "out of memory");
-	if (ns) {
-		int rc = kmerge_group(km, km->rows, ns, &km->out[km->nout++], err);
-		if (rc < 0)
-			return rc;
+	km->nout = km->next = km->nsorted = km->ngrp = 0;
+	if (!(head = malloc((size_t)km->n * sizeof(*head))) || !(rtp = malloc((size_t)km->n * sizeof(*rtp))))
+		goto oom;
+	first = 0;
+	for (int s = 0; s < km->n; s++) {
+		head[s] = km->row_begin[s];
+		rtp[s] = km->rt_begin[s];
+		while (head[s] < km->row_end[s] && km->rows[head[s]].u.kind == SST_STATIC_ROW)
+			if (push(km, &km->rows[head[s]++]) < 0)
+				goto oom;
 	}
-	qsort_r(km->rows + ns, km->nrows - ns, sizeof(*km->rows), cmp_rows, km);
-	for (i = ns; i < km->nrows;) {
-		size_t j = i + 1;
-		while (j < km->nrows && kmerge_cmp_values(km, km->h->nclustering, km->rows[i].u.cval, km->rows[i].u.clen,
-						   km->rows[j].u.cval, km->rows[j].u.clen) == 0)
-			j++;
+	if (km->nsorted && close_group(km, first) < 0)
+		goto oom;
+	for (;;) {
+		const struct row *min = NULL;
+		for (int s = 0; s < km->n; s++)
+			if (head[s] < km->row_end[s] &&
+			    (!min || kmerge_cmp_values(km, km->h->nclustering, km->rows[head[s]].u.cval, km->rows[head[s]].u.clen,
+						       min->u.cval, min->u.clen) < 0))
+				min = &km->rows[head[s]];
+		if (!min)
+			break;
+		struct row m = *min;
+		first = km->nsorted;
+		for (int s = 0; s < km->n; s++)
+			while (head[s] < km->row_end[s] &&
+			       !kmerge_cmp_values(km, km->h->nclustering, km->rows[head[s]].u.cval, km->rows[head[s]].u.clen,
+						  m.u.cval, m.u.clen))
+				if (push(km, &km->rows[head[s]++]) < 0)
+					goto oom;
+		if (close_group(km, first) < 0)
+			goto oom;
+	}
+	if (vec_grow((void **)&km->out, &km->capout, km->ngrp + 1, sizeof(*km->out)) < 0)
+		goto oom;
+	for (size_t g = 0; g < km->ngrp; g++) {
 		struct sst_unfiltered *o = &km->out[km->nout++];
-		int rc = kmerge_group(km, km->rows + i, j - i, o, err);
-		if (rc < 0)
-			return rc;
-		kmerge_fold_ranges(km, o, -1);
-		i = j;
+		if ((rc = kmerge_group(km, km->sorted + km->grp[g].first, km->grp[g].n, o, err)) < 0)
+			goto out;
+		if (o->kind != SST_ROW)
+			continue;
+		/* each source's range deletions are ordered and disjoint: skip those ending before the row */
+		for (int s = 0; s < km->n; s++) {
+			while (rtp[s] < km->rt_end[s] && !km->rts[rtp[s]].open_end &&
+			       row_vs_bound(km, o, &km->rts[rtp[s]].end) >= 0)
+				rtp[s]++;
+			if (rtp[s] < km->rt_end[s]) {
+				const struct rt *t = &km->rts[rtp[s]];
+				if (row_vs_bound(km, o, &t->start) > 0 && (t->open_end || row_vs_bound(km, o, &t->end) < 0))
+					o->deletion = kmerge_del_max(o->deletion, t->del);
+			}
+		}
 	}
-	return km->a.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
+	rc = km->a.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
+	goto out;
+oom:
+	rc = pit_errf(err, -ENOMEM, "out of memory");
+out:
+	free(head);
+	free(rtp);
+	return rc;
 }
 
 int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, struct pit_err *err)
@@ -631,13 +683,18 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	for (int i = 0; i < km->n; i++) {
 		struct src *sr = &km->src[i];
 		km->inpart[i] = false;
+		km->row_begin[i] = km->row_end[i] = km->rt_begin[i] = km->rt_end[i] = 0;
 		if (!sr->has || sst_key_compare(&sr->tok, sr->key, sr->klen, &tok, km->key, km->cur.key_len) != 0)
 			continue;
 		km->inpart[i] = true;
 		km->ppdel[i] = cut_del(km, sr->pdel);
 		km->cur.deletion = kmerge_del_max(km->cur.deletion, cut_del(km, sr->pdel));
+		km->row_begin[i] = km->nrows;
+		km->rt_begin[i] = km->nrts;
 		if ((rc = read_source(km, i, err)) < 0 || (rc = advance(km, sr, err)) < 0)
 			return rc;
+		km->row_end[i] = km->nrows;
+		km->rt_end[i] = km->nrts;
 	}
 	if ((rc = build(km, err)) < 0)
 		return rc;

@@ -72,6 +72,15 @@ struct kmerge {
 	size_t nout, capout, next;
 	struct sst_cell *cells;	/* scratch for a group's cells */
 	size_t capcells;
+	/* per source, its rows and range deletions in km->rows / km->rts */
+	size_t *row_begin, *row_end, *rt_begin, *rt_end;
+	/* the partition's versions in merged order, grouped by clustering */
+	struct row *sorted;
+	size_t nsorted, capsorted;
+	struct kgroup {
+		size_t first, n;
+	} *grp;
+	size_t ngrp, capgrp;
 	/* conflicts between nodes (kmerge_set_nodes) */
 	const int *node;	/* per source */
 	int nnodes;

@@ -1,0 +1,140 @@
+/* A table at an instant, merged from every replica and rendered: how fast
+ * next to only decoding the same SSTables (issue 2's scan), in one run.
+ * A generated cluster (PITFS_BENCH_VIEW_SIZE MiB, default 3072, no truth)
+ * is backed up; `pitfs cat .../data.jsonl` of its largest and smallest
+ * tables is timed with its peak RSS; the bare decode reads the snapshot
+ * files directly, without the repository. */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/gen/gen.h"
+#include "core/sstable/reader.h"
+#include "tests/lib/testlib.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct run {
+	double secs;
+	long rss_kb;
+	int ok;
+};
+
+static struct run sh(const char *cmd)
+{
+	struct run r = { 0, 0, 0 };
+	struct rusage ru;
+	int st;
+	double t0 = now();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0)
+		return r;
+	r.secs = now() - t0;
+	r.rss_kb = ru.ru_maxrss;
+	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!r.ok)
+		fprintf(stderr, "bench: failed: %s\n", cmd);
+	return r;
+}
+
+/* Decodes every unfiltered of every SSTable matching pattern. */
+static double decode(const char *pattern, uint64_t *bytes, uint64_t *rows)
+{
+	glob_t g;
+	double t = 0;
+
+	*bytes = *rows = 0;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct sst *s = NULL;
+		struct sst_scan *sc = NULL;
+		struct pit_err err = { 0 };
+		const struct sst_partition *p;
+		const struct sst_unfiltered *u;
+		if (sst_open_path(&s, g.gl_pathv[i], &err) < 0 || sst_scan_open(&sc, s, &err) < 0) {
+			fprintf(stderr, "bench: %s\n", err.msg);
+			sst_close(s);
+			continue;
+		}
+		double t0 = now();
+		while (sst_scan_next_partition(sc, &p, &err) == 1)
+			while (sst_scan_next(sc, &u, &err) == 1)
+				(*rows)++;
+		t += now() - t0;
+		*bytes += sst_data_length(s);
+		sst_scan_close(sc);
+		sst_close(s);
+	}
+	globfree(&g);
+	return t;
+}
+
+int main(void)
+{
+	const char *bin = getenv("PITFS_BIN") && *getenv("PITFS_BIN") ? getenv("PITFS_BIN") : "./pitfs";
+	uint64_t size = (getenv("PITFS_BENCH_VIEW_SIZE") ? strtoull(getenv("PITFS_BENCH_VIEW_SIZE"), NULL, 10) : 3072) << 20;
+	char dir[] = "/tmp/pitfs-bench-view-XXXXXX", cluster[128], tags[3][256], cmd[4096], out[256];
+	const char *tables[][2] = { { "metrics", "readings" }, { "shop", "page_views" } };
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(cluster, sizeof(cluster), "%s/c", dir);
+	printf("pitfs bench: views; generating a %llu MiB cluster of 3 nodes...\n", (unsigned long long)(size >> 20));
+	fflush(stdout);
+	pid_t gen = fork();
+	if (gen == 0) {
+		struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 31, .miss = 0.05, .skew_us = 2000,
+				       .no_truth = true };
+		_exit(tl_gen_cluster_opts(cluster, &go, tags) < 0);
+	}
+	int st;
+	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || tl_cluster_tags(cluster, tags) < 0)
+		return 1;
+	snprintf(cmd, sizeof(cmd), "%s init %s/r >/dev/null && for n in node1 node2 node3; do %s ingest %s/r %s/$n/data "
+		 "--node $n --snapshot %s >/dev/null || exit 1; done", bin, dir, bin, dir, cluster, tags[2]);
+	if (!sh(cmd).ok)
+		return 1;
+	printf("%-22s %10s %12s %10s %12s %14s %10s\n", "table", "SSTables", "decode only", "rows", "merge+render",
+	       "render/decode", "peak RSS");
+	for (int t = 0; t < 2; t++) {
+		uint64_t bytes, rows;
+		char pattern[512];
+		snprintf(pattern, sizeof(pattern), "%s/node*/data/%s/%s-*/snapshots/%s/*-Data.db", cluster, tables[t][0],
+			 tables[t][1], tags[2]);
+		double dt = decode(pattern, &bytes, &rows);
+		snprintf(out, sizeof(out), "%s/%s.jsonl", dir, tables[t][1]);
+		snprintf(cmd, sizeof(cmd), "%s cat %s/r /at/latest/%s/%s/data.jsonl > %s", bin, dir, tables[t][0], tables[t][1],
+			 out);
+		struct run r = sh(cmd);
+		snprintf(cmd, sizeof(cmd), "wc -l < %s", out);
+		FILE *p = popen(cmd, "r");
+		unsigned long long lines = 0;
+		if (!p || fscanf(p, "%llu", &lines) != 1)
+			lines = 0;
+		if (p)
+			pclose(p);
+		printf("%-22s %7.0f MB %9.2f s %10llu %10.2f s %13.2fx %7.0f MiB\n", tables[t][1], (double)bytes / 1e6, dt,
+		       lines, r.secs, dt > 0 ? r.secs / dt : 0, (double)r.rss_kb / 1024);
+	}
+	printf("(decode only: every unfiltered of the 3 replicas' SSTables, read from the files; merge+render: pitfs cat of\n"
+	       " data.jsonl through the repository, including opening it and its process start)\n");
+	printf("targets: merge + render at most 2x the bare decode; RSS flat in table size and under 100 MiB;\n"
+	       "random 1 MiB reads of a rendered file: not measured, checkpoints are not built yet\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}
