@@ -712,8 +712,7 @@ static const char *native_name(enum cql_kind k, bool marshal)
 	return NULL;
 }
 
-/* CQL identifiers that need no quoting: lower-case, digits, underscore. */
-static void add_ident(struct sbuf *out, const char *s)
+void cql_ident(struct sbuf *out, const char *s)
 {
 	bool plain = s[0] && !isdigit((unsigned char)s[0]);
 	for (const char *p = s; *p && plain; p++)
@@ -754,7 +753,7 @@ static void to_cql(const struct cql_type *t, struct sbuf *out, bool inside_froze
 		sbuf_addc(out, '>');
 		break;
 	case CQL_UDT:
-		add_ident(out, t->name);
+		cql_ident(out, t->name);
 		break;
 	case CQL_CUSTOM: case CQL_COMPOSITE: case CQL_DYNCOMPOSITE:
 		sbuf_addc(out, '\'');

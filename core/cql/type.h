@@ -51,6 +51,9 @@ const char *cql_type_udt_name(const struct cql_type *t);
 const char *cql_type_udt_keyspace(const struct cql_type *t);
 int cql_type_vector_dim(const struct cql_type *t);
 bool cql_type_equal(const struct cql_type *a, const struct cql_type *b);
+/* A CQL identifier as CQL writes it: as is when it is lower case, digits and
+ * underscores (not starting with a digit), else in double quotes. */
+void cql_ident(struct sbuf *out, const char *s);
 
 /* CQL syntax, e.g. "frozen<map<text, int>>"; reversed is not shown. */
 void cql_type_to_cql(const struct cql_type *t, struct sbuf *out);

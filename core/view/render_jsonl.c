@@ -1,6 +1,6 @@
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cql/type.h"
 #include "core/cql/value.h"
 #include "core/util/vec.h"
 #include "core/view/bind.h"
@@ -26,28 +26,14 @@ struct jw {
 	void *ctx;
 };
 
-/* A JSON key as SELECT JSON writes a column name: as is when CQL needs no
- * quotes for it, else with its CQL double quotes. */
+/* A JSON key as SELECT JSON writes a column name: the name as CQL writes it. */
 static void add_name(struct sbuf *sb, const char *name)
 {
-	bool plain = islower((unsigned char)name[0]);
-
-	for (const char *c = name; *c && plain; c++)
-		plain = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
-	if (plain) {
-		sbuf_add_json_str(sb, name, strlen(name));
-		return;
-	}
 	struct sbuf q;
+
 	sbuf_init(&q);
-	sbuf_addc(&q, '"');
-	for (const char *c = name; *c; c++) {
-		if (*c == '"')
-			sbuf_addc(&q, '"');
-		sbuf_addc(&q, *c);
-	}
-	sbuf_addc(&q, '"');
-	sbuf_add_json_str(sb, q.buf, q.len);
+	cql_ident(&q, name);
+	sbuf_add_json_str(sb, q.buf ? q.buf : "", q.len);
 	sbuf_release(&q);
 }
 

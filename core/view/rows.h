@@ -17,6 +17,8 @@ enum view_format {
 	VIEW_ROWS,	/* the fixtures' row convention (what gen's truth holds) */
 	VIEW_JSONL,	/* data.jsonl: SELECT JSON */
 	VIEW_CONFLICTS,	/* conflicts.jsonl: where the replicas disagree */
+	VIEW_CQL,	/* data.cql: statements with the cells' write times and TTLs */
+	VIEW_NOW_CQL,	/* data.now.cql: the same without write times */
 };
 
 int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, dump_write_fn write, void *ctx,

@@ -10,7 +10,8 @@
 #include "core/view/rows.h"
 #include "core/view/tree.h"
 
-static const char *const view_files[] = { "conflicts.jsonl", "data.jsonl", "schema.cql", "sources.json" };
+static const char *const view_files[] = { "conflicts.jsonl", "data.cql", "data.jsonl", "data.now.cql", "schema.cql",
+					  "sources.json" };
 #define NVIEW (sizeof(view_files) / sizeof(view_files[0]))
 
 static void instant_name(int64_t us, char out[40])
@@ -523,6 +524,10 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 	case T_VIEW_FILE:
 		if (!strcmp(n->file, "data.jsonl"))
 			return view_render(r, n->at_us, n->ks, n->table, VIEW_JSONL, write, ctx, &rep, err);
+		if (!strcmp(n->file, "data.cql"))
+			return view_render(r, n->at_us, n->ks, n->table, VIEW_CQL, write, ctx, &rep, err);
+		if (!strcmp(n->file, "data.now.cql"))
+			return view_render(r, n->at_us, n->ks, n->table, VIEW_NOW_CQL, write, ctx, &rep, err);
 		if (!strcmp(n->file, "conflicts.jsonl"))
 			return view_render(r, n->at_us, n->ks, n->table, VIEW_CONFLICTS, write, ctx, &rep, err);
 		if (!strcmp(n->file, "schema.cql"))

@@ -368,6 +368,64 @@ static void test_damaged_chunk(void **state)
 	repo_close(r);
 }
 
+/* data.cql / data.now.cql at every truth instant: one INSERT or UPDATE per
+ * line; in data.cql every write time at or before the instant (a replay can
+ * never overwrite later data) and TTLs positive; data.now.cql without write
+ * times; counters as increments. */
+static void test_cql(void **state)
+{
+	char repo[256];
+	const struct tl_json *truth = tl_json_get(cj[0], "truth"), *snaps = tl_json_get(cj[0], "snapshots");
+	struct pit_err err = { 0 };
+	struct repo *r;
+	int64_t first;
+	size_t statements = 0, inserts = 0;
+
+	(void)state;
+	assert_int_equal(instant_parse(tl_json_get(snaps->v[0], "instant")->s, &first, &err), 0);
+	snprintf(repo, sizeof(repo), "%s/A-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	for (size_t k = 0; k < truth->n; k++) {
+		int64_t at;
+		assert_int_equal(instant_parse(tl_json_get(truth->v[k], "instant")->s, &at, &err), 0);
+		if (at < first)
+			continue;
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+			for (int now = 0; now < 2; now++) {
+				struct sbuf got;
+				struct view_rows_report rep;
+				sbuf_init(&got);
+				assert_int_equal(view_render(r, at, tables[t][0], tables[t][1], now ? VIEW_NOW_CQL : VIEW_CQL,
+							     collect, &got, &rep, &err), 0);
+				for (char *p = got.buf; p && p < got.buf + got.len;) {
+					char *nl = memchr(p, '\n', (size_t)(got.buf + got.len - p));
+					*nl = 0;
+					bool ins = !strncmp(p, "INSERT INTO ", 12), upd = !strncmp(p, "UPDATE ", 7);
+					assert_true(ins || upd);
+					assert_int_equal(nl[-1], ';');
+					const char *ts = strstr(p, "USING TIMESTAMP ");
+					bool counter = strstr(p, "views = views + ") != NULL;
+					if (now || counter) {
+						assert_null(ts);
+					} else {
+						assert_non_null(ts);
+						assert_true(strtoll(ts + 16, NULL, 10) <= at);
+					}
+					const char *ttl = strstr(p, " TTL ");
+					if (ttl)
+						assert_true(strtoll(ttl + 5, NULL, 10) > 0);
+					statements++;
+					inserts += ins;
+					p = nl + 1;
+				}
+				sbuf_release(&got);
+			}
+	}
+	repo_close(r);
+	printf("# %zu statements (%zu INSERTs) in data.cql and data.now.cql\n", statements, inserts);
+	assert_true(inserts > 0 && statements > inserts);
+}
+
 static void test_cluster(void **state)
 {
 	(void)state;
@@ -401,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_divergent_node),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_damaged_chunk),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
