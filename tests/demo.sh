@@ -43,3 +43,12 @@ for f in "$work"/restored/shop/orders-*/*; do
 	if cmp -s "$f" "$snap/${f##*/}"; then same=$((same + 1)); else echo "differs: $f"; fi
 done
 echo "$same files identical"
+
+# any moment, merged from every replica: the table as JSON lines and as CQL,
+# where the replicas disagreed, and what made the view
+at=$("$pitfs" ls "$work/repo" /at | head -2 | tail -1)
+show ls "$work/repo" "/at/$at/shop/orders"
+show cat "$work/repo" "/at/${at%/}/shop/orders/data.jsonl"
+show cat "$work/repo" "/at/${at%/}/shop/orders/data.cql"
+show cat "$work/repo" "/at/${at%/}/shop/orders/conflicts.jsonl"
+show cat "$work/repo" "/at/${at%/}/shop/orders/sources.json"
