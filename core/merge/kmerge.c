@@ -584,16 +584,54 @@ static int close_group(struct kmerge *km, size_t first)
 	return 0;
 }
 
+/* Source a's next row before source b's (ties: the lower source first). */
+static bool heads_before(const struct kmerge *km, const size_t *head, int a, int b)
+{
+	const struct sst_unfiltered *x = &km->rows[head[a]].u, *y = &km->rows[head[b]].u;
+	int c = kmerge_cmp_values(km, km->h->nclustering, x->cval, x->clen, y->cval, y->clen);
+
+	return c ? c < 0 : a < b;
+}
+
+static void sift_up(const struct kmerge *km, int *heap, const size_t *head, int i)
+{
+	while (i > 0 && heads_before(km, head, heap[i], heap[(i - 1) / 2])) {
+		int t = heap[i];
+		heap[i] = heap[(i - 1) / 2];
+		heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void sift_down(const struct kmerge *km, int *heap, const size_t *head, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && heads_before(km, head, heap[l], heap[m]))
+			m = l;
+		if (r < n && heads_before(km, head, heap[r], heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		int t = heap[i];
+		heap[i] = heap[m];
+		heap[m] = t;
+		i = m;
+	}
+}
+
 /* Every source's rows are in clustering order already: a k-way merge
  * groups equal clusterings (the static rows first), and each source's
  * range deletions are walked alongside. */
 static int build(struct kmerge *km, struct pit_err *err)
 {
 	size_t *head = NULL, *rtp = NULL, first;
-	int rc = 0;
+	int *heap = NULL, rc = 0;
+	bool *started = NULL;
 
 	km->nout = km->next = km->nsorted = km->ngrp = 0;
-	if (!(head = malloc((size_t)km->n * sizeof(*head))) || !(rtp = malloc((size_t)km->n * sizeof(*rtp))))
+	if (!(head = malloc((size_t)km->n * sizeof(*head))) || !(rtp = malloc((size_t)km->n * sizeof(*rtp))) ||
+	    !(heap = malloc((size_t)km->n * sizeof(*heap))) || !(started = calloc((size_t)km->n, sizeof(*started))))
 		goto oom;
 	first = 0;
 	for (int s = 0; s < km->n; s++) {
@@ -605,23 +643,26 @@ static int build(struct kmerge *km, struct pit_err *err)
 	}
 	if (km->nsorted && close_group(km, first) < 0)
 		goto oom;
-	for (;;) {
-		const struct row *min = NULL;
-		for (int s = 0; s < km->n; s++)
-			if (head[s] < km->row_end[s] &&
-			    (!min || kmerge_cmp_values(km, km->h->nclustering, km->rows[head[s]].u.cval, km->rows[head[s]].u.clen,
-						       min->u.cval, min->u.clen) < 0))
-				min = &km->rows[head[s]];
-		if (!min)
-			break;
-		struct row m = *min;
+	/* a binary heap of the sources by their next row (ties: source order) */
+	int nh = 0;
+	for (int s = 0; s < km->n; s++)
+		if (head[s] < km->row_end[s]) {
+			heap[nh] = s;
+			sift_up(km, heap, head, nh++);
+		}
+	while (nh) {
+		const struct row *m = &km->rows[head[heap[0]]];
+		struct row mr = *m;
 		first = km->nsorted;
-		for (int s = 0; s < km->n; s++)
-			while (head[s] < km->row_end[s] &&
-			       !kmerge_cmp_values(km, km->h->nclustering, km->rows[head[s]].u.cval, km->rows[head[s]].u.clen,
-						  m.u.cval, m.u.clen))
-				if (push(km, &km->rows[head[s]++]) < 0)
-					goto oom;
+		while (nh && !kmerge_cmp_values(km, km->h->nclustering, km->rows[head[heap[0]]].u.cval,
+						 km->rows[head[heap[0]]].u.clen, mr.u.cval, mr.u.clen)) {
+			int s = heap[0];
+			if (push(km, &km->rows[head[s]++]) < 0)
+				goto oom;
+			if (head[s] == km->row_end[s])
+				heap[0] = heap[--nh];
+			sift_down(km, heap, head, nh, 0);
+		}
 		if (close_group(km, first) < 0)
 			goto oom;
 	}
@@ -633,14 +674,22 @@ static int build(struct kmerge *km, struct pit_err *err)
 			goto out;
 		if (o->kind != SST_ROW)
 			continue;
-		/* each source's range deletions are ordered and disjoint: skip those ending before the row */
+		/* each source's range deletions are ordered and disjoint: skip those
+		 * ending before the row; rows only go up, so once a range has
+		 * started it stays started until it ends */
 		for (int s = 0; s < km->n; s++) {
+			if (rtp[s] == km->rt_end[s])
+				continue;
 			while (rtp[s] < km->rt_end[s] && !km->rts[rtp[s]].open_end &&
-			       row_vs_bound(km, o, &km->rts[rtp[s]].end) >= 0)
+			       row_vs_bound(km, o, &km->rts[rtp[s]].end) >= 0) {
 				rtp[s]++;
+				started[s] = false;
+			}
 			if (rtp[s] < km->rt_end[s]) {
 				const struct rt *t = &km->rts[rtp[s]];
-				if (row_vs_bound(km, o, &t->start) > 0 && (t->open_end || row_vs_bound(km, o, &t->end) < 0))
+				if (!started[s])
+					started[s] = row_vs_bound(km, o, &t->start) > 0;
+				if (started[s])
 					o->deletion = kmerge_del_max(o->deletion, t->del);
 			}
 		}
@@ -652,6 +701,8 @@ oom:
 out:
 	free(head);
 	free(rtp);
+	free(heap);
+	free(started);
 	return rc;
 }
 
