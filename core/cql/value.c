@@ -232,29 +232,68 @@ out:
 /* The shortest decimal that reads back as the same float/double, written
  * the way Java prints it: plain for moderate exponents ("70.0", "0.001"),
  * else scientific ("1.0E-10"). */
+/* Doubles that are a decimal of at most 15 digits (most data: 363.43) are
+ * found by scaling, without printf and strtod: if n / 10^k gives back v,
+ * rounding v to 15 significant digits gives n * 10^-k too, so the digits are
+ * those the general path below would find. */
+static bool short_decimal(double v, char digits[24], int *nd, int *e)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+				      1e15, 1e16, 1e17, 1e18 };
+	double a = v < 0 ? -v : v;
+	int e10 = 0;
+
+	if (!(a >= 1e-3 && a < 1e9))
+		return false;
+	while (e10 < 9 && a >= p10[e10 + 1])
+		e10++;
+	if (a < 1)
+		e10 = a >= 0.1 ? -1 : a >= 0.01 ? -2 : -3;
+	for (int k = 0; e10 + 1 + k <= 15 && k <= 18; k++) {
+		double scaled = a * p10[k];
+		uint64_t n = (uint64_t)(scaled + 0.5);
+		if ((double)n / p10[k] != a)
+			continue;
+		char tmp[24];
+		int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)n);
+		*e = len - 1 - k;
+		while (len > 1 && tmp[len - 1] == '0')
+			len--;
+		memcpy(digits, tmp, (size_t)len);
+		digits[len] = '\0';
+		*nd = len;
+		return true;
+	}
+	return false;
+}
+
 static void format_float(double v, bool single, char *out, size_t cap)
 {
 	char buf[48], digits[24];
-	int prec, nd = 0;
+	int prec, nd = 0, e = 0;
+	bool neg = v < 0;
 
-	/* A value whose shortest form has k digits prints as that form when given
-	 * the type's full decimal precision less one (15, or 6), so start there */
-	for (prec = single ? 6 : 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-		if (single ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
-			break;
+	if (single || !short_decimal(v, digits, &nd, &e)) {
+		/* A value whose shortest form has k digits prints as that form when
+		 * given the type's full decimal precision less one (15, or 6) */
+		for (prec = single ? 6 : 15; prec <= 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
+			if (single ? strtof(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+				break;
+		}
+		const char *p = buf;
+		neg = *p == '-';
+		if (neg)
+			p++;
+		nd = 0;
+		for (; *p && *p != 'e'; p++)
+			if (*p != '.' && nd < (int)sizeof(digits) - 1)
+				digits[nd++] = *p;
+		e = *p == 'e' ? atoi(p + 1) : 0;
+		while (nd > 1 && digits[nd - 1] == '0')
+			nd--;
+		digits[nd] = '\0';
 	}
-	const char *p = buf;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	for (; *p && *p != 'e'; p++)
-		if (*p != '.' && nd < (int)sizeof(digits) - 1)
-			digits[nd++] = *p;
-	int e = *p == 'e' ? atoi(p + 1) : 0;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	digits[nd] = '\0';
 	struct sbuf sb;
 	sbuf_init(&sb);
 	if (neg)

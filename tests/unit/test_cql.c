@@ -381,6 +381,74 @@ static void test_counter_context(void **state)
 	assert_non_null(strstr(err.msg, "counter context"));
 }
 
+/* Significant digits of the shortest of 15, 16, 17 that reads back as v. */
+static int oracle_digits(double v)
+{
+	char buf[48];
+	int prec = 15, nd = 0;
+
+	for (; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	for (const char *p = buf; *p && *p != 'e'; p++)
+		nd += *p >= '0' && *p <= '9';
+	for (const char *p = strchr(buf, 'e') - 1; *p == '0' && nd > 1; p--)
+		nd--;
+	return nd;
+}
+
+/* Doubles rendered by the scaling shortcut (decimals of up to 15 digits) and
+ * by the general path read back as themselves with the same digits. */
+static void test_double_rendering(void **state)
+{
+	struct cql_type *t = T("org.apache.cassandra.db.marshal.DoubleType");
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v;
+		if (i % 2) {	/* decimal-like: n / 10^k */
+			static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+			v = (double)(int64_t)(x % 100000000000ull - 50000000000ll) / p10[x % 7];
+		} else {	/* any bits */
+			memcpy(&v, &x, 8);
+			if (!isfinite(v))
+				continue;
+		}
+		uint8_t be[8];
+		uint64_t bits;
+		memcpy(&bits, &v, 8);
+		put_be64(be, bits);
+		struct sbuf sb;
+		struct pit_err err = { 0 };
+		sbuf_init(&sb);
+		assert_int_equal(cql_value_render(t, be, 8, CQL_STYLE_LITERAL, &sb, &err), 0);
+		/* Java's form: digits, a point, maybe E<exp> */
+		assert_true(strtod(sb.buf, NULL) == v);
+		int nd = 0, lead = 1;
+		for (const char *p = sb.buf; *p && *p != 'E'; p++) {
+			if (*p < '0' || *p > '9')
+				continue;
+			if (lead && *p == '0')
+				continue;
+			lead = 0;
+			nd++;
+		}
+		/* trailing zeros of the mantissa ("70.0") are not digits of the value */
+		const char *e = strchr(sb.buf, 'E'), *q = e ? e - 1 : sb.buf + sb.len - 1;
+		for (; q > sb.buf && (*q == '0' || *q == '.') && nd > 1; q--)
+			if (*q == '0')
+				nd--;
+		if (v != 0 && nd != oracle_digits(v))
+			fail_msg("%.17g rendered %s: %d digits, expected %d", v, sb.buf, nd, oracle_digits(v));
+		sbuf_release(&sb);
+	}
+	cql_type_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_times),           cmocka_unit_test(test_strings_and_ids),
 		cmocka_unit_test(test_empty_values),    cmocka_unit_test(test_collections),
 		cmocka_unit_test(test_ordering),        cmocka_unit_test(test_counter_context),
+		cmocka_unit_test(test_double_rendering),
 	};
 	return cmocka_run_group_tests_name("cql", tests, NULL, NULL);
 }
