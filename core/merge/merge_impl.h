@@ -57,6 +57,8 @@ struct kmerge {
 	int64_t max_ts;
 	struct sst *s0;
 	const struct sst_header *h;	/* the union header, km->uh */
+	signed char *fastcmp;	/* per clustering column: 8 or 4 for a signed big-endian integer
+				 * compared inline, negative when reversed, 0: the general comparator */
 	struct sst_header uh;
 	size_t capst, capreg;
 	enum sst_partitioner part;
