@@ -542,12 +542,30 @@ int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfilter
 	/* cells: sorted by column and path, then one per (column, path) */
 	if (vec_grow((void **)&km->cells, &km->capcells, ncells + 1, sizeof(*km->cells)) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(km->cells + k, g[i].u.cells, g[i].u.ncells * sizeof(*km->cells));
-		k += g[i].u.ncells;
+	/* each version's cells are in (column, path) order when its columns
+	 * map in order: then a merge of the runs, else a sort */
+	bool runs = n <= 8;
+	for (size_t i = 0; runs && i < n; i++)
+		for (uint32_t c = 1; runs && c < g[i].u.ncells; c++)
+			runs = kmerge_cmp_cells(&g[i].u.cells[c - 1], &g[i].u.cells[c], (void *)cols) < 0;
+	if (runs) {
+		uint32_t at[8] = { 0 };
+		for (size_t k = 0; k < ncells; k++) {
+			size_t best = n;
+			for (size_t i = 0; i < n; i++)
+				if (at[i] < g[i].u.ncells &&
+				    (best == n || kmerge_cmp_cells(&g[i].u.cells[at[i]], &g[best].u.cells[at[best]], (void *)cols) < 0))
+					best = i;
+			km->cells[k] = g[best].u.cells[at[best]++];
+		}
+	} else {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(km->cells + k, g[i].u.cells, g[i].u.ncells * sizeof(*km->cells));
+			k += g[i].u.ncells;
+		}
+		qsort_r(km->cells, ncells, sizeof(*km->cells), kmerge_cmp_cells, (void *)cols);
 	}
-	qsort_r(km->cells, ncells, sizeof(*km->cells), kmerge_cmp_cells, (void *)cols);
 	struct sst_cell *out = kmerge_alloc(&km->a, (ncells + 1) * sizeof(*out));
 	if (!out)
 		return pit_errf(err, -ENOMEM, "out of memory");
