@@ -19,7 +19,7 @@ struct jw {
 	const struct sst_header *h;
 	struct jcol *cols;
 	size_t ncols, cap;
-	struct sbuf out, tmp;
+	struct sbuf out, tmp, key;
 	struct cql_element *el;
 	size_t el_cap;
 	dump_write_fn write;
@@ -123,12 +123,13 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 
 	size_t start = w->out.len;
 
-	(void)first;
 	sbuf_addc(&w->out, '{');
-	sbuf_reset(&w->tmp);
-	if ((rc = bind_render_key(&w->b, p, CQL_STYLE_JSON, true, &w->tmp, err)) < 0)
-		return rc;
-	add_members(&w->out, &w->tmp);
+	if (first) {	/* the partition key, once per partition */
+		sbuf_reset(&w->key);
+		if ((rc = bind_render_key(&w->b, p, CQL_STYLE_JSON, true, &w->key, err)) < 0)
+			return rc;
+	}
+	add_members(&w->out, &w->key);
 	if (u) {
 		sbuf_reset(&w->tmp);
 		if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_JSON, true, &w->tmp, err)) < 0)
@@ -169,6 +170,7 @@ int render_jsonl(const struct sst_header *h, const char *name, const struct cql_
 
 	sbuf_init(&w.out);
 	sbuf_init(&w.tmp);
+	sbuf_init(&w.key);
 	if ((rc = bind_init(&w.b, h, name, &o)) < 0 || (rc = columns(&w, t)) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
@@ -182,5 +184,6 @@ out:
 	free(w.el);
 	sbuf_release(&w.out);
 	sbuf_release(&w.tmp);
+	sbuf_release(&w.key);
 	return rc;
 }
