@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/gen/gen.h"
+#include "core/merge/kmerge.h"
+#include "core/merge/select.h"
 #include "core/repo/ingest.h"
 #include "core/repo/pack.h"
 #include "core/repo/repo.h"
 #include "core/util/instant.h"
 #include "core/util/sbuf.h"
+#include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
 #include "tests/lib/testlib.h"
 
@@ -426,6 +429,70 @@ static void test_cql(void **state)
 	assert_true(inserts > 0 && statements > inserts);
 }
 
+static int km_part(void *ctx, const struct sst_partition **p, struct pit_err *err)
+{
+	return kmerge_next_partition(ctx, p, err);
+}
+
+static int km_next(void *ctx, const struct sst_unfiltered **u, struct pit_err *err)
+{
+	return kmerge_next(ctx, u, err);
+}
+
+/* The same sources merged in forward, reversed and rotated order give the
+ * same bytes. */
+static void test_any_order(void **state)
+{
+	static const struct scan_ops ops = { km_part, km_next };
+	char repo[256];
+	struct pit_err err = { 0 };
+	struct repo *r;
+	const struct tl_json *truth = tl_json_get(cj[1], "truth");
+	int64_t at;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/B-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(instant_parse(tl_json_get(truth->v[truth->n - 1], "instant")->s, &at, &err), 0);
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		struct view_sources vs;
+		struct chunk_cache *cc;
+		struct sbuf got[3];
+		assert_int_equal(select_sources(r, at, tables[t][0], tables[t][1], &vs, &err), 0);
+		assert_int_equal(chunk_cache_new(&cc, r, 64u << 20, &err), 0);
+		size_t n = vs.nssts;
+		assert_true(n > 3);
+		struct sst **s = calloc(n, sizeof(*s)), **in = calloc(n, sizeof(*in));
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(select_open(cc, &vs.ssts[i], &s[i], &err), 0);
+		for (int order = 0; order < 3; order++) {
+			for (size_t i = 0; i < n; i++)
+				in[i] = order == 0 ? s[i] : order == 1 ? s[n - 1 - i] : s[(i + n / 2) % n];
+			struct kmerge *km;
+			struct live_at la = { at / 1000000, at };
+			sbuf_init(&got[order]);
+			assert_int_equal(kmerge_open(&km, in, (int)n, at, &err), 0);
+			assert_int_equal(render_jsonl(kmerge_header(km), tables[t][1], NULL, &ops, km, &la, collect,
+						      &got[order], &err), 0);
+			kmerge_close(km);
+		}
+		assert_true(got[0].len > 0);
+		for (int order = 1; order < 3; order++) {
+			assert_int_equal(got[order].len, got[0].len);
+			assert_memory_equal(got[order].buf, got[0].buf, got[0].len);
+		}
+		for (int order = 0; order < 3; order++)
+			sbuf_release(&got[order]);
+		for (size_t i = 0; i < n; i++)
+			sst_close(s[i]);
+		free(s);
+		free(in);
+		chunk_cache_free(cc);
+		view_sources_release(&vs);
+	}
+	repo_close(r);
+}
+
 static void test_cluster(void **state)
 {
 	(void)state;
@@ -460,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_cql),
+		cmocka_unit_test(test_any_order),
 		cmocka_unit_test(test_damaged_chunk),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
