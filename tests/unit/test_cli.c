@@ -223,6 +223,18 @@ static void test_ls_cat(void **state)
 	snprintf(args, sizeof(args), "ls %s/r /nodes", dir);
 	assert_int_equal(run(args), 0);
 	assert_string_equal(out, "node1/\nnode2/\nnode3/\n");
+	snprintf(args, sizeof(args), "backups %s/r --node node2", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "node2"));
+	assert_null(strstr(out, "node1"));
+	/* a dry run says what it would do and does nothing */
+	snprintf(args, sizeof(args), "forget %s/r --keep-within 1d --dry-run", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "keep"));
+	assert_non_null(strstr(out, "0 backups removed"));
+	snprintf(args, sizeof(args), "backups %s/r --json", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "\"node\":\"node3\""));
 	/* a raw file read back through the repository equals the original */
 	const char *bin = getenv("PITFS_BIN") ? getenv("PITFS_BIN") : "./pitfs";
 	snprintf(cmd, sizeof(cmd), "d=%s && b=$(%s ls $d/r /nodes/node2 | head -1) && "
