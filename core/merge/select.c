@@ -15,6 +15,7 @@ void view_sources_release(struct view_sources *vs)
 	free(vs->backups);
 	free(vs->ssts);
 	free(vs->absent);
+	free(vs->unparsed);
 	memset(vs, 0, sizeof(*vs));
 }
 
@@ -54,7 +55,11 @@ static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_u
 		if (!of_table(s->prefix, ks, table))
 			continue;
 		if (s->flags & MF_SST_UNPARSED) {
-			vs->unreadable++;
+			const struct mf_sstable **u = realloc(vs->unparsed, (vs->unreadable + 1) * sizeof(*u));
+			if (!u)
+				return pit_errf(err, -ENOMEM, "out of memory");
+			vs->unparsed = u;
+			vs->unparsed[vs->unreadable++] = s;
 			continue;
 		}
 		if (s->min_ts != INT64_MIN && s->min_ts > at_us) {

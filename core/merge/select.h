@@ -25,6 +25,7 @@ struct view_sources {
 	size_t nabsent;
 	size_t skipped_after;		/* SSTables left out: every write after T */
 	size_t unreadable;		/* SSTables flagged unparsable at ingest */
+	const struct mf_sstable **unparsed;	/* those, with why (borrowed from the backups) */
 };
 
 /* table is the table's name ("orders") or its directory ("orders-<id>").

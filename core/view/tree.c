@@ -504,8 +504,16 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 		sbuf_adds(&sb, i ? ", " : "");
 		sbuf_add_json_str(&sb, vs.absent[i], strlen(vs.absent[i]));
 	}
-	sbuf_addf(&sb, "],\n \"sstables_after_instant\": %zu, \"sstables_unparsable\": %zu}\n", vs.skipped_after,
-		  vs.unreadable);
+	sbuf_addf(&sb, "],\n \"sstables_after_instant\": %zu,\n \"sstables_unparsable\": [", vs.skipped_after);
+	for (size_t i = 0; i < vs.unreadable; i++) {
+		sbuf_adds(&sb, i ? ", " : "");
+		sbuf_adds(&sb, "{\"sstable\": ");
+		sbuf_add_json_str(&sb, vs.unparsed[i]->prefix, strlen(vs.unparsed[i]->prefix));
+		sbuf_adds(&sb, ", \"error\": ");
+		sbuf_add_json_str(&sb, vs.unparsed[i]->error, strlen(vs.unparsed[i]->error));
+		sbuf_addc(&sb, '}');
+	}
+	sbuf_adds(&sb, "]}\n");
 	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : write(ctx, sb.buf, sb.len) < 0 ? -EIO : 0;
 	sbuf_release(&sb);
 	view_sources_release(&vs);

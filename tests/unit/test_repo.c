@@ -22,6 +22,7 @@
 #include "core/repo/prune.h"
 #include "core/repo/repo.h"
 #include "core/repo/restore.h"
+#include "core/view/tree.h"
 #include "tests/lib/testlib.h"
 
 static char cluster[64], work[64];
@@ -272,6 +273,12 @@ static void test_ingest_restore(void **state)
 	check_clean(repo, true);
 }
 
+static int collect_sb(void *ctx, const char *p, size_t n)
+{
+	sbuf_add(ctx, p, n);
+	return 0;
+}
+
 /* A file that does not parse is stored byte-exact, flagged and reported. */
 static void test_unparsed(void **state)
 {
@@ -311,6 +318,20 @@ static void test_unparsed(void **state)
 	repo_close(r);
 	snprintf(path, sizeof(path), "%s/ks/t-0123456789abcdef0123456789abcdef", target);
 	assert_int_equal(same_tree(src, path), 1);
+
+	/* a view of that table names the SSTable it could not use, and why */
+	{
+		struct tree_node tn;
+		struct sbuf sj;
+		sbuf_init(&sj);
+		assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+		assert_int_equal(tree_resolve(r, "/at/latest/ks/t/sources.json", &tn, &err), 0);
+		assert_int_equal(tree_read(r, &tn, collect_sb, &sj, &err), 0);
+		repo_close(r);
+		assert_non_null(strstr(sj.buf, "\"sstables_unparsable\": [{\"sstable\": \"ks/t-"));
+		assert_non_null(strstr(sj.buf, "Statistics.db"));
+		sbuf_release(&sj);
+	}
 
 	/* the same file again is reused; rewritten (same size, new mtime) it is read */
 	ingest(repo, src, "n1", "x", &res);
