@@ -9,7 +9,7 @@
 
 struct catalog {
 	MDB_env *env;
-	MDB_dbi chunks, packs, segs, backups, files;
+	MDB_dbi chunks, packs, segs, backups, files, sizes;
 	char *dir;
 };
 
@@ -76,7 +76,8 @@ int catalog_open(struct catalog **out, const char *dir, struct pit_err *err)
 	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &cat->packs)) ||
 	    (rc = mdb_dbi_open(txn, "segs", MDB_CREATE, &cat->segs)) ||
 	    (rc = mdb_dbi_open(txn, "backups", MDB_CREATE, &cat->backups)) ||
-	    (rc = mdb_dbi_open(txn, "files", MDB_CREATE, &cat->files)) || (rc = mdb_txn_commit(txn))) {
+	    (rc = mdb_dbi_open(txn, "files", MDB_CREATE, &cat->files)) ||
+	    (rc = mdb_dbi_open(txn, "sizes", MDB_CREATE, &cat->sizes)) || (rc = mdb_txn_commit(txn))) {
 		if (txn && rc)
 			mdb_txn_abort(txn);
 		rc = mdb_err(err, rc, dir, "opening its tables");
@@ -493,4 +494,34 @@ void backup_list_release(struct backup_list *l)
 		backup_info_release(&l->v[i]);
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size)
+{
+	MDB_txn *txn;
+	MDB_val k = { 16, (void *)key->b }, v;
+	int rc;
+
+	if (rtxn(cat, &txn, NULL) < 0)
+		return -EIO;
+	rc = mdb_get(txn, cat->sizes, &k, &v);
+	if (!rc && v.mv_size == 8)
+		memcpy(size, v.mv_data, 8);
+	mdb_txn_abort(txn);
+	return rc || v.mv_size != 8 ? -ENOENT : 0;
+}
+
+int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err)
+{
+	MDB_txn *txn;
+	MDB_val k = { 16, (void *)key->b }, v = { 8, &size };
+	int rc;
+
+	if ((rc = mdb_txn_begin(cat->env, NULL, 0, &txn)))
+		return mdb_err(err, rc, cat->dir, "starting an update");
+	if ((rc = mdb_put(txn, cat->sizes, &k, &v, 0))) {
+		mdb_txn_abort(txn);
+		return mdb_err(err, rc, cat->dir, "storing a size");
+	}
+	return (rc = mdb_txn_commit(txn)) ? mdb_err(err, rc, cat->dir, "committing") : 0;
 }

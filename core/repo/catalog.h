@@ -38,6 +38,11 @@ int catalog_chunks(struct catalog *cat, int (*fn)(void *ctx, const struct index_
 		   struct pit_err *err);
 bool catalog_pack_known(struct catalog *cat, const struct chunk_id *pack);
 
+/* Sizes of rendered files, by a key that names everything the bytes depend
+ * on (the view's instant, table, file and the backups it reads). */
+int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size);
+int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err);
+
 /* Every backup, copied, in instant order (then node, then id). */
 struct backup_list {
 	struct backup_info *v;

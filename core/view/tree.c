@@ -276,6 +276,9 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 	return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
 }
 
+static int size_key(struct repo *r, const struct tree_node *n, const char *file, struct chunk_id *key,
+		    struct pit_err *err);
+
 /* ---- listing ---- */
 
 int tree_list(struct repo *r, const struct tree_node *dir,
@@ -313,8 +316,14 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 			rc = fn(ctx, ns.v[i], true, 0);
 		break;
 	case T_TABLE:
-		for (size_t i = 0; i < NVIEW && rc == 0; i++)
-			rc = fn(ctx, view_files[i], false, UINT64_MAX);
+		for (size_t i = 0; i < NVIEW && rc == 0; i++) {
+			struct chunk_id key;
+			uint64_t size = UINT64_MAX;
+			if (size_key(r, dir, view_files[i], &key, NULL) == 0 &&
+			    catalog_size_get(repo_catalog(r), &key, &size) < 0)
+				size = UINT64_MAX;
+			rc = fn(ctx, view_files[i], false, size);
+		}
 		return rc;
 	case T_NODES:
 	case T_NODE:
@@ -369,6 +378,45 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	backup_list_release(&l);
 	names_free(&ns);
 	return rc == -ENOMEM ? pit_errf(err, rc, "out of memory") : rc;
+}
+
+/* ---- exact sizes, once a file has been rendered ---- */
+
+/* What a rendered file's bytes depend on: the instant, table and file, and
+ * the backups the view reads (a later ingest can change those). */
+static int size_key(struct repo *r, const struct tree_node *n, const char *file, struct chunk_id *key,
+		    struct pit_err *err)
+{
+	struct view_sources vs;
+	struct sbuf sb;
+	int rc;
+
+	if ((rc = select_sources(r, n->at_us, NULL, NULL, &vs, err)) < 0)
+		return rc;
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "v1 %lld %s %s %s", (long long)n->at_us, n->ks, n->table, file);
+	for (size_t b = 0; b < vs.nbackups; b++)	/* in catalog order: instant, node, id */
+		sbuf_add(&sb, vs.backups[b]->info.id.b, 16);
+	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
+	if (!rc)
+		chunk_id_of(key, sb.buf, sb.len);
+	sbuf_release(&sb);
+	view_sources_release(&vs);
+	return rc;
+}
+
+struct counting {
+	dump_write_fn write;
+	void *ctx;
+	uint64_t n;
+};
+
+static int count_through(void *ctx, const char *p, size_t n)
+{
+	struct counting *c = ctx;
+
+	c->n += n;
+	return c->write(c->ctx, p, n);
 }
 
 /* ---- reading ---- */
@@ -520,7 +568,23 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 	return rc;
 }
 
+static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err);
+
 int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct counting c = { write, ctx, 0 };
+	struct chunk_id key;
+	int rc;
+
+	if (n->kind != T_VIEW_FILE)
+		return view_read(r, n, write, ctx, err);
+	/* a rendered file: its size, once known, is kept for ls and the mount */
+	if ((rc = view_read(r, n, count_through, &c, err)) == 0 && size_key(r, n, n->file, &key, NULL) == 0)
+		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
+	return rc;
+}
+
+static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
 {
 	struct view_rows_report rep;
 

@@ -211,6 +211,13 @@ static void test_ls_cat(void **state)
 	snprintf(args, sizeof(args), "cat %s/r /at/latest/shop/orders/data.jsonl", dir);
 	assert_int_equal(run(args), 0);
 	assert_non_null(strstr(out, "{\"customer\": \"cust-"));
+	size_t catlen = strlen(out);
+	/* the size ls -l gives is the size cat gives (kept once rendered) */
+	snprintf(args, sizeof(args), "ls %s/r /at/latest/shop/orders -l", dir);
+	assert_int_equal(run(args), 0);
+	char want[64];
+	snprintf(want, sizeof(want), " %zu  data.jsonl", catlen);
+	assert_non_null(strstr(out, want));
 	snprintf(args, sizeof(args), "cat %s/r /at/latest/shop/orders/sources.json", dir);
 	assert_int_equal(run(args), 0);
 	assert_non_null(strstr(out, "\"node\": \"node3\""));
