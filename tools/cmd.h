@@ -44,8 +44,7 @@ int op_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "16M", "1.5G", "4096" -> bytes (K/M/G are powers of 1024); -1 if not a size. */
 int parse_size(const char *s, uint64_t *out);
-/* "1.5 GiB"; and an instant as RFC 3339 UTC with microseconds. */
+/* "1.5 GiB". */
 void fmt_bytes(char out[32], uint64_t n);
-void fmt_instant(char out[40], int64_t us);
 
 #endif

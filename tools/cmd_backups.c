@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/repo/repo.h"
 #include "core/util/sbuf.h"
+#include "core/cql/value.h"
 #include "tools/cmd.h"
 
 const char cmd_backups_usage[] =
@@ -33,7 +34,7 @@ static int one(void *ctx, const struct backup_info *bi)
 	if (l->node && strcmp(l->node, bi->node))
 		return 0;
 	chunk_id_hex(&bi->id, hex);
-	fmt_instant(inst, bi->instant_us);
+	cql_time_us_str(bi->instant_us, inst);
 	if (l->json) {
 		sbuf_addf(&l->out, "%s{\"id\":\"%s\"", l->n ? ",\n " : "", hex);
 		str(&l->out, "node", bi->node);

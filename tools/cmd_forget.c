@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/repo/prune.h"
+#include "core/cql/value.h"
 #include "tools/cmd.h"
 
 const char cmd_forget_usage[] =
@@ -28,7 +29,7 @@ static void report(void *ctx, const struct backup_info *bi, bool keep)
 
 	(void)ctx;
 	chunk_id_hex(&bi->id, hex);
-	fmt_instant(inst, bi->instant_us);
+	cql_time_us_str(bi->instant_us, inst);
 	printf("%s %.8s  %-12s  %s  %s\n", keep ? "keep  " : "remove", hex, bi->node, inst,
 	       bi->kind == BACKUP_FULL ? "full" : "incremental");
 }

@@ -7,6 +7,7 @@
 #include "core/repo/ingest.h"
 #include "core/util/instant.h"
 #include "core/util/sbuf.h"
+#include "core/cql/value.h"
 #include "tools/cmd.h"
 
 const char cmd_ingest_usage[] =
@@ -144,7 +145,7 @@ int cmd_ingest(int argc, char **argv)
 	if (rc < 0)
 		return op_error("ingest of %s failed: %s", o.source, pit_err_msg(&err, rc));
 	chunk_id_hex(&res.backup, hex);
-	fmt_instant(inst, res.instant_us);
+	cql_time_us_str(res.instant_us, inst);
 	if (json) {
 		struct sbuf sb;
 		sbuf_init(&sb);

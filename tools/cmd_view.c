@@ -30,13 +30,6 @@ static int to_stdout(void *ctx, const char *p, size_t n)
 	return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
 }
 
-static int count(void *ctx, const char *p, size_t n)
-{
-	(void)p;
-	*(uint64_t *)ctx += n;
-	return 0;
-}
-
 struct lsctx {
 	struct repo *r;
 	const char *path;
@@ -53,12 +46,11 @@ static int entry(void *ctx, const char *name, bool is_dir, uint64_t size)
 		printf("%s%s\n", name, is_dir ? "/" : "");
 		return 0;
 	}
-	if (!is_dir && size == UINT64_MAX) {	/* rendered: its size is what rendering gives */
+	if (!is_dir && size == UINT64_MAX) {	/* not known without rendering */
 		char full[4096];
 		struct tree_node n;
 		snprintf(full, sizeof(full), "%s/%s", l->path, name);
-		size = 0;
-		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_read(l->r, &n, count, &size, l->err) < 0)
+		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_size(l->r, &n, &size, l->err) < 0)
 			return -EIO;
 	}
 	if (is_dir)

@@ -81,16 +81,6 @@ void fmt_bytes(char out[32], uint64_t n)
 		snprintf(out, 32, "%.1f %s", v, unit[u]);
 }
 
-void fmt_instant(char out[40], int64_t us)
-{
-	struct sbuf sb;
-
-	sbuf_init(&sb);
-	cql_format_time_us(us, &sb);
-	snprintf(out, 40, "%s", sb.buf ? sb.buf : "?");
-	sbuf_release(&sb);
-}
-
 static void overview(FILE *f)
 {
 	fprintf(f, "usage: pitfs <command> [arguments]\n\n"

@@ -1243,3 +1243,13 @@ int cql_composite_split(const uint8_t *p, size_t n, const uint8_t **vals, size_t
 	}
 	return k;
 }
+
+void cql_time_us_str(int64_t us, char out[40])
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	cql_format_time_us(us, &sb);
+	snprintf(out, 40, "%s", sb.buf ? sb.buf : "?");
+	sbuf_release(&sb);
+}

@@ -61,5 +61,7 @@ void cql_format_timestamp_ms(int64_t ms, struct sbuf *out);
 void cql_format_time_s(int64_t s, struct sbuf *out);
 /* Microseconds since the epoch as ISO-8601 with 6 fractional digits. */
 void cql_format_time_us(int64_t us, struct sbuf *out);
+/* The same into a buffer (instants name directories and fill reports). */
+void cql_time_us_str(int64_t us, char out[40]);
 
 #endif

@@ -120,15 +120,6 @@ bool gen_cell_purgeable(const struct gen_purge *pg, const struct gcell *c)
 	       c->ts < pg->other_min_ts;
 }
 
-static void iso_us(int64_t us, char *buf, size_t n)
-{
-	struct sbuf sb;
-	sbuf_init(&sb);
-	cql_format_time_us(us, &sb);
-	snprintf(buf, n, "%s", sb.buf);
-	sbuf_release(&sb);
-}
-
 /* ---- the ring ---- */
 
 static int cmp_ring(const void *a, const void *b)
@@ -650,7 +641,7 @@ static int snapshot(struct sim *s)
 		return rc;
 	snprintf(s->snap_tag[k], sizeof(s->snap_tag[k]), "%lld", (long long)(s->now_us / 1000));
 	s->snap_at[k] = s->now_us;
-	iso_us(s->now_us, created, sizeof(created));
+	cql_time_us_str(s->now_us, created);
 	for (int ni = 0; ni < s->nnodes; ni++)
 		for (int t = 0; t < NT; t++) {
 			struct gnode *n = &s->nodes[ni];
@@ -1057,13 +1048,13 @@ static int write_cluster_json(struct sim *s, const int64_t *truth_at, int ntruth
 	}
 	sbuf_adds(&j, "  ],\n  \"snapshots\": [\n");
 	for (int k = 0; k < s->nsnap; k++) {
-		iso_us(s->snap_at[k], iso, sizeof(iso));
+		cql_time_us_str(s->snap_at[k], iso);
 		sbuf_addf(&j, "    {\"tag\": \"%s\", \"instant\": \"%s\"}%s\n", s->snap_tag[k], iso,
 			  k + 1 < s->nsnap ? "," : "");
 	}
 	sbuf_adds(&j, "  ],\n  \"truth\": [\n");
 	for (int k = 0; k < ntruth; k++) {
-		iso_us(truth_at[k], iso, sizeof(iso));
+		cql_time_us_str(truth_at[k], iso);
 		sbuf_addf(&j, "    {\"instant\": \"%s\", \"dir\": \"truth/%d\"}%s\n", iso, k + 1, k + 1 < ntruth ? "," : "");
 	}
 	sbuf_addf(&j, "  ],\n  \"keyspaces\": {\n"

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/merge/select.h"
-#include "core/repo/restore.h"
 #include "core/util/vec.h"
 
 
@@ -22,18 +21,9 @@ void view_sources_release(struct view_sources *vs)
 /* "<ks>/<table dir>/..." belongs to ks.table. */
 static bool of_table(const char *prefix, const char *ks, const char *table)
 {
-	size_t kl = strlen(ks);
-	const char *dir, *slash;
-	char tdir[256];
+	char k[256], tdir[256];
 
-	if (strncmp(prefix, ks, kl) || prefix[kl] != '/')
-		return false;
-	dir = prefix + kl + 1;
-	if (!(slash = strchr(dir, '/')) || (size_t)(slash - dir) >= sizeof(tdir))
-		return false;
-	memcpy(tdir, dir, (size_t)(slash - dir));
-	tdir[slash - dir] = 0;
-	return restore_table_matches(tdir, table);
+	return mf_path_split(prefix, k, tdir, NULL) == 0 && !strcmp(k, ks) && mf_table_matches(tdir, table);
 }
 
 static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_us, const char *ks,

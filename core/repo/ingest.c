@@ -428,21 +428,18 @@ static void reuse_unchanged(struct repo *r, const char *node, struct walk *w, st
 
 static char *dup0(const char *s) { return strdup(s ? s : ""); }
 
+/* walk_source lists a table's files together: count where the table changes. */
 static int count_tables(const struct walk *w)
 {
+	char ks[256], tdir[256], pks[256] = "", ptdir[256] = "";
 	int n = 0;
 
 	for (size_t i = 0; i < w->n; i++) {
-		const char *a = w->files[i].rel, *sa = strchr(a, '/');
-		sa = sa ? strchr(sa + 1, '/') : NULL;
-		if (!sa)
+		if (mf_path_split(w->files[i].rel, ks, tdir, NULL) < 0 || (!strcmp(ks, pks) && !strcmp(tdir, ptdir)))
 			continue;
-		bool seen = false;
-		for (size_t k = 0; k < i && !seen; k++) {
-			const char *b = w->files[k].rel;
-			seen = !strncmp(a, b, (size_t)(sa - a) + 1);
-		}
-		n += !seen;
+		n++;
+		memcpy(pks, ks, sizeof(pks));
+		memcpy(ptdir, tdir, sizeof(ptdir));
 	}
 	return n;
 }

@@ -250,3 +250,37 @@ out:
 	free(p);
 	return rc;
 }
+
+int mf_path_split(const char *path, char ks[256], char tdir[256], const char **rest)
+{
+	const char *a = strchr(path, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+
+	if (!a || !b || a == path || b == a + 1 || (size_t)(a - path) >= 256 || (size_t)(b - a - 1) >= 256)
+		return -EINVAL;
+	memcpy(ks, path, (size_t)(a - path));
+	ks[a - path] = 0;
+	memcpy(tdir, a + 1, (size_t)(b - a - 1));
+	tdir[b - a - 1] = 0;
+	if (rest)
+		*rest = b + 1;
+	return 0;
+}
+
+void mf_table_name(const char *tdir, char name[256])
+{
+	const char *dash = strrchr(tdir, '-');
+	size_t n = dash ? (size_t)(dash - tdir) : strlen(tdir);
+
+	if (n > 255)
+		n = 255;
+	memcpy(name, tdir, n);
+	name[n] = 0;
+}
+
+bool mf_table_matches(const char *tdir, const char *table)
+{
+	char name[256];
+
+	mf_table_name(tdir, name);
+	return !strcmp(tdir, table) || !strcmp(name, table);
+}

@@ -4,6 +4,7 @@
 #ifndef PIT_REPO_MANIFEST_H
 #define PIT_REPO_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core/repo/backend_local.h"
@@ -57,6 +58,14 @@ struct manifest {
 };
 
 #define BACKUP_NAME_MAX 48
+
+/* A backed-up file's path "<keyspace>/<table dir>/<rest>": 0 and its parts
+ * (rest borrowed from path), or -EINVAL when it has no such shape. */
+int mf_path_split(const char *path, char ks[256], char tdir[256], const char **rest);
+/* The table a table directory holds: "orders-<32 hex>" -> "orders". */
+void mf_table_name(const char *tdir, char name[256]);
+/* True when table dir tdir is table `table` (its name, or that very dir). */
+bool mf_table_matches(const char *tdir, const char *table);
 
 void manifest_free(struct manifest *m);
 void backup_info_release(struct backup_info *bi);

@@ -10,27 +10,14 @@
 #include "core/repo/manifest.h"
 #include "core/repo/restore.h"
 
-bool restore_table_matches(const char *table_dir, const char *table)
-{
-	const char *dash = strrchr(table_dir, '-');
-	size_t n = dash ? (size_t)(dash - table_dir) : strlen(table_dir);
-
-	return !strcmp(table_dir, table) || (strlen(table) == n && !strncmp(table_dir, table, n));
-}
-
 /* "<ks>/<table dir>/..." split for the filters. */
 static bool wanted(const char *path, const struct restore_opts *o)
 {
-	char ks[256], tab[256];
-	const char *a = strchr(path, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+	char ks[256], tdir[256];
 
-	if (!a || !b || (size_t)(a - path) >= sizeof(ks) || (size_t)(b - a - 1) >= sizeof(tab))
+	if (mf_path_split(path, ks, tdir, NULL) < 0)
 		return !o->keyspace && !o->table;
-	memcpy(ks, path, (size_t)(a - path));
-	ks[a - path] = 0;
-	memcpy(tab, a + 1, (size_t)(b - a - 1));
-	tab[b - a - 1] = 0;
-	return (!o->keyspace || !strcmp(o->keyspace, ks)) && (!o->table || restore_table_matches(tab, o->table));
+	return (!o->keyspace || !strcmp(o->keyspace, ks)) && (!o->table || mf_table_matches(tdir, o->table));
 }
 
 static int mkdirs(char *path, struct pit_err *err)

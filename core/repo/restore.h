@@ -17,9 +17,6 @@ struct restore_result {
 	double seconds;
 };
 
-/* True when table dir "orders-5975..." is table "orders" (or that exact dir). */
-bool restore_table_matches(const char *table_dir, const char *table);
-
 int restore_run(struct repo *r, const struct chunk_id *backup, const char *target, const struct restore_opts *o,
 		struct restore_result *res, struct pit_err *err);
 

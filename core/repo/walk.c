@@ -43,21 +43,6 @@ void walk_release(struct walk *w)
 	memset(w, 0, sizeof(*w));
 }
 
-void walk_filter(struct walk *w, bool (*keep)(void *ctx, const struct src_file *f), void *ctx)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < w->n; i++) {
-		if (keep(ctx, &w->files[i])) {
-			w->files[k++] = w->files[i];
-		} else {
-			free(w->files[i].abs);
-			free(w->files[i].rel);
-		}
-	}
-	w->n = k;
-}
-
 /* The created_at of a snapshot's manifest.json, when it has one. */
 static void read_manifest_instant(struct walk *w, const char *path)
 {

@@ -31,8 +31,6 @@ struct walk {
  * tag NULL means the incremental backups/ directories. */
 int walk_source(struct walk *w, const char *source, const char *tag, struct pit_err *err);
 void walk_release(struct walk *w);
-/* Keeps only the files for which keep() says true. */
-void walk_filter(struct walk *w, bool (*keep)(void *ctx, const struct src_file *f), void *ctx);
 
 bool walk_is_system_keyspace(const char *ks);
 

@@ -20,6 +20,19 @@ struct out {
 	int rc;
 };
 
+int dump_flush(struct sbuf *sb, bool force, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	int rc = 0;
+
+	if (sb->oom)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	if (sb->len && (force || sb->len >= FLUSH_AT)) {
+		rc = write(ctx, sb->buf, sb->len) < 0 ? -EIO : 0;
+		sbuf_reset(sb);
+	}
+	return rc;
+}
+
 static int out_flush(struct out *w, bool force)
 {
 	if (w->sb.oom)

@@ -3,6 +3,7 @@
 #ifndef PIT_VIEW_DUMP_H
 #define PIT_VIEW_DUMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/cql/schema.h"
 #include "core/sstable/reader.h"
@@ -22,6 +23,10 @@ struct dump_opts {
 	/* filled: remarks for the user, e.g. how key columns were named */
 	char note[256];
 };
+
+/* Hands sb's bytes to write once 64 KiB have gathered, or all of them when
+ * force: 0, -ENOMEM (with a message) when sb ran out, -EIO when write refused. */
+int dump_flush(struct sbuf *sb, bool force, dump_write_fn write, void *ctx, struct pit_err *err);
 
 /* One row in the fixtures' row convention: {"pk": .., "ck": .., "cells": {..}}
  * from its rendered parts; statics and cells hold `"name": value` lists. */

@@ -118,17 +118,13 @@ int render_conflicts(struct kmerge *km, const char *name, const struct cql_table
 				sbuf_adds(&out, "null");
 			sbuf_adds(&out, "}\n");
 		}
-		if (rc == 0 && out.len >= (64u << 10)) {
-			rc = write(ctx, out.buf, out.len) < 0 ? -EIO : 0;
-			sbuf_reset(&out);
-		}
+		if (rc == 0)
+			rc = dump_flush(&out, false, write, ctx, err);
 		if (rc < 0)
 			break;
 	}
-	if (rc == 0 && out.len)
-		rc = write(ctx, out.buf, out.len) < 0 ? -EIO : 0;
-	if (rc == 0 && out.oom)
-		rc = pit_errf(err, -ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = dump_flush(&out, true, write, ctx, err);
 out:
 	bind_release(&b);
 	sbuf_release(&out);

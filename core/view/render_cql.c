@@ -6,8 +6,6 @@
 #include "core/view/bind.h"
 #include "core/view/render_cql.h"
 
-#define FLUSH_AT (64 * 1024)
-
 struct cw {
 	struct bind b;
 	const struct sst_header *h;
@@ -250,14 +248,7 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 		if ((rc = updates(w, cells, false, err)) < 0)
 			return rc;
 	}
-	if (w->out.oom)
-		return pit_errf(err, -ENOMEM, "out of memory");
-	if (w->out.len >= FLUSH_AT) {
-		rc = w->write(w->ctx, w->out.buf, w->out.len);
-		sbuf_reset(&w->out);
-		return rc < 0 ? -EIO : 0;
-	}
-	return 0;
+	return dump_flush(&w->out, false, w->write, w->ctx, err);
 }
 
 int render_cql(const struct sst_header *h, const char *ks, const char *table, const struct cql_table *t,
@@ -277,8 +268,8 @@ int render_cql(const struct sst_header *h, const char *ks, const char *table, co
 		goto out;
 	}
 	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
-	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0 && w.out.len)
-		rc = write(ctx, w.out.buf, w.out.len) < 0 ? -EIO : 0;
+	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
+		rc = dump_flush(&w.out, true, write, ctx, err);
 out:
 	bind_release(&w.b);
 	free(w.done);

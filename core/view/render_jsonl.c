@@ -6,8 +6,6 @@
 #include "core/view/bind.h"
 #include "core/view/render_jsonl.h"
 
-#define FLUSH_AT (64 * 1024)
-
 struct jcol {
 	const char *name;
 	bool is_static;
@@ -151,14 +149,7 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 			return pit_err_prefix(err, rc, "%s: column %s", w->b.name, w->cols[i].name);
 	}
 	sbuf_adds(&w->out, "}\n");
-	if (w->out.oom)
-		return pit_errf(err, -ENOMEM, "out of memory");
-	if (w->out.len >= FLUSH_AT) {
-		rc = w->write(w->ctx, w->out.buf, w->out.len);
-		sbuf_reset(&w->out);
-		return rc < 0 ? rc : 0;
-	}
-	return 0;
+	return dump_flush(&w->out, false, w->write, w->ctx, err);
 }
 
 int render_jsonl(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
@@ -176,8 +167,8 @@ int render_jsonl(const struct sst_header *h, const char *name, const struct cql_
 		goto out;
 	}
 	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
-	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0 && w.out.len)
-		rc = write(ctx, w.out.buf, w.out.len) < 0 ? -EIO : 0;
+	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
+		rc = dump_flush(&w.out, true, write, ctx, err);
 out:
 	bind_release(&w.b);
 	free(w.cols);

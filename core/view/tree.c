@@ -3,7 +3,6 @@
 #include <string.h>
 #include "core/cql/value.h"
 #include "core/merge/select.h"
-#include "core/repo/restore.h"
 #include "core/repo/rfile.h"
 #include "core/util/instant.h"
 #include "core/util/vec.h"
@@ -13,16 +12,6 @@
 static const char *const view_files[] = { "conflicts.jsonl", "data.cql", "data.jsonl", "data.now.cql", "schema.cql",
 					  "sources.json" };
 #define NVIEW (sizeof(view_files) / sizeof(view_files[0]))
-
-static void instant_name(int64_t us, char out[40])
-{
-	struct sbuf sb;
-
-	sbuf_init(&sb);
-	cql_format_time_us(us, &sb);
-	snprintf(out, 40, "%s", sb.buf ? sb.buf : "?");
-	sbuf_release(&sb);
-}
 
 /* ---- the backups of the repository, in instant order ---- */
 
@@ -38,7 +27,7 @@ static void backup_dirname(const struct backup_list *l, size_t i, char out[64])
 	char inst[40], hex[33];
 	bool clash = false;
 
-	instant_name(l->v[i].instant_us, inst);
+	cql_time_us_str(l->v[i].instant_us, inst);
 	for (size_t k = 0; k < l->n && !clash; k++)
 		clash = k != i && !strcmp(l->v[k].node, l->v[i].node) && l->v[k].instant_us == l->v[i].instant_us;
 	chunk_id_hex(&l->v[i].id, hex);
@@ -76,39 +65,45 @@ static void names_free(struct names *ns)
 	memset(ns, 0, sizeof(*ns));
 }
 
-/* Keyspaces (ks NULL) or the tables of ks that a view at T can show:
- * those with SSTables that are not LocalPartitioner internals. */
-static int view_names(struct repo *r, int64_t at_us, const char *ks, struct names *out, struct pit_err *err)
+/* The keyspaces a view at T can show, and (ks given) the tables of ks:
+ * those with SSTables that are not LocalPartitioner internals. One pass
+ * over the chosen backups serves both. */
+static int view_names(struct repo *r, int64_t at_us, const char *ks, struct names *kss, struct names *tables,
+		      struct pit_err *err)
 {
 	struct view_sources vs;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	memset(kss, 0, sizeof(*kss));
+	if (tables)
+		memset(tables, 0, sizeof(*tables));
 	if ((rc = select_sources(r, at_us, NULL, NULL, &vs, err)) < 0)
 		return rc;
 	for (size_t b = 0; b < vs.nbackups && rc == 0; b++) {
 		const struct manifest *m = vs.backups[b];
 		for (size_t i = 0; i < m->nsst && rc == 0; i++) {
-			const char *p = m->ssts[i].prefix, *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-			if (!s2 || strstr(m->ssts[i].partitioner, "LocalPartitioner"))
+			char k[256], tdir[256], name[256];
+			if (mf_path_split(m->ssts[i].prefix, k, tdir, NULL) < 0 ||
+			    strstr(m->ssts[i].partitioner, "LocalPartitioner"))
 				continue;
-			if (!ks) {
-				rc = names_add(out, p, (size_t)(s1 - p));
-			} else if ((size_t)(s1 - p) == strlen(ks) && !strncmp(p, ks, (size_t)(s1 - p))) {
-				const char *dash = s2;
-				while (dash > s1 && *dash != '-')
-					dash--;
-				rc = names_add(out, s1 + 1, (size_t)((dash > s1 ? dash : s2) - s1 - 1));
+			rc = names_add(kss, k, strlen(k));
+			if (rc == 0 && tables && ks && !strcmp(k, ks)) {
+				mf_table_name(tdir, name);
+				rc = names_add(tables, name, strlen(name));
 			}
 		}
 	}
 	view_sources_release(&vs);
 	if (rc < 0) {
-		names_free(out);
+		names_free(kss);
+		if (tables)
+			names_free(tables);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	if (kss->n)
+		qsort(kss->v, kss->n, sizeof(*kss->v), cmp_str);
+	if (tables && tables->n)
+		qsort(tables->v, tables->n, sizeof(*tables->v), cmp_str);
 	return 0;
 }
 
@@ -243,10 +238,12 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 	out->kind = T_INSTANT;
 	if (n == 2)
 		return 0;
-	if ((rc = view_names(r, out->at_us, NULL, &ns, err)) < 0)
+	struct names tables;
+	if ((rc = view_names(r, out->at_us, comp[2], &ns, &tables, err)) < 0)
 		return rc;
-	bool known = names_has(&ns, comp[2]);
+	bool known = names_has(&ns, comp[2]), table_known = n > 3 && names_has(&tables, comp[3]);
 	names_free(&ns);
+	names_free(&tables);
 	if (!known)
 		return pit_errf(err, -ENOENT, "%s: no keyspace %s in the backups at that instant", path, comp[2]);
 	snprintf(out->ks, sizeof(out->ks), "%s", comp[2]);
@@ -257,11 +254,7 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 		out->kind = T_KS_SCHEMA;
 		return 0;
 	}
-	if ((rc = view_names(r, out->at_us, out->ks, &ns, err)) < 0)
-		return rc;
-	known = names_has(&ns, comp[3]);
-	names_free(&ns);
-	if (!known)
+	if (!table_known)
 		return pit_errf(err, -ENOENT, "%s: no table %s.%s in the backups at that instant", path, out->ks, comp[3]);
 	snprintf(out->table, sizeof(out->table), "%s", comp[3]);
 	out->kind = T_TABLE;
@@ -276,8 +269,8 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 	return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
 }
 
-static int size_key(struct repo *r, const struct tree_node *n, const char *file, struct chunk_id *key,
-		    struct pit_err *err);
+static int sources_digest(struct repo *r, const struct tree_node *n, struct chunk_id *d, struct pit_err *err);
+static void size_key(const struct chunk_id *sources, const char *file, struct chunk_id *key);
 
 /* ---- listing ---- */
 
@@ -300,31 +293,39 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 			char name[40];
 			if (i && l.v[i].instant_us == l.v[i - 1].instant_us)
 				continue;
-			instant_name(l.v[i].instant_us, name);
+			cql_time_us_str(l.v[i].instant_us, name);
 			rc = fn(ctx, name, true, 0);
 		}
 		if (rc == 0 && l.n)
 			rc = fn(ctx, "latest", true, 0);
 		break;
 	case T_INSTANT:
-	case T_KEYSPACE:
-		if ((rc = view_names(r, dir->at_us, dir->kind == T_KEYSPACE ? dir->ks : NULL, &ns, err)) < 0)
+	case T_KEYSPACE: {
+		struct names tables;
+		bool in_ks = dir->kind == T_KEYSPACE;
+		if ((rc = view_names(r, dir->at_us, in_ks ? dir->ks : NULL, &ns, &tables, err)) < 0)
 			return rc;
-		if (dir->kind == T_KEYSPACE)
+		if (in_ks)
 			rc = fn(ctx, "schema.cql", false, UINT64_MAX);
-		for (size_t i = 0; i < ns.n && rc == 0; i++)
-			rc = fn(ctx, ns.v[i], true, 0);
+		const struct names *list = in_ks ? &tables : &ns;
+		for (size_t i = 0; i < list->n && rc == 0; i++)
+			rc = fn(ctx, list->v[i], true, 0);
+		names_free(&tables);
 		break;
-	case T_TABLE:
+	}
+	case T_TABLE: {
+		struct chunk_id sources;
+		bool have = sources_digest(r, dir, &sources, NULL) == 0;
 		for (size_t i = 0; i < NVIEW && rc == 0; i++) {
 			struct chunk_id key;
 			uint64_t size = UINT64_MAX;
-			if (size_key(r, dir, view_files[i], &key, NULL) == 0 &&
-			    catalog_size_get(repo_catalog(r), &key, &size) < 0)
+			size_key(&sources, view_files[i], &key);
+			if (!have || catalog_size_get(repo_catalog(r), &key, &size) < 0)
 				size = UINT64_MAX;
 			rc = fn(ctx, view_files[i], false, size);
 		}
 		return rc;
+	}
 	case T_NODES:
 	case T_NODE:
 		if ((rc = backups(r, &l, err)) < 0)
@@ -382,10 +383,9 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 
 /* ---- exact sizes, once a file has been rendered ---- */
 
-/* What a rendered file's bytes depend on: the instant, table and file, and
- * the backups the view reads (a later ingest can change those). */
-static int size_key(struct repo *r, const struct tree_node *n, const char *file, struct chunk_id *key,
-		    struct pit_err *err)
+/* What a table's view files depend on: the instant, the table and the
+ * backups the view reads (a later ingest can change those). */
+static int sources_digest(struct repo *r, const struct tree_node *n, struct chunk_id *d, struct pit_err *err)
 {
 	struct view_sources vs;
 	struct sbuf sb;
@@ -394,15 +394,26 @@ static int size_key(struct repo *r, const struct tree_node *n, const char *file,
 	if ((rc = select_sources(r, n->at_us, NULL, NULL, &vs, err)) < 0)
 		return rc;
 	sbuf_init(&sb);
-	sbuf_addf(&sb, "v1 %lld %s %s %s", (long long)n->at_us, n->ks, n->table, file);
+	sbuf_addf(&sb, "v1 %lld %s %s", (long long)n->at_us, n->ks, n->table);
 	for (size_t b = 0; b < vs.nbackups; b++)	/* in catalog order: instant, node, id */
 		sbuf_add(&sb, vs.backups[b]->info.id.b, 16);
 	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
 	if (!rc)
-		chunk_id_of(key, sb.buf, sb.len);
+		chunk_id_of(d, sb.buf, sb.len);
 	sbuf_release(&sb);
 	view_sources_release(&vs);
 	return rc;
+}
+
+/* The catalog key of one view file's size. */
+static void size_key(const struct chunk_id *sources, const char *file, struct chunk_id *key)
+{
+	uint8_t buf[16 + 64];
+	size_t n = strlen(file) < 64 ? strlen(file) : 64;
+
+	memcpy(buf, sources->b, 16);
+	memcpy(buf + 16, file, n);
+	chunk_id_of(key, buf, 16 + n);
 }
 
 struct counting {
@@ -480,13 +491,11 @@ static int read_schema(struct repo *r, const struct tree_node *n, const char *ta
 	for (size_t b = vs.nbackups; b-- > 0 && rc == 0;) {
 		const struct manifest *m = vs.backups[b];
 		for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
-			const char *p = m->files[f].path, *s1 = strchr(p, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-			char tdir[256];
-			if (!s2 || strcmp(s2 + 1, "schema.cql") || (size_t)(s1 - p) != strlen(n->ks) ||
-			    strncmp(p, n->ks, (size_t)(s1 - p)))
+			const char *p = m->files[f].path, *rest;
+			char k[256], tdir[256];
+			if (mf_path_split(p, k, tdir, &rest) < 0 || strcmp(rest, "schema.cql") || strcmp(k, n->ks))
 				continue;
-			snprintf(tdir, sizeof(tdir), "%.*s", (int)(s2 - s1 - 1), s1 + 1);
-			if ((table && !restore_table_matches(tdir, table)) || names_has(&done, tdir))
+			if ((table && !mf_table_matches(tdir, table)) || names_has(&done, tdir))
 				continue;
 			struct bsrc *bs;
 			uint8_t *text;
@@ -523,7 +532,7 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 	if ((rc = select_sources(r, n->at_us, n->ks, n->table, &vs, err)) < 0)
 		return rc;
 	sbuf_init(&sb);
-	instant_name(n->at_us, inst);
+	cql_time_us_str(n->at_us, inst);
 	sbuf_addf(&sb, "{\"instant\": \"%s\", \"keyspace\": ", inst);
 	sbuf_add_json_str(&sb, n->ks, strlen(n->ks));
 	sbuf_adds(&sb, ", \"table\": ");
@@ -532,7 +541,7 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 	for (size_t b = 0; b < vs.nbackups; b++) {
 		const struct backup_info *bi = &vs.backups[b]->info;
 		chunk_id_hex(&bi->id, hex);
-		instant_name(bi->instant_us, inst);
+		cql_time_us_str(bi->instant_us, inst);
 		sbuf_addf(&sb, "%s\n  {\"node\": ", b ? "," : "");
 		sbuf_add_json_str(&sb, bi->node, strlen(bi->node));
 		sbuf_addf(&sb, ", \"backup\": \"%s\", \"kind\": \"%s\", \"instant\": \"%s\", \"sstables\": [", hex,
@@ -579,8 +588,11 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 	if (n->kind != T_VIEW_FILE)
 		return view_read(r, n, write, ctx, err);
 	/* a rendered file: its size, once known, is kept for ls and the mount */
-	if ((rc = view_read(r, n, count_through, &c, err)) == 0 && size_key(r, n, n->file, &key, NULL) == 0)
+	struct chunk_id sources;
+	if ((rc = view_read(r, n, count_through, &c, err)) == 0 && sources_digest(r, n, &sources, NULL) == 0) {
+		size_key(&sources, n->file, &key);
 		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
+	}
 	return rc;
 }
 
@@ -610,4 +622,27 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 	default:
 		return pit_errf(err, -EISDIR, "is a directory");
 	}
+}
+
+static int discard(void *ctx, const char *p, size_t n)
+{
+	(void)ctx, (void)p, (void)n;
+	return 0;
+}
+
+int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct pit_err *err)
+{
+	struct counting c = { discard, NULL, 0 };
+	struct chunk_id sources, key;
+	int rc;
+
+	if (n->kind == T_VIEW_FILE && sources_digest(r, n, &sources, NULL) == 0) {
+		size_key(&sources, n->file, &key);
+		if (catalog_size_get(repo_catalog(r), &key, size) == 0)
+			return 0;
+	}
+	if ((rc = tree_read(r, n, count_through, &c, err)) < 0)
+		return rc;
+	*size = c.n;
+	return 0;
 }

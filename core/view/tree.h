@@ -37,5 +37,8 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err);
 /* A file's bytes, streamed. */
 int tree_read(struct repo *r, const struct tree_node *file, dump_write_fn write, void *ctx, struct pit_err *err);
+/* A file's exact size: kept from an earlier rendering, else rendered now
+ * (and kept). */
+int tree_size(struct repo *r, const struct tree_node *file, uint64_t *size, struct pit_err *err);
 
 #endif

@@ -22,48 +22,16 @@ static const char *bin;
 static char dir[64], cluster[128];
 static char tags[3][256];
 
-static double now(void)
+/* A shell command, timed until what it wrote is on disk: pitfs flushes what
+ * it writes, tar and some peers leave it to the page cache. Writeback left
+ * by what ran before is flushed first, so nobody waits on another's bytes. */
+static struct tl_run sh(const char *cmd)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-struct run {
-	double secs;
-	long rss_kb;		/* the largest process of the command */
-	int ok;
-};
-
-/* Runs a shell command; its time and the peak RSS of its processes. Disk
- * writeback left by what ran before is flushed first, so nobody's fsyncs
- * wait for someone else's bytes. */
-static struct run sh(const char *cmd)
-{
-	struct run r = { 0, 0, 0 };
-	struct rusage ru;
-	int st;
 	char durable[8300];
 
-	/* the work counts as done once it is on disk: pitfs flushes what it
-	 * writes, tar and some peers leave it to the page cache */
 	snprintf(durable, sizeof(durable), "%s && sync", cmd);
 	sync();
-	double t0 = now();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", durable, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0)
-		return r;
-	r.secs = now() - t0;
-	r.rss_kb = ru.ru_maxrss;
-	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (!r.ok)
-		fprintf(stderr, "bench: failed: %s\n", cmd);
-	return r;
+	return tl_sh(durable);
 }
 
 static uint64_t total;
@@ -97,13 +65,13 @@ static void snap_paths(char *out, size_t n, const char *tag)
 
 struct tool {
 	const char *name;
-	struct run ingest[2], restore;
+	struct tl_run ingest[2], restore;
 	uint64_t size[2];
 	long rss_kb;
 	uint64_t restored;
 };
 
-static void note_rss(struct tool *t, struct run r)
+static void note_rss(struct tool *t, struct tl_run r)
 {
 	if (r.rss_kb > t->rss_kb)
 		t->rss_kb = r.rss_kb;
@@ -170,7 +138,7 @@ int main(void)
 		for (int n = 1; n <= nodes; n++) {
 			snprintf(cmd, sizeof(cmd), "%s ingest %s %s/node%d/data --node node%d --snapshot %s >/dev/null", bin,
 				 repo, cluster, n, n, tags[s + 1]);
-			struct run r = sh(cmd);
+			struct tl_run r = sh(cmd);
 			t->ingest[s].secs += r.secs;
 			t->ingest[s].ok = r.ok;
 			note_rss(t, r);

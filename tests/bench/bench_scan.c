@@ -16,13 +16,6 @@
 #include "tests/lib/sstbuild.h"
 #include "tests/lib/testlib.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct scan_result {
 	double secs;
 	uint64_t bytes, partitions, rows, cells;
@@ -47,7 +40,7 @@ static int scan(const char *data_path, int runs, struct scan_result *best)
 			sst_close(s);
 			return rc;
 		}
-		t0 = now();	/* opening (Statistics.db, CompressionInfo.db) is not decoding */
+		t0 = tl_now();	/* opening (Statistics.db, CompressionInfo.db) is not decoding */
 		while ((rc = sst_scan_next_partition(sc, &p, &err)) == 1) {
 			res.partitions++;
 			while ((rc = sst_scan_next(sc, &u, &err)) == 1) {
@@ -58,7 +51,7 @@ static int scan(const char *data_path, int runs, struct scan_result *best)
 				break;
 		}
 		res.bytes = sst_data_length(s);
-		res.secs = now() - t0;
+		res.secs = tl_now() - t0;
 		sst_scan_close(sc);
 		sst_close(s);
 		if (rc < 0) {
@@ -88,13 +81,13 @@ static double lz4_peer(const uint8_t *raw, size_t n, uint32_t chunk_len, int run
 					       LZ4_compressBound((int)len));
 	}
 	for (int r = 0; r < runs; r++) {
-		double t0 = now();
+		double t0 = tl_now();
 		for (size_t i = 0; i < nchunks; i++) {
 			size_t len = i + 1 < nchunks ? chunk_len : n - i * chunk_len;
 			if (LZ4_decompress_safe(comp[i], out, clen[i], (int)len) != (int)len)
 				abort();
 		}
-		double t = now() - t0;
+		double t = tl_now() - t0;
 		if (r == 0 || t < best)
 			best = t;
 	}
@@ -297,10 +290,10 @@ int main(void)
 	if (!keep && !mkdtemp(tmpl))
 		return 1;
 	size_t target = getenv("PITFS_BENCH_MB") ? (size_t)atol(getenv("PITFS_BENCH_MB")) << 20 : (size_t)2048 << 20;
-	double t0 = now();
+	double t0 = tl_now();
 	if (generate(tmpl, target, data, sizeof(data)) < 0)
 		return 1;
-	double wt = now() - t0;
+	double wt = tl_now() - t0;
 	struct stat wst;
 	stat(data, &wst);
 	printf("writer: %.0f MB of rows written as nb (LZ4, 16 KiB chunks, every component) in %.1f s: %.0f MB/s\n",
@@ -323,12 +316,12 @@ int main(void)
 	struct gen_opts go = { .outdir = gdir, .nodes = 3, .rf = 3, .size = gsize, .seed = 1, .miss = 0.05, .skew_us = 2000 };
 	struct gen_summary gs;
 	struct pit_err gerr = { 0 };
-	t0 = now();
+	t0 = tl_now();
 	if (gen_run(&go, &gs, &gerr) < 0) {
 		fprintf(stderr, "bench: gen: %s\n", gerr.msg);
 		return 1;
 	}
-	double gt = now() - t0;
+	double gt = tl_now() - t0;
 	printf("gen: %.0f MB of SSTables on 3 nodes (%llu writes, %llu flushes, %llu compactions) in %.1f s: %.1f MB/s; "
 	       "%.1f s of it finishing the truth\n", (double)gs.bytes / 1e6, (unsigned long long)gs.writes,
 	       (unsigned long long)gs.flushes, (unsigned long long)gs.compactions, gt, (double)gs.bytes / 1e6 / gt,
@@ -339,10 +332,10 @@ int main(void)
 	if (!mkdtemp(cdir))
 		return 1;
 	snprintf(cmd, sizeof(cmd), "cp -a %s/node* %s/ && sync", gdir, cdir);
-	t0 = now();
+	t0 = tl_now();
 	if (system(cmd) != 0)
 		return 1;
-	double ct = now() - t0;
+	double ct = tl_now() - t0;
 	printf("%-36s %8.1f s\n%-36s %8.1f s   gen takes %.1fx the time\n", "gen (simulate, write, truth)", gt,
 	       "cp -a + sync of the nodes it leaves", ct, gt / ct);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", gdir, cdir);

@@ -16,41 +16,6 @@
 #include "core/sstable/reader.h"
 #include "tests/lib/testlib.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-struct run {
-	double secs;
-	long rss_kb;
-	int ok;
-};
-
-static struct run sh(const char *cmd)
-{
-	struct run r = { 0, 0, 0 };
-	struct rusage ru;
-	int st;
-	double t0 = now();
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0)
-		return r;
-	r.secs = now() - t0;
-	r.rss_kb = ru.ru_maxrss;
-	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (!r.ok)
-		fprintf(stderr, "bench: failed: %s\n", cmd);
-	return r;
-}
-
 /* Decodes every unfiltered of every SSTable matching pattern. */
 static double decode(const char *pattern, uint64_t *bytes, uint64_t *rows)
 {
@@ -71,11 +36,11 @@ static double decode(const char *pattern, uint64_t *bytes, uint64_t *rows)
 			sst_close(s);
 			continue;
 		}
-		double t0 = now();
+		double t0 = tl_now();
 		while (sst_scan_next_partition(sc, &p, &err) == 1)
 			while (sst_scan_next(sc, &u, &err) == 1)
 				(*rows)++;
-		t += now() - t0;
+		t += tl_now() - t0;
 		*bytes += sst_data_length(s);
 		sst_scan_close(sc);
 		sst_close(s);
@@ -107,7 +72,7 @@ int main(void)
 		return 1;
 	snprintf(cmd, sizeof(cmd), "%s init %s/r >/dev/null && for n in node1 node2 node3; do %s ingest %s/r %s/$n/data "
 		 "--node $n --snapshot %s >/dev/null || exit 1; done", bin, dir, bin, dir, cluster, tags[2]);
-	if (!sh(cmd).ok)
+	if (!tl_sh(cmd).ok)
 		return 1;
 	printf("%-22s %10s %12s %10s %12s %14s %10s\n", "table", "SSTables", "decode only", "rows", "merge+render",
 	       "render/decode", "peak RSS");
@@ -120,7 +85,7 @@ int main(void)
 		snprintf(out, sizeof(out), "%s/%s.jsonl", dir, tables[t][1]);
 		snprintf(cmd, sizeof(cmd), "%s cat %s/r /at/latest/%s/%s/data.jsonl > %s", bin, dir, tables[t][0], tables[t][1],
 			 out);
-		struct run r = sh(cmd);
+		struct tl_run r = tl_sh(cmd);
 		snprintf(cmd, sizeof(cmd), "wc -l < %s", out);
 		FILE *p = popen(cmd, "r");
 		unsigned long long lines = 0;

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <sys/resource.h>
 #include "core/gen/gen.h"
 
 const char *tl_fixtures(void)
@@ -474,4 +478,33 @@ int tl_cluster_tags(const char *dir, char tags[3][256])
 	if (n != 3)
 		printf("# %s: %d snapshots, expected 3\n", dir, n);
 	return n == 3 ? 0 : -1;
+}
+
+double tl_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct tl_run tl_sh(const char *cmd)
+{
+	struct tl_run r = { 0, 0, 0 };
+	struct rusage ru;
+	int st;
+	double t0 = tl_now();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0)
+		return r;
+	r.secs = tl_now() - t0;
+	r.rss_kb = ru.ru_maxrss;
+	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	if (!r.ok)
+		fprintf(stderr, "failed: %s\n", cmd);
+	return r;
 }

@@ -34,6 +34,17 @@ int tl_gen_cluster_opts(char *dir, const struct gen_opts *o, char tags[3][256]);
 /* The three snapshot tags of a cluster tl_gen_cluster made, oldest first. */
 int tl_cluster_tags(const char *dir, char tags[3][256]);
 
+/* Monotonic seconds, for timing. */
+double tl_now(void);
+/* A shell command's wall time and the peak RSS of its largest process
+ * (benchmarks: run from a small process, a peak RSS survives fork and exec). */
+struct tl_run {
+	double secs;
+	long rss_kb;
+	int ok;
+};
+struct tl_run tl_sh(const char *cmd);
+
 /* A small JSON tree. */
 enum tl_jkind { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ };
 struct tl_json {
