@@ -44,10 +44,11 @@ for f in "$work"/restored/shop/orders-*/*; do
 done
 echo "$same files identical"
 
-# any moment, merged from every replica: the table as JSON lines and as CQL,
+# any moment, merged from every replica: the table as CSV, JSON lines and CQL,
 # where the replicas disagreed, and what made the view
 at=$("$pitfs" ls "$work/repo" /at | head -2 | tail -1)
 show ls "$work/repo" "/at/$at/shop/orders"
+show cat "$work/repo" "/at/${at%/}/shop/orders/data.csv"
 show cat "$work/repo" "/at/${at%/}/shop/orders/data.jsonl"
 show cat "$work/repo" "/at/${at%/}/shop/orders/data.cql"
 show cat "$work/repo" "/at/${at%/}/shop/orders/conflicts.jsonl"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cql/value_impl.h"
 #include "core/util/bytes.h"
 
 #define MAX_NUM_BYTES 8192	/* varint/decimal magnitudes rendered in decimal */
@@ -487,7 +488,7 @@ static bool get_vint(const uint8_t **p, const uint8_t *end, int64_t *v)
 }
 
 /* Frozen collections and tuples nest values as i32 length + bytes. */
-static bool get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v, int32_t *len)
+bool cql_get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v, int32_t *len)
 {
 	if (end - *p < 4)
 		return false;
@@ -556,10 +557,10 @@ static int render_frozen_collection(const struct cql_type *t, const uint8_t *p, 
 		if (i)
 			sbuf_adds(out, ", ");
 		if (k == CQL_MAP) {
-			if (!get_i32_value(&q, end, &kv, &kl) || !kv)
+			if (!cql_get_i32_value(&q, end, &kv, &kl) || !kv)
 				return bad(err, t, n, "truncated map key");
 		}
-		if (!get_i32_value(&q, end, &v, &vl))
+		if (!cql_get_i32_value(&q, end, &v, &vl))
 			return bad(err, t, n, "truncated element");
 		if (k == CQL_MAP) {
 			const struct cql_type *kt = cql_type_sub(t, 0), *vt = cql_type_sub(t, 1);
@@ -619,7 +620,7 @@ static int render_fields(const struct cql_type *t, const uint8_t *p, size_t n, e
 			sbuf_adds(out, ", ");
 		if (udt)
 			render_field_name(cql_type_field(t, i), style, out);
-		if (q < end && !get_i32_value(&q, end, &v, &vl))
+		if (q < end && !cql_get_i32_value(&q, end, &v, &vl))
 			return bad(err, t, n, "truncated field");
 		if (!v)
 			render_null(out);
@@ -1111,7 +1112,7 @@ static int cmp_collection(const struct cql_type *t, const uint8_t *a, size_t an,
 		for (int part = 0; part < (map ? 2 : 1); part++) {
 			const uint8_t *va, *vb;
 			int32_t la, lb;
-			if (!get_i32_value(&pa, ea, &va, &la) || !get_i32_value(&pb, eb, &vb, &lb))
+			if (!cql_get_i32_value(&pa, ea, &va, &la) || !cql_get_i32_value(&pb, eb, &vb, &lb))
 				return cmp_bytes(a, an, b, bn);
 			if (!va || !vb) {
 				if (va != vb)
@@ -1133,7 +1134,7 @@ static int cmp_fields(const struct cql_type *t, const uint8_t *a, size_t an, con
 	for (int i = 0; i < cql_type_nsub(t) && pa < ea && pb < eb; i++) {
 		const uint8_t *va, *vb;
 		int32_t la, lb;
-		if (!get_i32_value(&pa, ea, &va, &la) || !get_i32_value(&pb, eb, &vb, &lb))
+		if (!cql_get_i32_value(&pa, ea, &va, &la) || !cql_get_i32_value(&pb, eb, &vb, &lb))
 			return cmp_bytes(a, an, b, bn);
 		if (!va || !vb) {
 			if (va != vb)

@@ -30,6 +30,12 @@ struct cql_element {
 int cql_elements_render(const struct cql_type *t, const struct cql_element *el, size_t n,
 			enum cql_style style, struct sbuf *out, struct pit_err *err);
 
+/* As cqlsh's COPY TO writes a value in a CSV field (core/cql/value_cqlsh.c),
+ * before the CSV quoting; an empty value of a non-string type is NULL (""). */
+int cql_value_cqlsh(const struct cql_type *t, const uint8_t *p, size_t n, struct sbuf *out, struct pit_err *err);
+int cql_elements_cqlsh(const struct cql_type *t, const struct cql_element *el, size_t n, struct sbuf *out,
+		       struct pit_err *err);
+
 /* Compares two values in the order Cassandra's comparator for t gives
  * (reversed where t is). Malformed values compare bytewise. */
 int cql_value_compare(const struct cql_type *t, const uint8_t *a, size_t an, const uint8_t *b, size_t bn);

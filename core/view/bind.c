@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/util/vec.h"
 #include "core/view/bind.h"
 
 int bind_init(struct bind *b, const struct sst_header *h, const char *name, struct dump_opts *o)
@@ -90,22 +91,30 @@ void bind_release(struct bind *b)
 	free(b->st_dropped);
 }
 
-int bind_render_key(struct bind *b, const struct sst_partition *p, enum cql_style style, bool named,
-		      struct sbuf *sb, struct pit_err *err)
+int bind_key_parts(const struct bind *b, const struct sst_partition *p, const uint8_t *vals[64], size_t lens[64],
+		   struct pit_err *err)
 {
-	const uint8_t *vals[64];
-	size_t lens[64];
-	int n = 1, rc;
-
 	if (b->npk > 1 || cql_type_kind(b->pk_type[0]) == CQL_COMPOSITE) {
-		n = cql_composite_split(p->key, p->key_len, vals, lens, 64);
+		int n = cql_composite_split(p->key, p->key_len, vals, lens, 64);
 		if (n != b->npk)
 			return pit_errf(err, -EBADMSG, "partition key at offset %llu: %d components, type has %d",
 					(unsigned long long)p->offset, n, b->npk);
-	} else {
-		vals[0] = p->key;
-		lens[0] = p->key_len;
+		return n;
 	}
+	vals[0] = p->key;
+	lens[0] = p->key_len;
+	return 1;
+}
+
+int bind_render_key(struct bind *b, const struct sst_partition *p, enum cql_style style, bool named,
+		    struct sbuf *sb, struct pit_err *err)
+{
+	const uint8_t *vals[64];
+	size_t lens[64];
+	int n, rc;
+
+	if ((n = bind_key_parts(b, p, vals, lens, err)) < 0)
+		return n;
 	sbuf_addc(sb, named ? '{' : '[');
 	for (int i = 0; i < n; i++) {
 		if (i)
@@ -141,5 +150,68 @@ int bind_render_clustering(struct bind *b, const struct sst_unfiltered *u, enum 
 			return rc;
 	}
 	sbuf_addc(sb, named ? '}' : ']');
+	return 0;
+}
+
+static int cmp_col(const void *a, const void *b, bool statics_first)
+{
+	const struct bind_col *x = a, *y = b;
+
+	if (statics_first && x->is_static != y->is_static)
+		return x->is_static ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_col_statics_first(const void *a, const void *b) { return cmp_col(a, b, true); }
+static int cmp_col_by_name(const void *a, const void *b) { return cmp_col(a, b, false); }
+
+static int add_col(const struct bind *b, struct bind_col **cols, size_t *n, size_t *cap, const char *name,
+		   bool is_static)
+{
+	const struct sst_header *h = b->h;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*cols)[i].name, name))
+			return 0;
+	if (vec_grow((void **)cols, cap, *n + 1, sizeof(**cols)) < 0)
+		return -ENOMEM;
+	int idx = -1, nc = is_static ? h->nstatic : h->nregular;
+	const struct sst_column *c = is_static ? h->statics : h->regulars;
+	for (int i = 0; i < nc && idx < 0; i++)
+		if (!strcmp(c[i].name, name))
+			idx = i;
+	(*cols)[(*n)++] = (struct bind_col){ name, is_static, idx };
+	return 0;
+}
+
+int bind_columns(const struct bind *b, const struct cql_table *t, bool statics_first, struct bind_col **out,
+		 size_t *nout)
+{
+	struct bind_col *cols = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (int i = 0; t && i < cql_table_ncolumns(t) && rc == 0; i++) {
+		const struct cql_column *c = cql_table_column(t, i);
+		if ((c->kind == CQL_COL_STATIC || c->kind == CQL_COL_REGULAR) && c->dropped_at == INT64_MIN)
+			rc = add_col(b, &cols, &n, &cap, c->name, c->kind == CQL_COL_STATIC);
+	}
+	for (int st = 0; st < 2 && rc == 0; st++) {
+		int nc = st ? b->h->nstatic : b->h->nregular;
+		const struct sst_column *c = st ? b->h->statics : b->h->regulars;
+		for (int i = 0; i < nc && rc == 0; i++) {
+			const struct cql_column *sc = t ? cql_table_find(t, c[i].name) : NULL;
+			if (!sc || sc->dropped_at == INT64_MIN)
+				rc = add_col(b, &cols, &n, &cap, c[i].name, st);
+		}
+	}
+	if (rc < 0) {
+		free(cols);
+		return rc;
+	}
+	if (n)
+		qsort(cols, n, sizeof(*cols), statics_first ? cmp_col_statics_first : cmp_col_by_name);
+	*out = cols;
+	*nout = n;
 	return 0;
 }

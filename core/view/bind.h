@@ -32,10 +32,26 @@ void bind_release(struct bind *b);
 /* Gives s's columns the types schema.cql declares where the header cannot
  * tell (an m* UserType is frozen or not): call before scanning. */
 int bind_fix_types(struct sst *s, const struct cql_table *t, struct pit_err *err);
+/* The partition key's components: their number, or -EBADMSG. */
+int bind_key_parts(const struct bind *b, const struct sst_partition *p, const uint8_t *vals[64], size_t lens[64],
+		   struct pit_err *err);
 /* The partition key as {"name": value, ...} (named) or [value, ...]. */
 int bind_render_key(struct bind *b, const struct sst_partition *p, enum cql_style style, bool named, struct sbuf *sb,
 		    struct pit_err *err);
 int bind_render_clustering(struct bind *b, const struct sst_unfiltered *u, enum cql_style style, bool named,
 			   struct sbuf *sb, struct pit_err *err);
+
+/* A non-key column of the output: the schema's (not dropped) and any the
+ * SSTables have. */
+struct bind_col {
+	const char *name;
+	bool is_static;
+	int idx;		/* in the header's statics or regulars, or -1: no SSTable has it */
+};
+
+/* The non-key columns, statics first then by name (SELECT *), or all by name
+ * (the driver's metadata, which cqlsh's COPY follows); *out is the caller's. */
+int bind_columns(const struct bind *b, const struct cql_table *t, bool statics_first, struct bind_col **out,
+		 size_t *nout);
 
 #endif

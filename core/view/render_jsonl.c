@@ -6,17 +6,11 @@
 #include "core/view/bind.h"
 #include "core/view/render_jsonl.h"
 
-struct jcol {
-	const char *name;
-	bool is_static;
-	int idx;		/* in the header, or -1: no SSTable has it */
-};
-
 struct jw {
 	struct bind b;
 	const struct sst_header *h;
-	struct jcol *cols;
-	size_t ncols, cap;
+	struct bind_col *cols;
+	size_t ncols;
 	struct sbuf out, tmp, key;
 	struct cql_element *el;
 	size_t el_cap;
@@ -35,54 +29,6 @@ static void add_name(struct sbuf *sb, const char *name)
 	sbuf_release(&q);
 }
 
-static int cmp_jcol(const void *a, const void *b)
-{
-	const struct jcol *x = a, *y = b;
-
-	if (x->is_static != y->is_static)
-		return x->is_static ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static int add_col(struct jw *w, const char *name, bool is_static)
-{
-	for (size_t i = 0; i < w->ncols; i++)
-		if (!strcmp(w->cols[i].name, name))
-			return 0;
-	if (vec_grow((void **)&w->cols, &w->cap, w->ncols + 1, sizeof(*w->cols)) < 0)
-		return -ENOMEM;
-	int idx = -1, n = is_static ? w->h->nstatic : w->h->nregular;
-	const struct sst_column *c = is_static ? w->h->statics : w->h->regulars;
-	for (int i = 0; i < n && idx < 0; i++)
-		if (!strcmp(c[i].name, name))
-			idx = i;
-	w->cols[w->ncols++] = (struct jcol){ name, is_static, idx };
-	return 0;
-}
-
-/* The non-key columns: the schema's (not dropped), and any the SSTables have. */
-static int columns(struct jw *w, const struct cql_table *t)
-{
-	for (int i = 0; t && i < cql_table_ncolumns(t); i++) {
-		const struct cql_column *c = cql_table_column(t, i);
-		if ((c->kind == CQL_COL_STATIC || c->kind == CQL_COL_REGULAR) && c->dropped_at == INT64_MIN &&
-		    add_col(w, c->name, c->kind == CQL_COL_STATIC) < 0)
-			return -ENOMEM;
-	}
-	for (int st = 0; st < 2; st++) {
-		int n = st ? w->h->nstatic : w->h->nregular;
-		const struct sst_column *c = st ? w->h->statics : w->h->regulars;
-		for (int i = 0; i < n; i++) {
-			const struct cql_column *sc = t ? cql_table_find(t, c[i].name) : NULL;
-			if ((!sc || sc->dropped_at == INT64_MIN) && add_col(w, c[i].name, st) < 0)
-				return -ENOMEM;
-		}
-	}
-	if (w->ncols)
-		qsort(w->cols, w->ncols, sizeof(*w->cols), cmp_jcol);
-	return 0;
-}
-
 /* Appends the members of a rendered {"a": 1, ...} object without its braces. */
 static void add_members(struct sbuf *out, const struct sbuf *obj)
 {
@@ -92,7 +38,7 @@ static void add_members(struct sbuf *out, const struct sbuf *obj)
 	}
 }
 
-static int value(struct jw *w, const struct jcol *c, const struct live_cells *lc, struct pit_err *err)
+static int value(struct jw *w, const struct bind_col *c, const struct live_cells *lc, struct pit_err *err)
 {
 	const struct sst_column *col = c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
 	uint32_t i = 0;
@@ -162,7 +108,7 @@ int render_jsonl(const struct sst_header *h, const char *name, const struct cql_
 	sbuf_init(&w.out);
 	sbuf_init(&w.tmp);
 	sbuf_init(&w.key);
-	if ((rc = bind_init(&w.b, h, name, &o)) < 0 || (rc = columns(&w, t)) < 0) {
+	if ((rc = bind_init(&w.b, h, name, &o)) < 0 || (rc = bind_columns(&w.b, t, true, &w.cols, &w.ncols)) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}

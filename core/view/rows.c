@@ -8,6 +8,7 @@
 #include "core/view/bind.h"
 #include "core/view/liverows.h"
 #include "core/view/render_conflicts.h"
+#include "core/view/render_csv.h"
 #include "core/view/render_cql.h"
 #include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
@@ -128,6 +129,9 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 	} else if (fmt == VIEW_CQL || fmt == VIEW_NOW_CQL) {
 		struct live_at at = { o.now_s, at_us };
 		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, write, ctx, err);
+	} else if (fmt == VIEW_CSV) {
+		struct live_at at = { o.now_s, at_us };
+		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);
 	} else if (fmt == VIEW_JSONL) {
 		struct live_at at = { o.now_s, at_us };
 		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);

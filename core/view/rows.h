@@ -16,6 +16,7 @@ struct view_rows_report {
 enum view_format {
 	VIEW_ROWS,	/* the fixtures' row convention (what gen's truth holds) */
 	VIEW_JSONL,	/* data.jsonl: SELECT JSON */
+	VIEW_CSV,	/* data.csv: cqlsh COPY TO */
 	VIEW_CONFLICTS,	/* conflicts.jsonl: where the replicas disagree */
 	VIEW_CQL,	/* data.cql: statements with the cells' write times and TTLs */
 	VIEW_NOW_CQL,	/* data.now.cql: the same without write times */

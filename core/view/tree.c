@@ -9,8 +9,8 @@
 #include "core/view/rows.h"
 #include "core/view/tree.h"
 
-static const char *const view_files[] = { "conflicts.jsonl", "data.cql", "data.jsonl", "data.now.cql", "schema.cql",
-					  "sources.json" };
+static const char *const view_files[] = { "conflicts.jsonl", "data.cql", "data.csv", "data.jsonl", "data.now.cql",
+					  "schema.cql", "sources.json" };
 #define NVIEW (sizeof(view_files) / sizeof(view_files[0]))
 
 /* ---- the backups of the repository, in instant order ---- */
@@ -606,6 +606,8 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 	case T_KS_SCHEMA:
 		return read_schema(r, n, NULL, write, ctx, err);
 	case T_VIEW_FILE:
+		if (!strcmp(n->file, "data.csv"))
+			return view_render(r, n->at_us, n->ks, n->table, VIEW_CSV, write, ctx, &rep, err);
 		if (!strcmp(n->file, "data.jsonl"))
 			return view_render(r, n->at_us, n->ks, n->table, VIEW_JSONL, write, ctx, &rep, err);
 		if (!strcmp(n->file, "data.cql"))

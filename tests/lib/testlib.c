@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <sys/resource.h>
 #include "core/gen/gen.h"
+#include "core/util/sbuf.h"
 
 const char *tl_fixtures(void)
 {
@@ -507,4 +508,69 @@ struct tl_run tl_sh(const char *cmd)
 	if (!r.ok)
 		fprintf(stderr, "failed: %s\n", cmd);
 	return r;
+}
+
+const char *tl_csv_record(const char *p, const char *end, char ***fields, size_t *n)
+{
+	struct sbuf f;
+	char **v = NULL;
+	size_t nv = 0;
+	bool quoted = false, done = false;
+
+	*fields = NULL;
+	*n = 0;
+	if (p >= end)
+		return NULL;
+	sbuf_init(&f);
+	while (!done) {
+		if (p < end && *p == '\\' && p + 1 < end) {
+			sbuf_addc(&f, p[1]);
+			p += 2;
+			continue;
+		}
+		if (p < end && *p == '"') {
+			quoted = !quoted;
+			p++;
+			continue;
+		}
+		if (p < end && quoted) {
+			sbuf_addc(&f, *p++);
+			continue;
+		}
+		if (p < end && *p != ',' && *p != '\r' && *p != '\n') {
+			sbuf_addc(&f, *p++);
+			continue;
+		}
+		/* a field ends: at ',', at the end of the line, or at the end */
+		char **nvv = realloc(v, (nv + 1) * sizeof(*v));
+		if (!nvv)
+			break;
+		v = nvv;
+		v[nv++] = strdup(f.buf ? f.buf : "");
+		sbuf_reset(&f);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p + 1 < end && p[0] == '\r' && p[1] == '\n')
+			p += 2;
+		else if (p < end)
+			break;	/* a bare \r or \n: not what COPY writes */
+		done = true;
+	}
+	sbuf_release(&f);
+	if (!done || quoted) {
+		tl_csv_free(v, nv);
+		return NULL;
+	}
+	*fields = v;
+	*n = nv;
+	return p;
+}
+
+void tl_csv_free(char **fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+	free(fields);
 }

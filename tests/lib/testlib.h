@@ -66,4 +66,11 @@ bool tl_json_equal(const struct tl_json *a, const struct tl_json *b);
  * first unmatched lines and returns false. */
 bool tl_jsonl_same(const char *want, size_t wn, const char *got, size_t gn, const char *what);
 
+/* One CSV record as Python's csv.reader reads what cqlsh's COPY TO writes
+ * (quotechar '"', escapechar '\\', no doubled quotes, "\r\n"): the fields
+ * (each malloc'ed, *fields too) and where the next record starts; NULL at
+ * the end or on a malformed record. */
+const char *tl_csv_record(const char *p, const char *end, char ***fields, size_t *n);
+void tl_csv_free(char **fields, size_t n);
+
 #endif

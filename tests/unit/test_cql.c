@@ -306,6 +306,98 @@ static void test_collections(void **state)
 	sbuf_release(&sb);
 }
 
+static const char *Q(const char *type, const void *p, size_t n)
+{
+	struct cql_type *t = T(type);
+	struct sbuf sb;
+	struct pit_err err = { 0 };
+	sbuf_init(&sb);
+	int rc = cql_value_cqlsh(t, p, n, &sb, &err);
+	snprintf(out, sizeof(out), "%s", rc < 0 ? err.msg : sb.buf ? sb.buf : "");
+	sbuf_release(&sb);
+	cql_type_free(t);
+	return out;
+}
+
+/* cqlsh's COPY TO formatting; the expected strings follow formatting.py and
+ * the driver's str() of each type (floats checked against Python's own
+ * "%.*g" with cqlsh's precision rule). */
+static void test_cqlsh_values(void **state)
+{
+	(void)state;
+	assert_string_equal(Q("Int32Type", "\xff\xff\xff\xfe", 4), "-2");
+	assert_string_equal(Q("BooleanType", "\x01", 1), "True");
+	assert_string_equal(Q("BooleanType", "\x00", 1), "False");
+	assert_string_equal(Q("BytesType", "\x01\xab", 2), "0x01ab");
+	assert_string_equal(Q("BytesType", "", 0), "0x");
+	assert_string_equal(Q("Int32Type", "", 0), "");	/* EMPTY: NULL */
+	assert_string_equal(Q("DecimalType", "\x00\x00\x00\x02\x30\x39", 6), "123.45");
+	/* text: backslashes doubled, controls as repr() writes them, quotes untouched at the top */
+	assert_string_equal(Q("UTF8Type", "it's a\\b\t\n\x01\x7f\xc2\x85\xc2\xa0\xc2\xa1", 18),
+			    "it's a\\\\b\\t\\n\\x01\\x7f\\x85\\xa0\xc2\xa1");
+	/* floats: FLOATPRECISION 5, DOUBLEPRECISION 12 */
+	assert_string_equal(Q("FloatType", "\x3d\xcc\xcc\xcd", 4), "0.1");
+	assert_string_equal(Q("FloatType", "\x47\xf1\x20\x5a", 4), "1.2346e+05");	/* 123456.7f */
+	assert_string_equal(Q("FloatType", "\xb9\x01\x74\x2d", 4), "-0.000123");	/* -0.00012345678f */
+	assert_string_equal(Q("DoubleType", "\x3f\xd5\x55\x55\x55\x55\x55\x55", 8), "0.3333333333333");
+	assert_string_equal(Q("DoubleType", "\x41\x9d\x6f\x34\x54\x7e\x6b\x75", 8), "123456789.123456791043");
+	assert_string_equal(Q("DoubleType", "\x3e\xe4\xf8\xb5\x88\xe3\x68\xf1", 8), "1e-05");
+	assert_string_equal(Q("DoubleType", "\x00\x00\x00\x00\x00\x00\x00\x00", 8), "0");
+	assert_string_equal(Q("DoubleType", "\x40\x59\x00\x00\x00\x00\x00\x00", 8), "100");
+	assert_string_equal(Q("DoubleType", "\x7f\xf8\x00\x00\x00\x00\x00\x00", 8), "NaN");
+	assert_string_equal(Q("DoubleType", "\xff\xf0\x00\x00\x00\x00\x00\x00", 8), "-Infinity");
+	/* timestamps cut to milliseconds, +0000; beyond datetime: the number */
+	assert_string_equal(Q("TimestampType", "\x00\x00\x01\x4d\x0e\xd0\x7d\x9a", 8), "2015-05-01 09:30:54.234+0000");
+	assert_string_equal(Q("TimestampType", "\xff\xff\xff\xff\xff\xff\xff\xff", 8), "1969-12-31 23:59:59.999+0000");
+	assert_string_equal(Q("TimestampType", "\x7f\xff\xff\xff\xff\xff\xff\xff", 8), "9223372036854775807");
+	assert_string_equal(Q("SimpleDateType", "\x80\x00\x00\x00", 4), "1970-01-01");
+	assert_string_equal(Q("SimpleDateType", "\x00\x00\x00\x00", 4), "-2147483648");
+	assert_string_equal(Q("TimeType", "\x00\x00\x0b\xdd\x1e\x66\x0d\x15", 8), "03:37:24.325682453");
+	assert_string_equal(Q("UUIDType", "\x55\x0e\x84\x00\xe2\x9b\x41\xd4\xa7\x16\x44\x66\x55\x44\x00\x00", 16),
+			    "550e8400-e29b-41d4-a716-446655440000");
+	assert_string_equal(Q("InetAddressType", "\x7f\x00\x00\x01", 4), "127.0.0.1");
+	assert_string_equal(Q("InetAddressType", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16), "::1");
+	/* duration: 1y2mo3d4h5ms; zero is nothing at all */
+	assert_string_equal(Q("DurationType", "\x1c\x06\xfc\x1a\x31\x86\x5d\x96\x80", 9), "1y2mo3d4h5ms");
+	assert_string_equal(Q("DurationType", "\x00\x00\x00", 3), "");
+	/* nested: text, timestamps and inet quoted CQL-style */
+	const char lst[] = "\x00\x00\x00\x02\x00\x00\x00\x04it's\x00\x00\x00\x01\\";
+	assert_string_equal(Q("FrozenType(ListType(UTF8Type))", lst, sizeof(lst) - 1), "['it''s', '\\\\']");
+	const char ts[] = "\x00\x00\x00\x01\x00\x00\x00\x08\x00\x00\x01\x4d\x0e\xd0\x7d\x9a";
+	assert_string_equal(Q("FrozenType(SetType(TimestampType))", ts, sizeof(ts) - 1),
+			    "{'2015-05-01 09:30:54.234+0000'}");
+	/* a set of inet in Python's order: as text, "10..." before "9..." */
+	const char inets[] = "\x00\x00\x00\x02\x00\x00\x00\x04\x09\x00\x00\x01\x00\x00\x00\x04\x0a\x00\x00\x01";
+	assert_string_equal(Q("FrozenType(SetType(InetAddressType))", inets, sizeof(inets) - 1),
+			    "{'10.0.0.1', '9.0.0.1'}");
+	const char map[] = "\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x01" "a";
+	assert_string_equal(Q("FrozenType(MapType(Int32Type,UTF8Type))", map, sizeof(map) - 1), "{1: 'a'}");
+	const char tup[] = "\x00\x00\x00\x04\x00\x00\x00\x07\xff\xff\xff\xff";
+	assert_string_equal(Q("TupleType(Int32Type,UTF8Type)", tup, sizeof(tup) - 1), "(7, None)");
+	/* UDT: names bare, a null field empty */
+	const char udt[] = "\x00\x00\x00\x01x\xff\xff\xff\xff";
+	assert_string_equal(Q("FrozenType(UserType(ks,75,61:UTF8Type,62:Int32Type))", udt, sizeof(udt) - 1),
+			    "{a: 'x', b: }");
+
+	/* non-frozen: a set of timeuuids in Python's (byte) order, not Cassandra's (time) order */
+	struct cql_type *t = T("SetType(TimeUUIDType)");
+	const uint8_t u1[16] = { 0xff, 0, 0, 0, 0, 0, 0x11, 0xe0, 0x80, 0, 0, 0, 0, 0, 0, 1 };
+	const uint8_t u2[16] = { 0x01, 0, 0, 0, 0, 0, 0x11, 0xe1, 0x80, 0, 0, 0, 0, 0, 0, 2 };
+	struct cql_element el[2] = { { u1, 16, NULL, 0 }, { u2, 16, NULL, 0 } };
+	struct sbuf sb;
+	sbuf_init(&sb);
+	assert_int_equal(cql_elements_cqlsh(t, el, 2, &sb, NULL), 0);
+	assert_string_equal(sb.buf, "{01000000-0000-11e1-8000-000000000002, ff000000-0000-11e0-8000-000000000001}");
+	cql_type_free(t);
+	t = T("UserType(ks,75,61:UTF8Type,62:Int32Type)");
+	struct cql_element uf[1] = { { (const uint8_t *)"\0\1", 2, (const uint8_t *)"\0\0\0\7", 4 } };
+	sbuf_reset(&sb);
+	assert_int_equal(cql_elements_cqlsh(t, uf, 1, &sb, NULL), 0);
+	assert_string_equal(sb.buf, "{a: , b: 7}");
+	cql_type_free(t);
+	sbuf_release(&sb);
+}
+
 static int CMP(const char *type, const void *a, size_t an, const void *b, size_t bn)
 {
 	struct cql_type *t = T(type);
@@ -457,7 +549,7 @@ int main(void)
 		cmocka_unit_test(test_times),           cmocka_unit_test(test_strings_and_ids),
 		cmocka_unit_test(test_empty_values),    cmocka_unit_test(test_collections),
 		cmocka_unit_test(test_ordering),        cmocka_unit_test(test_counter_context),
-		cmocka_unit_test(test_double_rendering),
+		cmocka_unit_test(test_double_rendering), cmocka_unit_test(test_cqlsh_values),
 	};
 	return cmocka_run_group_tests_name("cql", tests, NULL, NULL);
 }

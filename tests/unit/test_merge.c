@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,130 @@ static void test_jsonl(void **state)
 	}
 	repo_close(r);
 	printf("# %d data.jsonl views checked against the truth\n", checked);
+}
+
+/* The top-level elements of a cqlsh collection, UDT or tuple rendering. */
+static size_t cqlsh_elements(const char *s)
+{
+	size_t n = 0, depth = 0;
+	bool quoted = false, any = false;
+
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			quoted = !quoted;
+		} else if (!quoted && strchr("[{(", *p)) {
+			depth++;
+		} else if (!quoted && strchr("]})", *p)) {
+			depth--;
+		} else if (!quoted && depth == 1 && *p == ',') {
+			n++;
+		}
+		if (depth == 1 && !strchr("[{( ", *p))
+			any = true;
+	}
+	return any ? n + 1 : 0;
+}
+
+/* One data.csv field against the same column of data.jsonl's row. */
+static bool csv_field_matches(const char *f, const struct tl_json *j)
+{
+	char want[512];
+
+	switch (j->kind) {
+	case TJ_NULL:
+		return !*f;
+	case TJ_BOOL:
+		return !strcmp(f, j->b ? "True" : "False");
+	case TJ_NUM: {
+		double a = strtod(f, NULL), b = strtod(j->s, NULL);
+		return *f && fabs(a - b) <= 1e-5 * fmax(1.0, fabs(b));
+	}
+	case TJ_STR: {
+		size_t n = strlen(j->s), k = 0;
+		/* a timestamp: SELECT JSON ends it with Z, cqlsh with +0000 */
+		if (n == 24 && j->s[10] == ' ' && j->s[19] == '.' && j->s[23] == 'Z') {
+			snprintf(want, sizeof(want), "%.23s+0000", j->s);
+			return !strcmp(f, want);
+		}
+		for (size_t i = 0; i < n && k + 2 < sizeof(want); i++) {
+			if (j->s[i] == '\\')
+				want[k++] = '\\';
+			want[k++] = j->s[i];
+		}
+		want[k] = '\0';
+		return !strcmp(f, want);
+	}
+	case TJ_ARR:
+	case TJ_OBJ:
+		return strchr("[{(", f[0]) && cqlsh_elements(f) == j->n;
+	}
+	return false;
+}
+
+/* data.csv parsed back as a CSV reader reads it: the columns of data.jsonl
+ * and, row by row, the same values (text equal, numbers equal to the
+ * precision cqlsh prints, collections with as many elements). */
+static void test_csv(void **state)
+{
+	char repo[256];
+	const struct tl_json *truth = tl_json_get(cj[1], "truth"), *snaps = tl_json_get(cj[1], "snapshots");
+	struct pit_err err = { 0 };
+	struct repo *r;
+	int64_t first;
+	size_t rows = 0, fields = 0;
+
+	(void)state;
+	assert_int_equal(instant_parse(tl_json_get(snaps->v[0], "instant")->s, &first, &err), 0);
+	snprintf(repo, sizeof(repo), "%s/B-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	for (size_t k = 0; k < truth->n; k++) {
+		int64_t at;
+		assert_int_equal(instant_parse(tl_json_get(truth->v[k], "instant")->s, &at, &err), 0);
+		if (at < first)
+			continue;
+		for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+			struct sbuf csv, jl;
+			struct view_rows_report rep;
+			char **head, **rec;
+			size_t nh, nr;
+			sbuf_init(&csv);
+			sbuf_init(&jl);
+			assert_int_equal(view_render(r, at, tables[t][0], tables[t][1], VIEW_CSV, collect, &csv, &rep, &err), 0);
+			assert_int_equal(view_render(r, at, tables[t][0], tables[t][1], VIEW_JSONL, collect, &jl, &rep, &err), 0);
+			const char *p = csv.buf, *end = csv.buf + csv.len, *jp = jl.buf ? jl.buf : "", *jend = jp + jl.len;
+			assert_non_null(p = tl_csv_record(p, end, &head, &nh));
+			while (p < end) {
+				assert_non_null(p = tl_csv_record(p, end, &rec, &nr));
+				assert_int_equal(nr, nh);
+				const char *nl = memchr(jp, '\n', (size_t)(jend - jp));
+				assert_non_null(nl);
+				struct tl_json *j = tl_json_parse(jp, (size_t)(nl - jp));
+				assert_non_null(j);
+				assert_int_equal(j->n, nh);
+				for (size_t i = 0; i < nh; i++) {
+					const struct tl_json *v = tl_json_get(j, head[i]);
+					assert_non_null(v);
+					if (!csv_field_matches(rec[i], v)) {
+						printf("# %s.%s column %s: data.csv has \"%s\", data.jsonl %s\n", tables[t][0],
+						       tables[t][1], head[i], rec[i], v->s ? v->s : "(a non-string)");
+						fail();
+					}
+					fields++;
+				}
+				tl_json_free(j);
+				tl_csv_free(rec, nr);
+				jp = nl + 1;
+				rows++;
+			}
+			assert_ptr_equal(jp, jend);	/* as many rows */
+			tl_csv_free(head, nh);
+			sbuf_release(&csv);
+			sbuf_release(&jl);
+		}
+	}
+	repo_close(r);
+	printf("# data.csv read back: %zu rows, %zu fields equal data.jsonl's\n", rows, fields);
+	assert_true(rows > 100);
 }
 
 /* conflicts.jsonl: nothing for one node alone; for replicas that missed a
@@ -525,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_divergent_cluster),
 		cmocka_unit_test(test_divergent_node),
 		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_any_order),

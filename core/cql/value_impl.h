@@ -1,0 +1,12 @@
+/* What value.c shares with the other renderers of core/cql. */
+#ifndef PIT_CQL_VALUE_IMPL_H
+#define PIT_CQL_VALUE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Frozen collections, tuples and UDTs nest values as an i32 length (negative:
+ * null, *v = NULL) and the bytes; false when [*p, end) is too short. */
+bool cql_get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v, int32_t *len);
+
+#endif
