@@ -30,7 +30,7 @@ CCNAME := $(notdir $(firstword $(CC)))
 B := build/$(or $(SAN),default)$(if $(filter clang%,$(CCNAME)),-clang)
 
 CORE_SRC  := $(wildcard core/*.c core/*/*.c)
-TOOL_SRC  := $(wildcard tools/*.c)
+TOOL_SRC  := $(wildcard tools/*.c fs/*.c)
 TLIB_SRC  := $(wildcard tests/lib/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
@@ -91,7 +91,7 @@ install-pkgs:
 
 # Nothing in core/ may see FUSE: the mount is a translation layer only.
 lint-layers:
-	@if grep -rn 'include *<fuse' core/; then echo "core/ must not include FUSE headers" >&2; exit 1; fi
+	@if grep -rn 'include *<fuse' core/ tools/; then echo "only fs/ may include FUSE headers" >&2; exit 1; fi
 
 unit-bins: $(UNIT_BIN) $(B)/pitfs
 

@@ -28,6 +28,10 @@ int cmd_ls(int argc, char **argv);
 extern const char cmd_ls_usage[];
 int cmd_cat(int argc, char **argv);
 extern const char cmd_cat_usage[];
+int cmd_mount(int argc, char **argv);
+extern const char cmd_mount_usage[];
+/* The same, called by mount(8) as mount.pitfs. */
+int mount_helper(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 extern const char cmd_forget_usage[];
 int cmd_prune(int argc, char **argv);

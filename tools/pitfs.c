@@ -15,6 +15,7 @@ static const struct cmd cmds[] = {
 	{ "check", cmd_check, "verify a repository's structure (and data)", cmd_check_usage },
 	{ "ls", cmd_ls, "list a directory of the mount's namespace", cmd_ls_usage },
 	{ "cat", cmd_cat, "write a file of the mount's namespace: a table at an instant, a backed-up file", cmd_cat_usage },
+	{ "mount", cmd_mount, "show the repository as a read-only filesystem", cmd_mount_usage },
 	{ "forget", cmd_forget, "remove backups by id or by a retention policy", cmd_forget_usage },
 	{ "prune", cmd_prune, "reclaim space no backup uses", cmd_prune_usage },
 	{ "dump", cmd_dump, "show an SSTable as JSON, as live CQL rows, or its metadata", cmd_dump_usage },
@@ -103,6 +104,9 @@ int main(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	const char *base = strrchr(argv[0], '/');
+	if (!strcmp(base ? base + 1 : argv[0], "mount.pitfs"))
+		return mount_helper(argc, argv);
 	if (argc < 2) {
 		overview(stderr);
 		return EXIT_USAGE;

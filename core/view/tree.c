@@ -236,6 +236,7 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 		return pit_errf(err, -ENOENT, "%s: '%s' is not an instant (RFC 3339, @<unix seconds> or latest)", path,
 				comp[1]);
 	out->kind = T_INSTANT;
+	out->latest = !strcmp(comp[1], "latest");
 	if (n == 2)
 		return 0;
 	struct names tables;
@@ -626,6 +627,8 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 	}
 }
 
+static int stat_backup_file(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
+
 static int discard(void *ctx, const char *p, size_t n)
 {
 	(void)ctx, (void)p, (void)n;
@@ -638,6 +641,12 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 	struct chunk_id sources, key;
 	int rc;
 
+	if (n->kind == T_BACKUP_FILE) {
+		struct tree_stat st;
+		if ((rc = stat_backup_file(r, n, &st, err)) == 0)
+			*size = st.size;
+		return rc;
+	}
 	if (n->kind == T_VIEW_FILE && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		if (catalog_size_get(repo_catalog(r), &key, size) == 0)
@@ -647,4 +656,82 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 		return rc;
 	*size = c.n;
 	return 0;
+}
+
+/* The newest backup's instant: the time of the directories above the views. */
+static int newest_instant(struct repo *r, int64_t *us, struct pit_err *err)
+{
+	struct backup_list l = { 0 };
+	int rc = backups(r, &l, err);
+
+	if (rc < 0)
+		return rc;
+	*us = l.n ? l.v[l.n - 1].instant_us : 0;
+	backup_list_release(&l);
+	return 0;
+}
+
+static int stat_backup_file(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err)
+{
+	struct manifest *m;
+	int rc;
+
+	if ((rc = manifest_read(repo_backend(r), &n->backup, &m, err)) < 0)
+		return rc;
+	rc = pit_errf(err, -ENOENT, "%s: not in the backup", n->rel);
+	st->mtime_us = m->info.instant_us;
+	for (size_t f = 0; f < m->nfiles; f++) {
+		if (strcmp(m->files[f].path, n->rel))
+			continue;
+		st->size = m->files[f].size;
+		st->mtime_us = m->files[f].mtime_ns / 1000;
+		st->perm = m->files[f].mode & 0444;
+		rc = 0;
+		break;
+	}
+	manifest_free(m);
+	return rc;
+}
+
+int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->is_dir = tree_is_dir(n);
+	st->perm = st->is_dir ? 0555 : 0444;
+	switch (n->kind) {
+	case T_ROOT:
+	case T_AT:
+	case T_NODES:
+	case T_NODE:
+		return newest_instant(r, &st->mtime_us, err);
+	case T_INSTANT:
+	case T_KEYSPACE:
+	case T_TABLE:
+		st->mtime_us = n->at_us;
+		if (n->kind == T_INSTANT && n->latest) {
+			st->is_dir = false;
+			st->is_link = true;
+			st->perm = 0777;
+			cql_time_us_str(n->at_us, st->link);
+			st->size = strlen(st->link);
+		}
+		return 0;
+	case T_BACKUP:
+	case T_BACKUP_DIR: {
+		struct manifest *m;
+		int rc = manifest_read(repo_backend(r), &n->backup, &m, err);
+		if (rc < 0)
+			return rc;
+		st->mtime_us = m->info.instant_us;
+		manifest_free(m);
+		return 0;
+	}
+	case T_BACKUP_FILE:
+		return stat_backup_file(r, n, st, err);
+	case T_VIEW_FILE:
+	case T_KS_SCHEMA:
+		st->mtime_us = n->at_us;
+		return tree_size(r, n, &st->size, err);
+	}
+	return pit_errf(err, -EINVAL, "unknown node");
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "core/repo/repo.h"
 #include "core/view/dump.h"
 
@@ -22,6 +23,17 @@ struct tree_node {
 	char node[128];
 	struct chunk_id backup;		/* /nodes/<node>/<backup> and below */
 	char rel[1024];			/* inside a backup: "<ks>/<table dir>/<file>" or a prefix of it */
+	bool latest;			/* named through /at/latest */
+};
+
+/* What a mount shows of a node: directories 0555, files 0444, /at/latest a
+ * symbolic link to the newest instant's directory. */
+struct tree_stat {
+	bool is_dir, is_link;
+	uint64_t size;			/* exact; a rendered file is rendered once to know it */
+	int64_t mtime_us;		/* view files: T; original files: their mtime */
+	uint32_t perm;			/* the original file's permission bits, read-only */
+	char link[64];			/* is_link: the target */
 };
 
 static inline bool tree_is_dir(const struct tree_node *n)
@@ -37,6 +49,13 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err);
 /* A file's bytes, streamed. */
 int tree_read(struct repo *r, const struct tree_node *file, dump_write_fn write, void *ctx, struct pit_err *err);
+/* The attributes of a node (see struct tree_stat). */
+int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
+/* True where a directory's entry is a symbolic link (/at/latest). */
+static inline bool tree_entry_is_link(const struct tree_node *dir, const char *name)
+{
+	return dir->kind == T_AT && !strcmp(name, "latest");
+}
 /* A file's exact size: kept from an earlier rendering, else rendered now
  * (and kept). */
 int tree_size(struct repo *r, const struct tree_node *file, uint64_t *size, struct pit_err *err);

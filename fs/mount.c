@@ -1,0 +1,88 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "fs/fs.h"
+#include "fs/fs_impl.h"
+
+/* libfuse's option parser splits at commas: escape them (and backslashes)
+ * in the repository path that names the filesystem. */
+static void escape_opt(const char *s, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (; *s && k + 2 < cap; s++) {
+		if (*s == ',' || *s == '\\')
+			out[k++] = '\\';
+		out[k++] = *s;
+	}
+	out[k] = '\0';
+}
+
+int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, struct pit_err *err)
+{
+	struct fs fs = { .uid = getuid(), .gid = getgid(), .foreground = o->foreground };
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *cfg = NULL;
+	char *abs = NULL, opts[8192], esc[4096];
+	int rc;
+
+	if ((rc = repo_open(&fs.r, repo, REPO_READ, err)) < 0)
+		return rc;
+	if (inodes_new(&fs.inodes) < 0) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	abs = realpath(repo, NULL);
+	escape_opt(abs ? abs : repo, esc, sizeof(esc));
+	/* read-only in the kernel too, permissions checked by the kernel
+	 * against the modes we give (0555/0444, the mounting user's) */
+	snprintf(opts, sizeof(opts), "ro,default_permissions,fsname=pitfs:%s,subtype=pitfs%s%s", esc,
+		 o->fuse_opts && *o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "");
+	if (fuse_opt_add_arg(&args, "pitfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
+	    fuse_opt_add_arg(&args, opts) < 0 || (o->debug && fuse_opt_add_arg(&args, "-d") < 0)) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!(se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs))) {
+		rc = pit_errf(err, -EINVAL, "cannot set up the filesystem (options: %s)", opts);
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) < 0) {
+		rc = pit_errf(err, -EIO, "cannot install signal handlers");
+		goto out;
+	}
+	if (fuse_session_mount(se, mountpoint) < 0) {
+		fuse_remove_signal_handlers(se);
+		rc = pit_errf(err, -EIO, "%s: cannot mount (is /dev/fuse there, fusermount3 installed, the "
+			      "directory empty?)", mountpoint);
+		goto out;
+	}
+	if (!o->foreground)
+		openlog("pitfs", LOG_PID, LOG_DAEMON);
+	fuse_daemonize(o->foreground);
+	if (!(cfg = fuse_loop_cfg_create())) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+	} else {
+		fuse_loop_cfg_set_clone_fd(cfg, 0);
+		fuse_loop_cfg_set_max_threads(cfg, 16);
+		if (fuse_session_loop_mt(se, cfg) < 0)
+			rc = pit_errf(err, -EIO, "%s: the filesystem loop failed", mountpoint);
+		fuse_loop_cfg_destroy(cfg);
+	}
+	fuse_session_unmount(se);
+	fuse_remove_signal_handlers(se);
+	if (!o->foreground)
+		closelog();
+out:
+	if (se)
+		fuse_session_destroy(se);
+	fuse_opt_free_args(&args);
+	free(abs);
+	inodes_free(fs.inodes);
+	repo_close(fs.r);
+	return rc;
+}

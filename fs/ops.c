@@ -1,0 +1,479 @@
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
+#include "core/view/vfile.h"
+#include "fs/fs_impl.h"
+
+/* The immutable parts (a named instant and what is under it, a backup's
+ * files) stay in the kernel's caches; what a new ingest changes (the top,
+ * /at, latest, the list of nodes and of a node's backups) is asked again. */
+#define LONG_TTL 86400.0
+#define SHORT_TTL 1.0
+
+void fs_log(const struct fs *fs, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (fs->foreground) {
+		fputs("pitfs: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else {
+		vsyslog(LOG_ERR, fmt, ap);
+	}
+	va_end(ap);
+}
+
+static struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static double ttl_of(const struct tree_node *tn)
+{
+	bool changes = tn->kind == T_ROOT || tn->kind == T_AT || tn->kind == T_NODES || tn->kind == T_NODE;
+	return changes || tn->latest ? SHORT_TTL : LONG_TTL;
+}
+
+/* The attributes of a node; -errno (logged unless ENOENT) on failure. */
+static int attr_of(struct fs *fs, uint64_t ino, const char *path, const struct tree_node *tn, struct stat *st)
+{
+	struct tree_stat ts;
+	struct pit_err err = { 0 };
+	int rc = tree_stat(fs->r, tn, &ts, &err);
+
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			fs_log(fs, "%s: %s", path, pit_err_msg(&err, rc));
+		return rc == -ENOENT || rc == -ENOMEM ? rc : -EIO;
+	}
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = (ts.is_dir ? S_IFDIR : ts.is_link ? S_IFLNK : S_IFREG) | ts.perm;
+	st->st_nlink = ts.is_dir ? 2 : 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = (off_t)ts.size;
+	st->st_blksize = 128 * 1024;
+	st->st_blocks = (blkcnt_t)((ts.size + 511) / 512);
+	st->st_mtim.tv_sec = ts.mtime_us >= 0 ? ts.mtime_us / 1000000 : -((-ts.mtime_us + 999999) / 1000000);
+	st->st_mtim.tv_nsec = (long)(ts.mtime_us - (int64_t)st->st_mtim.tv_sec * 1000000) * 1000;
+	st->st_atim = st->st_ctim = st->st_mtim;
+	return 0;
+}
+
+static void reply_err(fuse_req_t req, int rc)
+{
+	fuse_reply_err(req, rc < 0 ? -rc : EIO);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct tree_node ptn, tn;
+	struct pit_err err = { 0 };
+	struct fuse_entry_param e;
+	char *ppath, path[4096];
+	int rc;
+
+	if (!inodes_get(fs->inodes, parent, &ppath, &ptn)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rc = snprintf(path, sizeof(path), "%s%s%s", ppath, strcmp(ppath, "/") ? "/" : "", name);
+	free(ppath);
+	if (rc >= (int)sizeof(path)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	if ((rc = tree_resolve(fs->r, path, &tn, &err)) < 0) {
+		memset(&e, 0, sizeof(e));	/* not there: asked again next time */
+		if (rc == -ENOENT)
+			fuse_reply_entry(req, &e);
+		else
+			reply_err(req, rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	struct inode *in = inodes_lookup(fs->inodes, path, &tn);
+	if (!in) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((rc = attr_of(fs, in->ino, path, &tn, &e.attr)) < 0) {
+		inodes_forget(fs->inodes, in->ino, 1);
+		reply_err(req, rc);
+		return;
+	}
+	e.ino = in->ino;
+	e.attr_timeout = e.entry_timeout = ttl_of(&tn);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inodes_forget(fs_of(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		inodes_forget(fs_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct tree_node tn;
+	struct stat st;
+	char *path;
+	int rc;
+
+	(void)fi;
+	if (!inodes_get(fs->inodes, ino, &path, &tn)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rc = attr_of(fs, ino, path, &tn, &st);
+	free(path);
+	if (rc < 0)
+		reply_err(req, rc);
+	else
+		fuse_reply_attr(req, &st, ttl_of(&tn));
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fs_of(req);
+	struct tree_node tn;
+	struct tree_stat ts;
+	struct pit_err err = { 0 };
+	char *path;
+
+	if (!inodes_get(fs->inodes, ino, &path, &tn)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	free(path);
+	if (tree_stat(fs->r, &tn, &ts, &err) < 0 || !ts.is_link)
+		fuse_reply_err(req, EINVAL);
+	else
+		fuse_reply_readlink(req, ts.link);
+}
+
+/* ---- directories: listed once at opendir, served from that list ---- */
+
+struct dentry {
+	char *name;
+	mode_t mode;
+	uint64_t ino;
+};
+
+struct dirlist {
+	struct dentry *v;
+	size_t n, cap;
+	const struct tree_node *tn;
+	const char *path;
+};
+
+static int dir_add(void *ctx, const char *name, bool is_dir, uint64_t size)
+{
+	struct dirlist *d = ctx;
+
+	(void)size;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct dentry *nv = realloc(d->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		d->v = nv;
+		d->cap = cap;
+	}
+	char child[4096];
+	if (!strcmp(name, "."))
+		snprintf(child, sizeof(child), "%s", d->path);
+	else if (!strcmp(name, ".."))
+		snprintf(child, sizeof(child), "%.*s", (int)(strrchr(d->path, '/') - d->path), d->path);
+	else
+		snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", name);
+	d->v[d->n].ino = inodes_number_of(*child ? child : "/");
+	if (!(d->v[d->n].name = strdup(name)))
+		return -ENOMEM;
+	d->v[d->n++].mode = tree_entry_is_link(d->tn, name) ? S_IFLNK : is_dir ? S_IFDIR : S_IFREG;
+	return 0;
+}
+
+static void dir_free(struct dirlist *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	free(d->v);
+	free(d);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct tree_node tn;
+	struct pit_err err = { 0 };
+	struct dirlist *d = calloc(1, sizeof(*d));
+	char *path;
+	int rc;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (!inodes_get(fs->inodes, ino, &path, &tn)) {
+		free(d);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	d->tn = &tn;
+	d->path = path;
+	if ((rc = dir_add(d, ".", true, 0)) == 0 && (rc = dir_add(d, "..", true, 0)) == 0)
+		rc = tree_list(fs->r, &tn, dir_add, d, &err);
+	d->tn = NULL;
+	if (rc < 0) {
+		if (rc != -ENOENT && rc != -ENOTDIR)
+			fs_log(fs, "%s: %s", path, pit_err_msg(&err, rc));
+		free(path);
+		dir_free(d);
+		reply_err(req, rc == -ENOENT || rc == -ENOTDIR || rc == -ENOMEM ? rc : -EIO);
+		return;
+	}
+	free(path);
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = fi->keep_cache = ttl_of(&tn) == LONG_TTL;
+	fuse_reply_open(req, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	size_t len = 0;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* entry i has offset i + 1: where the next readdir resumes */
+	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
+		struct stat st = { .st_mode = d->v[i].mode, .st_ino = d->v[i].ino };
+		size_t need = fuse_add_direntry(req, buf + len, size - len, d->v[i].name, &st, (off_t)i + 1);
+		if (need > size - len)
+			break;
+		len += need;
+	}
+	fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dir_free((struct dirlist *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ---- */
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct tree_node tn;
+	struct pit_err err = { 0 };
+	struct vfile *f;
+	char *path;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (!inodes_get(fs->inodes, ino, &path, &tn)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rc = vfile_open(&f, fs->r, &tn, path, &err);
+	if (rc < 0) {
+		fs_log(fs, "open %s: %s", path, pit_err_msg(&err, rc));
+		free(path);
+		reply_err(req, rc == -ENOENT || rc == -EISDIR || rc == -ENOMEM ? rc : -EIO);
+		return;
+	}
+	free(path);
+	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->keep_cache = ttl_of(&tn) == LONG_TTL;	/* its bytes never change */
+	fuse_reply_open(req, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct vfile *f = (struct vfile *)(uintptr_t)fi->fh;
+	struct pit_err err = { 0 };
+	char *buf = malloc(size ? size : 1);
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t got = vfile_pread(f, buf, size, (uint64_t)off, &err);
+	if (got < 0) {
+		fs_log(fs, "read at %lld: %s", (long long)off, pit_err_msg(&err, (int)got));
+		fuse_reply_err(req, got == -ENOMEM ? ENOMEM : EIO);
+	} else {
+		fuse_reply_buf(req, buf, (size_t)got);
+	}
+	free(buf);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	vfile_close((struct vfile *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* What df shows: the space the repository's backups take, nothing free. */
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fs_of(req);
+	struct backup_list l = { 0 };
+	struct statvfs sv = { 0 };
+	uint64_t bytes = 0, files = 0;
+
+	(void)ino;
+	if (catalog_backup_list(repo_catalog(fs->r), &l, NULL) == 0) {
+		for (size_t i = 0; i < l.n; i++) {
+			bytes += l.v[i].stored_bytes;
+			files += l.v[i].nfiles;
+		}
+		backup_list_release(&l);
+	}
+	sv.f_bsize = sv.f_frsize = 4096;
+	sv.f_blocks = (bytes + 4095) / 4096;
+	sv.f_files = files;
+	sv.f_namemax = 255;
+	sv.f_flag = ST_RDONLY;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- everything that would change something ---- */
+
+static void rofs(fuse_req_t req)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_file_info *fi)
+{
+	(void)ino, (void)a, (void)set, (void)fi;
+	rofs(req);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
+{
+	(void)p, (void)n, (void)m, (void)d;
+	rofs(req);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p, (void)n, (void)m;
+	rofs(req);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p, (void)n;
+	rofs(req);
+}
+
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l, (void)p, (void)n;
+	rofs(req);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn, unsigned fl)
+{
+	(void)p, (void)n, (void)np, (void)nn, (void)fl;
+	rofs(req);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn)
+{
+	(void)ino, (void)np, (void)nn;
+	rofs(req);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *b, size_t s, off_t o, struct fuse_file_info *fi)
+{
+	(void)ino, (void)b, (void)s, (void)o, (void)fi;
+	rofs(req);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi)
+{
+	(void)p, (void)n, (void)m, (void)fi;
+	rofs(req);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *n, const char *v, size_t s, int fl)
+{
+	(void)ino, (void)n, (void)v, (void)s, (void)fl;
+	rofs(req);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *n)
+{
+	(void)ino, (void)n;
+	rofs(req);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int m, off_t o, off_t l, struct fuse_file_info *fi)
+{
+	(void)ino, (void)m, (void)o, (void)l, (void)fi;
+	rofs(req);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.write = op_write,
+	.create = op_create,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.fallocate = op_fallocate,
+};
