@@ -7,7 +7,7 @@
 PKGS      := fuse3 libzstd libxxhash lmdb liblz4 zlib snappy
 TEST_PKGS := cmocka
 DEB_PKGS  := build-essential pkg-config libfuse3-dev fuse3 libzstd-dev libxxhash-dev liblmdb-dev \
-             liblz4-dev zlib1g-dev libsnappy-dev libcmocka-dev
+             liblz4-dev zlib1g-dev libsnappy-dev libcmocka-dev rsync
 BENCH_DEB_PKGS := restic borgbackup zstd tar
 PREFIX    ?= /usr/local
 VERSION   := 0.1.0
@@ -96,7 +96,7 @@ lint-layers:
 unit-bins: $(UNIT_BIN) $(B)/pitfs
 
 unit: $(UNIT_BIN) $(B)/pitfs
-	@PITFS_BIN=$(B)/pitfs sh tests/run-unit.sh $(UNIT_BIN)
+	@PITFS_BIN=$(B)/pitfs sh tests/run-unit.sh $(UNIT_BIN) tests/mount/test_mount.sh
 
 # The merge against larger generated clusters (a few minutes).
 check-long: deps
@@ -137,9 +137,13 @@ fuzz: deps
 	  grep -E 'stat::number_of_executed_units|stat::peak_rss' $(FUZZ_DIR)/$$n.log; \
 	done
 
+# mount(8) finds the helper for fstab lines and systemd units of type pitfs
+# as /sbin/mount.pitfs.
+SBINDIR ?= /sbin
 install: pitfs
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SBINDIR)
 	install -m 0755 pitfs $(DESTDIR)$(PREFIX)/bin/pitfs
+	ln -sf $(PREFIX)/bin/pitfs $(DESTDIR)$(SBINDIR)/mount.pitfs
 
 clean:
 	rm -rf build pitfs

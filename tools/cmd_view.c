@@ -9,9 +9,12 @@ const char cmd_ls_usage[] =
 	"usage: pitfs ls REPO [PATH] [-l]\n"
 	"\n"
 	"Lists a directory of what `pitfs mount` shows:\n"
-	"  /at                              the instants of all backups, and latest\n"
+	"  /README                          what the tree holds\n"
+	"  /at                              the instants of all backups, and latest@\n"
+	"                                   (a link to the newest)\n"
 	"  /at/<T>/<keyspace>/<table>/      the table at T, merged from every replica's\n"
-	"                                   backups: data.jsonl, data.cql, data.now.cql,\n"
+	"                                   backups: data.csv, data.jsonl, data.cql,\n"
+	"                                   data.now.cql,\n"
 	"                                   conflicts.jsonl, schema.cql, sources.json\n"
 	"  /nodes/<node>/<backup instant>/  the files of one backup, byte-exact\n"
 	"T is an instant in RFC 3339 (fractions and offsets allowed), @<unix seconds> or\n"
@@ -32,6 +35,7 @@ static int to_stdout(void *ctx, const char *p, size_t n)
 
 struct lsctx {
 	struct repo *r;
+	const struct tree_node *dir;
 	const char *path;
 	bool longfmt;
 	int rc;
@@ -42,6 +46,19 @@ static int entry(void *ctx, const char *name, bool is_dir, uint64_t size)
 {
 	struct lsctx *l = ctx;
 
+	if (tree_entry_is_link(l->dir, name)) {	/* /at/latest, as the mount shows it */
+		char full[4096];
+		struct tree_node n;
+		struct tree_stat st;
+		snprintf(full, sizeof(full), "%s/%s", l->path, name);
+		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_stat(l->r, &n, &st, l->err) < 0)
+			return -EIO;
+		if (l->longfmt)
+			printf("l %12s  %s -> %s\n", "-", name, st.link);
+		else
+			printf("%s@\n", name);
+		return 0;
+	}
 	if (!l->longfmt) {
 		printf("%s%s\n", name, is_dir ? "/" : "");
 		return 0;
@@ -94,7 +111,7 @@ int cmd_ls(int argc, char **argv)
 		return usage_error("ls", "needs REPO");
 	if ((rc = open_repo("ls", repo, &r)) != 0)
 		return rc;
-	struct lsctx l = { r, path, longfmt, 0, &err };
+	struct lsctx l = { r, &n, path, longfmt, 0, &err };
 	if ((rc = tree_resolve(r, path, &n, &err)) == 0) {
 		if (tree_is_dir(&n))
 			rc = tree_list(r, &n, entry, &l, &err);

@@ -13,6 +13,31 @@ static const char *const view_files[] = { "conflicts.jsonl", "data.cql", "data.c
 					  "schema.cql", "sources.json" };
 #define NVIEW (sizeof(view_files) / sizeof(view_files[0]))
 
+static const char readme[] =
+	"This is a pitfs repository of Cassandra backups, read-only.\n"
+	"\n"
+	"at/                          every moment, merged from every replica's backups\n"
+	"  <instant>/                 the instants of all backups; any other one can be\n"
+	"                             opened by name: RFC 3339 (2026-11-20T03:00:00Z, with\n"
+	"                             fractions or an offset) or @<unix seconds>\n"
+	"  latest -> <instant>        the newest backup's instant\n"
+	"    <keyspace>/schema.cql    CREATE TYPE and CREATE TABLE of the keyspace\n"
+	"    <keyspace>/<table>/      the table as a read at consistency ALL would have\n"
+	"                             returned it at that instant:\n"
+	"      data.csv               as cqlsh's COPY TO writes it (COPY FROM loads it)\n"
+	"      data.jsonl             one row per line, as SELECT JSON * gives it\n"
+	"      data.cql               INSERT/UPDATE statements with the original write\n"
+	"                             times and remaining TTLs: replaying them with cqlsh\n"
+	"                             never overwrites anything written later\n"
+	"      data.now.cql           the same without write times: forces this state back\n"
+	"      schema.cql             the table's CREATE TABLE\n"
+	"      conflicts.jsonl        where the replicas disagreed, and which version won\n"
+	"      sources.json           which backups and SSTables made this view\n"
+	"nodes/<node>/<instant>/      one backup of one node: its files byte for byte, in\n"
+	"                             <keyspace>/<table>-<id>/, with their original mtimes\n"
+	"\n"
+	"Copy from it with cp, rsync, tar; `pitfs cat REPO PATH` gives the same bytes.\n";
+
 /* ---- the backups of the repository, in instant order ---- */
 
 static int backups(struct repo *r, struct backup_list *l, struct pit_err *err)
@@ -224,6 +249,10 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 		out->kind = T_ROOT;
 		return 0;
 	}
+	if (n == 1 && !strcmp(comp[0], "README")) {
+		out->kind = T_README;
+		return 0;
+	}
 	if (!strcmp(comp[0], "nodes"))
 		return resolve_nodes(r, comp, n, path, out, err);
 	if (strcmp(comp[0], "at"))
@@ -284,7 +313,7 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 
 	switch (dir->kind) {
 	case T_ROOT:
-		if ((rc = fn(ctx, "at", true, 0)) == 0)
+		if ((rc = fn(ctx, "README", false, sizeof(readme) - 1)) == 0 && (rc = fn(ctx, "at", true, 0)) == 0)
 			rc = fn(ctx, "nodes", true, 0);
 		return rc;
 	case T_AT:
@@ -606,6 +635,8 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 		return read_backup_file(r, n, write, ctx, err);
 	case T_KS_SCHEMA:
 		return read_schema(r, n, NULL, write, ctx, err);
+	case T_README:
+		return write(ctx, readme, sizeof(readme) - 1) < 0 ? -EIO : 0;
 	case T_VIEW_FILE:
 		if (!strcmp(n->file, "data.csv"))
 			return view_render(r, n->at_us, n->ks, n->table, VIEW_CSV, write, ctx, &rep, err);
@@ -703,6 +734,9 @@ int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, s
 	case T_AT:
 	case T_NODES:
 	case T_NODE:
+		return newest_instant(r, &st->mtime_us, err);
+	case T_README:
+		st->size = sizeof(readme) - 1;
 		return newest_instant(r, &st->mtime_us, err);
 	case T_INSTANT:
 	case T_KEYSPACE:

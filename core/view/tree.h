@@ -14,6 +14,7 @@
 enum tree_kind {
 	T_ROOT, T_AT, T_INSTANT, T_KEYSPACE, T_TABLE, T_VIEW_FILE, T_KS_SCHEMA,
 	T_NODES, T_NODE, T_BACKUP, T_BACKUP_DIR, T_BACKUP_FILE,
+	T_README,		/* /README: what the tree holds */
 };
 
 struct tree_node {
@@ -38,7 +39,7 @@ struct tree_stat {
 
 static inline bool tree_is_dir(const struct tree_node *n)
 {
-	return n->kind != T_VIEW_FILE && n->kind != T_KS_SCHEMA && n->kind != T_BACKUP_FILE;
+	return n->kind != T_VIEW_FILE && n->kind != T_KS_SCHEMA && n->kind != T_BACKUP_FILE && n->kind != T_README;
 }
 
 /* Resolves an absolute path; -ENOENT with a message when nothing is there. */

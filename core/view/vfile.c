@@ -206,6 +206,12 @@ static ssize_t pread_rendered(struct vfile *f, void *buf, size_t len, uint64_t o
 
 int vfile_open(struct vfile **out, struct repo *r, const struct tree_node *n, const char *path, struct pit_err *err)
 {
+	return vfile_open_window(out, r, n, path, WINDOW, err);
+}
+
+int vfile_open_window(struct vfile **out, struct repo *r, const struct tree_node *n, const char *path, size_t window,
+		      struct pit_err *err)
+{
 	struct vfile *f;
 	int rc;
 
@@ -223,7 +229,7 @@ int vfile_open(struct vfile **out, struct repo *r, const struct tree_node *n, co
 	if (n->kind == T_BACKUP_FILE) {
 		rc = open_original(f, err);
 	} else if ((rc = tree_size(r, n, &f->size, err)) == 0) {
-		f->cap = WINDOW;
+		f->cap = window < 4096 ? 4096 : window;
 		if (!(f->ring = malloc(f->cap)))
 			rc = pit_errf(err, -ENOMEM, "out of memory");
 	}

@@ -18,6 +18,10 @@ struct vfile;
 /* n: a file node (tree_is_dir false) resolved from path (for messages);
  * r must outlive the file. */
 int vfile_open(struct vfile **out, struct repo *r, const struct tree_node *n, const char *path, struct pit_err *err);
+/* The same with a window of window bytes (tests use small ones to make the
+ * renderer restart); vfile_open's is 8 MiB. */
+int vfile_open_window(struct vfile **out, struct repo *r, const struct tree_node *n, const char *path, size_t window,
+		      struct pit_err *err);
 uint64_t vfile_size(const struct vfile *f);
 /* Up to len bytes at off (fewer only at the end of the file), or -errno
  * with err naming the file: -EIO where the bytes cannot be produced. */

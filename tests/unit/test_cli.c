@@ -191,10 +191,10 @@ static void test_ls_cat(void **state)
 	assert_int_equal(system(cmd), 0);
 	snprintf(args, sizeof(args), "ls %s/r", dir);
 	assert_int_equal(run(args), 0);
-	assert_string_equal(out, "at/\nnodes/\n");
+	assert_string_equal(out, "README\nat/\nnodes/\n");
 	snprintf(args, sizeof(args), "ls %s/r /at", dir);
 	assert_int_equal(run(args), 0);
-	assert_non_null(strstr(out, "latest/"));
+	assert_non_null(strstr(out, "latest@"));
 	snprintf(args, sizeof(args), "ls %s/r /at/latest", dir);
 	assert_int_equal(run(args), 0);
 	assert_string_equal(out, "metrics/\nshop/\n");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,15 @@
 #include "core/merge/select.h"
 #include "core/repo/ingest.h"
 #include "core/repo/pack.h"
+#include "core/repo/manifest.h"
 #include "core/repo/repo.h"
+#include "core/repo/catalog.h"
 #include "core/util/instant.h"
 #include "core/util/sbuf.h"
 #include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
+#include "core/view/tree.h"
+#include "core/view/vfile.h"
 #include "tests/lib/testlib.h"
 
 /* A: 3 nodes, few misses. B: 5 nodes at RF 3, a third of the replicas
@@ -390,6 +395,122 @@ static void test_csv(void **state)
 	assert_true(rows > 100);
 }
 
+static int first_name(void *ctx, const char *name, bool is_dir, uint64_t size)
+{
+	struct sbuf *sb = ctx;
+
+	(void)is_dir, (void)size;
+	if (!sb->len)
+		sbuf_adds(sb, name);
+	return 0;
+}
+
+/* ---- vfile: the files of the namespace read at any offset ---- */
+
+struct vreader {
+	struct vfile *f;
+	const char *want;
+	size_t n;
+	unsigned seed;
+	int bad;
+};
+
+static void *vreader_main(void *arg)
+{
+	struct vreader *v = arg;
+	char buf[70000];
+	struct pit_err err = { 0 };
+
+	for (int i = 0; i < 40; i++) {
+		uint64_t off = (uint64_t)rand_r(&v->seed) % (v->n + 100);
+		size_t len = 1 + (size_t)rand_r(&v->seed) % sizeof(buf);
+		ssize_t got = vfile_pread(v->f, buf, len, off, &err);
+		size_t exp = off >= v->n ? 0 : v->n - off < len ? v->n - off : len;
+		if (got != (ssize_t)exp || (exp && memcmp(buf, v->want + off, exp)))
+			v->bad++;
+	}
+	return NULL;
+}
+
+/* A rendered file and an original one: front to back in one rendering,
+ * then at random offsets from 8 threads at once, always tree_read's bytes. */
+static void test_vfile(void **state)
+{
+	char repo[256];
+	struct pit_err err = { 0 };
+	struct repo *r;
+	const char *paths[] = { "/at/latest/shop/orders/data.cql", NULL };
+	char raw[1024];
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/B-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	struct backup_list l = { 0 };
+	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
+	struct manifest *m;
+	assert_int_equal(manifest_read(repo_backend(r), &l.v[0].id, &m, &err), 0);
+	size_t big = 0;
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].size > m->files[big].size)
+			big = i;
+	struct tree_node bn;
+	assert_int_equal(tree_resolve(r, "/nodes", &bn, &err), 0);
+	struct sbuf name;
+	sbuf_init(&name);
+	/* the backup's directory name, as tree_list gives it */
+	struct tree_node nn;
+	char nodepath[300];
+	snprintf(nodepath, sizeof(nodepath), "/nodes/%s", l.v[0].node);
+	assert_int_equal(tree_resolve(r, nodepath, &nn, &err), 0);
+	assert_int_equal(tree_list(r, &nn, first_name, &name, &err), 0);
+	snprintf(raw, sizeof(raw), "%s/%s/%s", nodepath, name.buf, m->files[big].path);
+	paths[1] = raw;
+	sbuf_release(&name);
+	manifest_free(m);
+	backup_list_release(&l);
+
+	for (int p = 0; p < 2; p++) {
+		struct tree_node n;
+		struct sbuf want;
+		struct vfile *f;
+		char buf[131072];
+		sbuf_init(&want);
+		assert_int_equal(tree_resolve(r, paths[p], &n, &err), 0);
+		assert_int_equal(tree_read(r, &n, collect, &want, &err), 0);
+		/* a window of 256 KiB: random reads make the renderer restart */
+		assert_int_equal(vfile_open_window(&f, r, &n, paths[p], 256 << 10, &err), 0);
+		assert_int_equal(vfile_size(f), want.len);
+		size_t off = 0;
+		ssize_t got;
+		while ((got = vfile_pread(f, buf, sizeof(buf), off, &err)) > 0) {
+			assert_memory_equal(buf, want.buf + off, (size_t)got);
+			off += (size_t)got;
+		}
+		assert_int_equal(got, 0);
+		assert_int_equal(off, want.len);
+		if (p == 0)
+			assert_int_equal(vfile_renderings(f), 1);	/* front to back: one */
+		pthread_t th[8];
+		struct vreader v[8];
+		for (int i = 0; i < 8; i++) {
+			v[i] = (struct vreader){ f, want.buf, want.len, (unsigned)(i * 7 + p), 0 };
+			assert_int_equal(pthread_create(&th[i], NULL, vreader_main, &v[i]), 0);
+		}
+		int bad = 0;
+		for (int i = 0; i < 8; i++) {
+			pthread_join(th[i], NULL);
+			bad += v[i].bad;
+		}
+		printf("# %s: %zu bytes, %u renderings for 320 random reads\n", paths[p], want.len,
+		       vfile_renderings(f));
+		assert_int_equal(bad, 0);
+		assert_true(p == 1 || vfile_renderings(f) > 1);
+		vfile_close(f);
+		sbuf_release(&want);
+	}
+	repo_close(r);
+}
+
 /* conflicts.jsonl: nothing for one node alone; for replicas that missed a
  * third of the writes, disagreements, each a JSON object with a winner. */
 static void test_conflicts(void **state)
@@ -651,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_divergent_node),
 		cmocka_unit_test(test_jsonl),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_vfile),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_any_order),
