@@ -226,6 +226,13 @@ check "mounts as a daemon" test -d "$mnt/at/$latest"
 fusermount3 -u "$mnt"
 check "the daemon unmounts with fusermount3 -u" test ! -e "$mnt/at"
 
+# as mount(8) runs it for an fstab line: mount.pitfs SPEC DIR -o OPTIONS
+ln -s "$pitfs" "$work/mount.pitfs"
+"$work/mount.pitfs" "$work/repo" "$mnt" -o rw,noauto,nofail,x-systemd.automount,_netdev && sleep 0.2
+check "mount.pitfs, as mount(8) calls it, with fstab's options" test -d "$mnt/at/$latest"
+check "mounted read-only whatever fstab says" grep -q " $mnt fuse.pitfs ro," /proc/mounts
+fusermount3 -u "$mnt"
+
 if grep -q "AddressSanitizer\|runtime error\|LeakSanitizer" "$work/mount.log"; then
 	not_ok "no sanitizer reports"; sed 's/^/# /' "$work/mount.log" | head -40
 else
