@@ -23,7 +23,8 @@ static void escape_opt(const char *s, char *out, size_t cap)
 
 int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, struct pit_err *err)
 {
-	struct fs fs = { .uid = getuid(), .gid = getgid(), .foreground = o->foreground };
+	struct fs fs = { .uid = getuid(), .gid = getgid(), .foreground = o->foreground,
+			 .open_mu = PTHREAD_MUTEX_INITIALIZER };
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *cfg = NULL;
@@ -80,6 +81,7 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 out:
 	if (se)
 		fuse_session_destroy(se);
+	fs_close_open_files(&fs);
 	fuse_opt_free_args(&args);
 	free(abs);
 	inodes_free(fs.inodes);

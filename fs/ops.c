@@ -313,7 +313,20 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	free(path);
-	fi->fh = (uint64_t)(uintptr_t)f;
+	struct open_file *of = calloc(1, sizeof(*of));
+	if (!of) {
+		vfile_close(f);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	of->f = f;
+	pthread_mutex_lock(&fs->open_mu);
+	of->next = fs->open;
+	if (fs->open)
+		fs->open->prev = of;
+	fs->open = of;
+	pthread_mutex_unlock(&fs->open_mu);
+	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->keep_cache = ttl_of(&tn) == LONG_TTL;	/* its bytes never change */
 	fuse_reply_open(req, fi);
 }
@@ -321,7 +334,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct vfile *f = (struct vfile *)(uintptr_t)fi->fh;
+	struct vfile *f = ((struct open_file *)(uintptr_t)fi->fh)->f;
 	struct pit_err err = { 0 };
 	char *buf = malloc(size ? size : 1);
 
@@ -340,11 +353,40 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	free(buf);
 }
 
+static void forget_open(struct fs *fs, struct open_file *of)
+{
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		fs->open = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+}
+
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_of(req);
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
 	(void)ino;
-	vfile_close((struct vfile *)(uintptr_t)fi->fh);
+	pthread_mutex_lock(&fs->open_mu);
+	forget_open(fs, of);
+	pthread_mutex_unlock(&fs->open_mu);
+	vfile_close(of->f);
+	free(of);
 	fuse_reply_err(req, 0);
+}
+
+void fs_close_open_files(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->open_mu);
+	while (fs->open) {
+		struct open_file *of = fs->open;
+		forget_open(fs, of);
+		vfile_close(of->f);
+		free(of);
+	}
+	pthread_mutex_unlock(&fs->open_mu);
 }
 
 /* What df shows: the space the repository's backups take, nothing free. */

@@ -1,0 +1,345 @@
+/* The mount against its peers, in one run on the same data: one snapshot of
+ * a generated 3-node cluster stored by pitfs, restic and borg, each mounted
+ * with FUSE, and the same files read directly from disk. Cold sequential
+ * read of the largest Data.db (page cache dropped first, where allowed), a
+ * repeat read (served from the page cache), random 4 KiB reads, ls -R of
+ * the whole mount, the time until a fresh mount answers, the first byte of
+ * the largest table's data.csv at a random offset; then ls -R of a
+ * repository of 1,000 tables backed up at 10 instants.
+ * PITFS_BENCH_MOUNT_SIZE sets the cluster's size in MiB (default 2048). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/gen/gen.h"
+#include "tests/lib/testlib.h"
+
+static const char *bin;
+static char dir[64], cluster[128], tags[3][256];
+static bool can_drop = true;
+
+static bool have(const char *tool)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
+	return system(cmd) == 0;
+}
+
+/* Empties the page cache (root only): reads that follow are cold. */
+static void drop_caches(void)
+{
+	sync();
+	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (!f || fputs("3", f) < 0 || fclose(f) != 0)
+		can_drop = false;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits until path exists; the seconds it took, or -1 after 60 s. */
+static double wait_for(const char *path, double t0)
+{
+	struct stat st;
+	while (stat(path, &st) != 0) {
+		if (now() - t0 > 60)
+			return -1;
+		usleep(2000);
+	}
+	return now() - t0;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* n reads of 4 KiB at random 4 KiB-aligned offsets: mean microseconds. */
+static double random_reads(const char *path, int n, unsigned seed)
+{
+	uint64_t size = file_size(path);
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || size < sizeof(buf))
+		return -1;
+	double t0 = now();
+	for (int i = 0; i < n; i++) {
+		uint64_t off = ((uint64_t)rand_r(&seed) * 4096) % (size - sizeof(buf) + 1);
+		if (pread(fd, buf, sizeof(buf), (off_t)(off & ~(uint64_t)4095)) < 0)
+			break;
+	}
+	double t = now() - t0;
+	close(fd);
+	return t / n * 1e6;
+}
+
+static double mbs(uint64_t bytes, double secs) { return secs > 0 ? (double)bytes / secs / 1048576 : 0; }
+
+struct peer {
+	const char *name;
+	char mnt[256], file[2048], lsdir[300];
+	double up, cold, warm, rnd_cold, rnd_warm, ls;
+	bool ok;
+};
+
+static void measure(struct peer *p, uint64_t size)
+{
+	char cmd[4200];
+	drop_caches();
+	snprintf(cmd, sizeof(cmd), "cat '%s' > /dev/null", p->file);
+	struct tl_run r = tl_sh(cmd);
+	p->cold = r.ok ? r.secs : -1;
+	r = tl_sh(cmd);
+	p->warm = r.ok ? r.secs : -1;
+	drop_caches();
+	p->rnd_cold = random_reads(p->file, 200, 7);
+	p->rnd_warm = random_reads(p->file, 2000, 7);
+	(void)size;
+	drop_caches();
+	snprintf(cmd, sizeof(cmd), "ls -R --color=never '%s' > /dev/null", p->lsdir);
+	r = tl_sh(cmd);
+	p->ls = r.ok ? r.secs : -1;
+	p->ok = true;
+}
+
+/* 1,000 tables, one small SSTable set each, backed up at 10 instants. */
+static double thousand_tables(char *out_note, size_t cap)
+{
+	char cmd[8192], data[300], repo[300], mnt[300];
+	snprintf(data, sizeof(data), "%s/wide/data/ks", dir);
+	snprintf(repo, sizeof(repo), "%s/wide-repo", dir);
+	snprintf(mnt, sizeof(mnt), "%s/wide-mnt", dir);
+	/* page_views of the generated cluster is small: its newest snapshot
+	 * on node1 becomes each table's SSTables */
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; src=$(ls -d %s/node1/data/shop/page_views-*/snapshots/%s); mkdir -p %s %s; "
+		 "for i in $(seq 1000); do t=$(printf 't%%04d-%%032x' $i $i); mkdir -p %s/$t/snapshots/s; "
+		 "cp $src/*-big-* %s/$t/snapshots/s/; done; %s init %s >/dev/null; "
+		 "for k in 10 11 12 13 14 15 16 17 18 19; do %s ingest %s %s/wide/data --node node1 --snapshot s "
+		 "--at 2026-11-${k}T00:00:00Z >/dev/null; done",
+		 cluster, tags[2], data, mnt, data, data, bin, repo, bin, repo, dir);
+	if (!tl_sh(cmd).ok)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s mount %s %s", bin, repo, mnt);
+	if (!tl_sh(cmd).ok)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "ls -R --color=never %s | wc -l", mnt);
+	FILE *p = popen(cmd, "r");
+	long lines = 0;
+	double t0 = now();
+	if (!p || fscanf(p, "%ld", &lines) != 1)
+		lines = -1;
+	double t = now() - t0;
+	if (p)
+		pclose(p);
+	snprintf(out_note, cap, "%ld lines", lines);
+	snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", mnt);
+	tl_sh(cmd);
+	return t;
+}
+
+int main(void)
+{
+	struct peer peers[4] = { { .name = "pitfs mount" }, { .name = "restic mount" }, { .name = "borg mount" },
+				 { .name = "direct from disk" } };
+	char cmd[8192], repo[300], snap[512], big[1024];
+	uint64_t size = 2048ull << 20;
+	const char *env = getenv("PITFS_BENCH_MOUNT_SIZE");
+
+	bin = getenv("PITFS_BIN");
+	if (!bin || !*bin)
+		bin = "./pitfs";
+	if (bin[0] != '/') {
+		static char abs[1024];
+		char cwd[512];
+		snprintf(abs, sizeof(abs), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", bin);
+		bin = abs;
+	}
+	if (env)
+		size = strtoull(env, NULL, 10) << 20;
+	snprintf(dir, sizeof(dir), "/tmp/pitfs-bench-mount-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(cluster, sizeof(cluster), "%s/gen", dir);
+	printf("pitfs bench: the mount; generating a %llu MiB cluster of 3 nodes...\n", (unsigned long long)(size >> 20));
+	fflush(stdout);
+	pid_t gen = fork();
+	if (gen == 0) {
+		struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 5, .miss = 0.05, .skew_us = 2000,
+				       .no_truth = true };
+		_exit(tl_gen_cluster_opts(cluster, &go, tags) < 0);
+	}
+	int st;
+	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
+	    tl_cluster_tags(cluster, tags) < 0)
+		return 1;
+	/* the newest snapshot of every node: the largest Data.db in it is read */
+	snprintf(snap, sizeof(snap), "%s/node*/data/*/*/snapshots/%s", cluster, tags[2]);
+	snprintf(cmd, sizeof(cmd), "ls -S %s/*Data.db | head -1", snap);
+	FILE *p = popen(cmd, "r");
+	if (!p || !fgets(big, sizeof(big), p))
+		return 1;
+	pclose(p);
+	big[strcspn(big, "\n")] = 0;
+	uint64_t bigsize = file_size(big);
+	/* big = <cluster>/<node>/data/<ks>/<tdir>/snapshots/<tag>/<file> */
+	char node[64], ks[256], tdir[256], file[256];
+	if (sscanf(big + strlen(cluster) + 1, "%63[^/]/data/%255[^/]/%255[^/]/snapshots/%*[^/]/%255s", node, ks, tdir,
+		   file) != 4)
+		return 1;
+	printf("largest Data.db: %s/%s/%s of %s, %.0f MiB\n\n", ks, tdir, file, node, (double)bigsize / 1048576);
+
+	/* pitfs */
+	struct peer *pp = &peers[0];
+	snprintf(repo, sizeof(repo), "%s/pitfs", dir);
+	snprintf(cmd, sizeof(cmd), "%s init %s >/dev/null && for n in node1 node2 node3; do %s ingest %s %s/$n/data "
+		 "--node $n --snapshot %s >/dev/null || exit 1; done", bin, repo, bin, repo, cluster, tags[2]);
+	if (!tl_sh(cmd).ok)
+		return 1;
+	snprintf(pp->mnt, sizeof(pp->mnt), "%s/m-pitfs", dir);
+	mkdir(pp->mnt, 0755);
+	char probe[1400];
+	snprintf(probe, sizeof(probe), "%s/at/latest", pp->mnt);
+	drop_caches();
+	double t0 = now();
+	snprintf(cmd, sizeof(cmd), "%s mount %s %s", bin, repo, pp->mnt);
+	if (!tl_sh(cmd).ok)
+		return 1;
+	pp->up = wait_for(probe, t0);
+	char inst[64] = "";
+	ssize_t ln = readlink(probe, inst, sizeof(inst) - 1);
+	inst[ln > 0 ? ln : 0] = 0;
+	snprintf(pp->file, sizeof(pp->file), "%s/nodes/%s", pp->mnt, node);
+	snprintf(cmd, sizeof(cmd), "ls %s/nodes/%s | head -1", pp->mnt, node);
+	p = popen(cmd, "r");
+	char bdir[128] = "";
+	if (!p || !fgets(bdir, sizeof(bdir), p))
+		return 1;
+	pclose(p);
+	bdir[strcspn(bdir, "\n")] = 0;
+	snprintf(pp->file, sizeof(pp->file), "%s/nodes/%s/%s/%s/%s/%s", pp->mnt, node, bdir, ks, tdir, file);
+	snprintf(pp->lsdir, sizeof(pp->lsdir), "%s", pp->mnt);
+	measure(pp, bigsize);
+
+	/* data.csv of the largest table: its size known (rendered once), then
+	 * a fresh open and the first byte at a random offset */
+	char csv[1400];
+	snprintf(csv, sizeof(csv), "%s/at/%s/%s/%s/data.csv", pp->mnt, inst, ks,
+		 strchr(tdir, '-') ? (*strrchr(tdir, '-') = 0, tdir) : tdir);
+	double t1 = now();
+	uint64_t csvsize = file_size(csv);
+	double sized = now() - t1;
+	uint64_t off = csvsize ? (uint64_t)(csvsize * 0.61) : 0;
+	snprintf(cmd, sizeof(cmd), "dd if='%s' bs=1 count=1 skip=%llu status=none | wc -c", csv, (unsigned long long)off);
+	struct tl_run first = tl_sh(cmd);
+	snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", pp->mnt);
+	tl_sh(cmd);
+
+	/* restic */
+	struct peer *rp = &peers[1];
+	if (have("restic")) {
+		snprintf(repo, sizeof(repo), "%s/restic", dir);
+		snprintf(cmd, sizeof(cmd), "export RESTIC_PASSWORD=bench; restic -q -r %s init >/dev/null && "
+			 "restic -q -r %s backup %s >/dev/null", repo, repo, snap);
+		if (tl_sh(cmd).ok) {
+			snprintf(rp->mnt, sizeof(rp->mnt), "%s/m-restic", dir);
+			mkdir(rp->mnt, 0755);
+			drop_caches();
+			t0 = now();
+			snprintf(cmd, sizeof(cmd), "RESTIC_PASSWORD=bench restic -q -r %s mount %s >/dev/null 2>&1 &",
+				 repo, rp->mnt);
+			tl_sh(cmd);
+			snprintf(probe, sizeof(probe), "%s/snapshots/latest", rp->mnt);
+			rp->up = wait_for(probe, t0);
+			snprintf(rp->file, sizeof(rp->file), "%s/snapshots/latest%s", rp->mnt, big);
+			snprintf(rp->lsdir, sizeof(rp->lsdir), "%s/snapshots/latest", rp->mnt);
+			if (rp->up >= 0)
+				measure(rp, bigsize);
+			snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", rp->mnt);
+			tl_sh(cmd);
+		}
+	}
+	/* borg */
+	struct peer *bp = &peers[2];
+	if (have("borg")) {
+		snprintf(repo, sizeof(repo), "%s/borg", dir);
+		snprintf(cmd, sizeof(cmd), "export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes; borg init -e none %s && "
+			 "borg create -C zstd,1 %s::s %s", repo, repo, snap);
+		if (tl_sh(cmd).ok) {
+			snprintf(bp->mnt, sizeof(bp->mnt), "%s/m-borg", dir);
+			mkdir(bp->mnt, 0755);
+			drop_caches();
+			t0 = now();
+			snprintf(cmd, sizeof(cmd), "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes borg mount %s::s %s", repo,
+				 bp->mnt);
+			if (tl_sh(cmd).ok) {
+				snprintf(probe, sizeof(probe), "%s%s", bp->mnt, big);
+				bp->up = wait_for(probe, t0);
+				snprintf(bp->file, sizeof(bp->file), "%s%s", bp->mnt, big);
+				snprintf(bp->lsdir, sizeof(bp->lsdir), "%s", bp->mnt);
+				measure(bp, bigsize);
+				snprintf(cmd, sizeof(cmd), "borg umount %s", bp->mnt);
+				tl_sh(cmd);
+			}
+		}
+	}
+	/* the disk */
+	struct peer *dp = &peers[3];
+	snprintf(dp->file, sizeof(dp->file), "%s", big);
+	snprintf(dp->lsdir, sizeof(dp->lsdir), "%s", cluster);
+	measure(dp, bigsize);
+
+	char note[64];
+	double wide = thousand_tables(note, sizeof(note));
+
+	printf("%-18s %10s %22s %22s %14s %14s %10s\n", "", "usable in", "cold sequential read", "repeat read",
+	       "4K random cold", "4K random warm", "ls -R");
+	for (int i = 0; i < 4; i++) {
+		struct peer *x = &peers[i];
+		if (!x->ok) {
+			printf("%-18s not installed or did not mount\n", x->name);
+			continue;
+		}
+		char up[32] = "-";
+		if (i < 3)
+			snprintf(up, sizeof(up), "%.3f s", x->up);
+		printf("%-18s %10s %7.2f s %7.0f MiB/s %7.3f s %7.0f MiB/s %11.0f us %11.1f us %8.2f s\n", x->name, up,
+		       x->cold, mbs(bigsize, x->cold), x->warm, mbs(bigsize, x->warm), x->rnd_cold, x->rnd_warm, x->ls);
+	}
+	if (!can_drop)
+		printf("(the page cache could not be dropped: not root; the cold reads are not cold)\n");
+	printf("ls -R of the whole tree: pitfs lists /at/<instant>/... and /nodes; restic its snapshot; borg its "
+	       "archive; the disk the cluster's data directories\n");
+	printf("\ndata.csv of %s.%s: %.0f MiB, size known in %.2f s (rendered once); first byte at offset %llu of a "
+	       "fresh open: %.3f s\n", ks, tdir, (double)csvsize / 1048576, sized, (unsigned long long)off, first.secs);
+	printf("ls -R of a repository of 1,000 tables x 10 instants: %.2f s (%s)\n", wide, note);
+
+	printf("\ntargets:\n");
+	struct peer *d = dp;
+#define RATIO(a, b) ((b) > 0 ? (a) / (b) : 0)
+	double vr = RATIO(rp->cold, pp->cold), vb = RATIO(bp->cold, pp->cold);
+	printf("  cold sequential vs restic mount  %6.2fx (target >= 3)      %s\n", vr,
+	       !rp->ok ? "not measured" : vr >= 3 ? "met" : "MISSED");
+	printf("  cold sequential vs borg mount    %6.2fx (target >= 2)      %s\n", vb,
+	       !bp->ok ? "not measured" : vb >= 2 ? "met" : "MISSED");
+	double rep = mbs(bigsize, pp->warm) / 1024;
+	printf("  repeat read                      %6.2f GiB/s (target >= 5) %s\n", rep, rep >= 5 ? "met" : "MISSED");
+	double r4 = RATIO(pp->rnd_cold, d->rnd_cold), r4w = RATIO(pp->rnd_warm, d->rnd_warm);
+	printf("  4K random read vs direct, cold   %6.2fx (target <= 1.25)   %s\n", r4, r4 <= 1.25 ? "met" : "MISSED");
+	printf("  4K random read vs direct, warm   %6.2fx (target <= 1.25)   %s\n", r4w, r4w <= 1.25 ? "met" : "MISSED");
+	printf("  mount usable                     %6.3f s (target <= 0.2)   %s\n", pp->up, pp->up <= 0.2 ? "met" : "MISSED");
+	printf("  ls -R 1,000 tables x 10 instants %6.2f s (target < 2)      %s\n", wide,
+	       wide >= 0 && wide < 2 ? "met" : "MISSED");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}
