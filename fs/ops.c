@@ -175,13 +175,14 @@ struct dentry {
 	char *name;
 	mode_t mode;
 	uint64_t ino;
+	uint64_t size;		/* UINT64_MAX: known only by rendering */
 };
 
 struct dirlist {
 	struct dentry *v;
 	size_t n, cap;
 	const struct tree_node *tn;
-	const char *path;
+	char *path;
 };
 
 static int dir_add(void *ctx, const char *name, bool is_dir, uint64_t size)
@@ -205,6 +206,7 @@ static int dir_add(void *ctx, const char *name, bool is_dir, uint64_t size)
 	else
 		snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", name);
 	d->v[d->n].ino = inodes_number_of(*child ? child : "/");
+	d->v[d->n].size = size;
 	if (!(d->v[d->n].name = strdup(name)))
 		return -ENOMEM;
 	d->v[d->n++].mode = tree_entry_is_link(d->tn, name) ? S_IFLNK : is_dir ? S_IFDIR : S_IFREG;
@@ -216,6 +218,7 @@ static void dir_free(struct dirlist *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].name);
 	free(d->v);
+	free(d->path);
 	free(d);
 }
 
@@ -238,19 +241,17 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	d->tn = &tn;
-	d->path = path;
+	d->path = path;	/* the list's from now on */
 	if ((rc = dir_add(d, ".", true, 0)) == 0 && (rc = dir_add(d, "..", true, 0)) == 0)
 		rc = tree_list(fs->r, &tn, dir_add, d, &err);
 	d->tn = NULL;
 	if (rc < 0) {
 		if (rc != -ENOENT && rc != -ENOTDIR)
 			fs_log(fs, "%s: %s", path, pit_err_msg(&err, rc));
-		free(path);
 		dir_free(d);
 		reply_err(req, rc == -ENOENT || rc == -ENOTDIR || rc == -ENOMEM ? rc : -EIO);
 		return;
 	}
-	free(path);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = fi->keep_cache = ttl_of(&tn) == LONG_TTL;
 	fuse_reply_open(req, fi);
@@ -277,6 +278,61 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	}
 	fuse_reply_buf(req, buf, len);
 	free(buf);
+}
+
+/* The same with the attributes of the subdirectories (and links), so that
+ * walking a tree (ls -R, find, cp -r) needs no lookup to go down; files get
+ * theirs through a lookup of their own, which only tools that stat them send
+ * (a rendered file's size may mean rendering it). */
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	size_t len = 0;
+
+	(void)ino;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
+		const struct dentry *de = &d->v[i];
+		struct fuse_entry_param e = { .attr = { .st_mode = de->mode, .st_ino = de->ino } };
+		size_t need = fuse_add_direntry_plus(req, NULL, 0, de->name, &e, (off_t)i + 1);
+		if (need > size - len)
+			break;
+		bool dots = !strcmp(de->name, ".") || !strcmp(de->name, "..");
+		if (!dots && (S_ISDIR(de->mode) || S_ISLNK(de->mode))) {
+			char child[4096];
+			struct tree_node tn;
+			struct pit_err err = { 0 };
+			struct stat st;
+			snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", de->name);
+			struct inode *in = tree_resolve(fs->r, child, &tn, &err) == 0 ?
+					   inodes_lookup(fs->inodes, child, &tn) : NULL;
+			if (in && attr_of(fs, in->ino, child, &tn, &st) == 0) {
+				e.ino = in->ino;
+				e.attr = st;
+				e.attr_timeout = e.entry_timeout = ttl_of(&tn);
+			} else if (in) {
+				inodes_forget(fs->inodes, in->ino, 1);
+			}
+		}
+		fuse_add_direntry_plus(req, buf + len, size - len, de->name, &e, (off_t)i + 1);
+		len += need;
+	}
+	fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* entries with attributes on every readdir, not when the kernel guesses */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -499,7 +555,9 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.getattr = op_getattr,
 	.readlink = op_readlink,
 	.opendir = op_opendir,
+	.init = op_init,
 	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
 	.releasedir = op_releasedir,
 	.open = op_open,
 	.read = op_read,

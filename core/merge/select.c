@@ -8,7 +8,7 @@
 void view_sources_release(struct view_sources *vs)
 {
 	for (size_t i = 0; i < vs->nbackups; i++)
-		manifest_free(vs->backups[i]);
+		repo_manifest_release(vs->r, vs->backups[i]);
 	for (size_t i = 0; i < vs->nabsent; i++)
 		free(vs->absent[i]);
 	free(vs->backups);
@@ -29,13 +29,13 @@ static bool of_table(const char *prefix, const char *ks, const char *table)
 static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_us, const char *ks,
 		      const char *table, struct view_sources *vs, size_t *capb, size_t *caps, struct pit_err *err)
 {
-	struct manifest *m;
+	const struct manifest *m;
 	int rc;
 
-	if ((rc = manifest_read(repo_backend(r), &bi->id, &m, err)) < 0)
+	if ((rc = repo_manifest(r, &bi->id, &m, err)) < 0)
 		return rc;
 	if (vec_grow((void **)&vs->backups, capb, vs->nbackups + 1, sizeof(*vs->backups)) < 0) {
-		manifest_free(m);
+		repo_manifest_release(r, m);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
 	vs->backups[vs->nbackups++] = m;
@@ -76,6 +76,7 @@ int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *ta
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->r = r;
 	if ((rc = catalog_backup_list(repo_catalog(r), &l, err)) < 0)
 		return rc;
 	/* l is in instant order; node by node */
@@ -122,14 +123,13 @@ static int component(void *ctx, const char *prefix, const char *comp, struct bsr
 	char path[1024], name[1200];
 
 	snprintf(path, sizeof(path), "%.*s%s%s", (int)dl, dir, prefix, comp);
-	for (size_t i = 0; i < m->nfiles; i++)
-		if (!strcmp(m->files[i].path, path)) {
-			char hex[33];
-			chunk_id_hex(&m->info.id, hex);
-			snprintf(name, sizeof(name), "%s:%.8s:%s", m->info.node, hex, path);
-			return rfile_open(out, v->cc, &m->files[i], name, err);
-		}
-	return -ENOENT;
+	const struct mf_file *f = mf_find(m, path);
+	if (!f)
+		return -ENOENT;
+	char hex[33];
+	chunk_id_hex(&m->info.id, hex);
+	snprintf(name, sizeof(name), "%s:%.8s:%s", m->info.node, hex, path);
+	return rfile_open(out, v->cc, f, name, err);
 }
 
 int select_open(struct chunk_cache *cc, struct view_sst *v, struct sst **out, struct pit_err *err)

@@ -17,7 +17,8 @@ struct view_sst {
 };
 
 struct view_sources {
-	struct manifest **backups;	/* the backups used, one or more per node */
+	struct repo *r;
+	const struct manifest **backups;	/* the backups used, one or more per node (repo_manifest) */
 	size_t nbackups;
 	struct view_sst *ssts;
 	size_t nssts;

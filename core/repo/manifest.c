@@ -284,3 +284,43 @@ bool mf_table_matches(const char *tdir, const char *table)
 	mf_table_name(tdir, name);
 	return !strcmp(tdir, table) || !strcmp(name, table);
 }
+
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_file *)a)->path, ((const struct mf_file *)b)->path);
+}
+
+void mf_sort(struct manifest *m)
+{
+	if (m->nfiles)
+		qsort(m->files, m->nfiles, sizeof(*m->files), cmp_file);
+	m->sorted = true;
+}
+
+size_t mf_lower_bound(const struct manifest *m, const char *prefix)
+{
+	size_t lo = 0, hi = m->nfiles;
+
+	if (!m->sorted)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(m->files[mid].path, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct mf_file *mf_find(const struct manifest *m, const char *path)
+{
+	for (size_t i = mf_lower_bound(m, path); i < m->nfiles; i++) {
+		int c = strcmp(m->files[i].path, path);
+		if (!c)
+			return &m->files[i];
+		if (m->sorted && c > 0)
+			break;
+	}
+	return NULL;
+}

@@ -55,7 +55,16 @@ struct manifest {
 	size_t nfiles, nsst;
 	struct mf_file *files;
 	struct mf_sstable *ssts;
+	bool sorted;		/* files in path order (mf_sort) */
 };
+
+/* Puts the files in path order, so that lookups below take log time. */
+void mf_sort(struct manifest *m);
+/* The file at path, or NULL. */
+const struct mf_file *mf_find(const struct manifest *m, const char *path);
+/* The first file whose path is >= prefix (sorted manifests: the files under
+ * a directory follow one another from there). */
+size_t mf_lower_bound(const struct manifest *m, const char *prefix);
 
 #define BACKUP_NAME_MAX 48
 

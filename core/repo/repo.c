@@ -22,6 +22,7 @@ struct repo {
 	struct repo_config cfg;
 	int lockfd;
 	unsigned skipped;
+	struct memo *memo;
 	pthread_mutex_t fd_mu;
 	struct {
 		struct chunk_id pack;
@@ -138,6 +139,10 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 	}
 	r->lockfd = -1;
 	pthread_mutex_init(&r->fd_mu, NULL);
+	if (memo_new(&r->memo, MEMO_ENTRIES) < 0) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	for (int i = 0; i < FD_CACHE; i++)
 		r->fds[i].fd = -1;
 	if ((rc = backend_open(&r->b, path, err)) < 0 || (rc = read_config(r->b, &r->cfg, err)) < 0)
@@ -186,6 +191,7 @@ void repo_close(struct repo *r)
 			close(r->fds[i].fd);
 	if (r->lockfd >= 0)
 		close(r->lockfd);	/* releases the flock */
+	memo_free(r->memo);
 	catalog_close(r->cat);
 	backend_close(r->b);
 	pthread_mutex_destroy(&r->fd_mu);
@@ -521,4 +527,34 @@ int repo_resolve_backup(struct repo *r, const char *prefix, struct chunk_id *id,
 				prefix, rs.matches);
 	*id = rs.id;
 	return 0;
+}
+
+struct memo *repo_memo(struct repo *r)
+{
+	return r->memo;
+}
+
+static void free_manifest(void *m)
+{
+	manifest_free(m);
+}
+
+int repo_manifest(struct repo *r, const struct chunk_id *id, const struct manifest **out, struct pit_err *err)
+{
+	struct manifest *m;
+	int rc;
+
+	if ((*out = memo_get(r->memo, MEMO_MANIFEST, id)))
+		return 0;
+	if ((rc = manifest_read(r->b, id, &m, err)) < 0)
+		return rc;
+	mf_sort(m);
+	if (!(*out = memo_put(r->memo, MEMO_MANIFEST, id, m, free_manifest)))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+void repo_manifest_release(struct repo *r, const struct manifest *m)
+{
+	memo_release(r->memo, m);
 }

@@ -10,6 +10,8 @@
 #include "core/repo/catalog.h"
 #include "core/repo/chunk.h"
 #include "core/repo/index.h"
+#include "core/repo/manifest.h"
+#include "core/repo/memo.h"
 
 struct repo;
 
@@ -69,4 +71,13 @@ int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struc
 /* The backup whose id starts with prefix (at least 4 hex digits); -ENOENT
  * or -EINVAL (ambiguous) with a message. */
 int repo_resolve_backup(struct repo *r, const char *prefix, struct chunk_id *id, struct pit_err *err);
+/* Derived facts kept while r is open (core/repo/memo.h); kinds: */
+#define MEMO_ENTRIES 256
+enum { MEMO_MANIFEST = 1, MEMO_VIEW_NAMES = 2 };
+struct memo *repo_memo(struct repo *r);
+/* A backup's manifest, parsed once and shared: read-only, and given back
+ * with repo_manifest_release. */
+int repo_manifest(struct repo *r, const struct chunk_id *id, const struct manifest **out, struct pit_err *err);
+void repo_manifest_release(struct repo *r, const struct manifest *m);
+
 #endif

@@ -90,46 +90,132 @@ static void names_free(struct names *ns)
 	memset(ns, 0, sizeof(*ns));
 }
 
-/* The keyspaces a view at T can show, and (ks given) the tables of ks:
- * those with SSTables that are not LocalPartitioner internals. One pass
- * over the chosen backups serves both. */
-static int view_names(struct repo *r, int64_t at_us, const char *ks, struct names *kss, struct names *tables,
-		      struct pit_err *err)
-{
-	struct view_sources vs;
-	int rc;
+/* The keyspaces a view at T can show and the tables of each: those with
+ * SSTables that are not LocalPartitioner internals in the backups the view
+ * reads, sorted. They depend on those backups only, so they are worked out
+ * once per set of backups and kept (core/repo/memo.h). */
+struct vnames {
+	struct names ks;
+	struct names *tables;	/* per keyspace */
+};
 
-	memset(kss, 0, sizeof(*kss));
-	if (tables)
-		memset(tables, 0, sizeof(*tables));
-	if ((rc = select_sources(r, at_us, NULL, NULL, &vs, err)) < 0)
-		return rc;
-	for (size_t b = 0; b < vs.nbackups && rc == 0; b++) {
-		const struct manifest *m = vs.backups[b];
-		for (size_t i = 0; i < m->nsst && rc == 0; i++) {
+static void vnames_free(void *p)
+{
+	struct vnames *vn = p;
+
+	for (size_t i = 0; i < vn->ks.n; i++)
+		names_free(&vn->tables[i]);
+	names_free(&vn->ks);
+	free(vn->tables);
+	free(vn);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	int c = strcmp(x[0], y[0]);
+	return c ? c : strcmp(x[1], y[1]);
+}
+
+static struct vnames *vnames_build(const struct view_sources *vs)
+{
+	struct vnames *vn = calloc(1, sizeof(*vn));
+	char **pairs = NULL;	/* ks, table, ks, table, ... */
+	size_t np = 0, cap = 0;
+	bool ok = vn != NULL;
+
+	for (size_t b = 0; ok && b < vs->nbackups; b++) {
+		const struct manifest *m = vs->backups[b];
+		for (size_t i = 0; ok && i < m->nsst; i++) {
 			char k[256], tdir[256], name[256];
 			if (mf_path_split(m->ssts[i].prefix, k, tdir, NULL) < 0 ||
 			    strstr(m->ssts[i].partitioner, "LocalPartitioner"))
 				continue;
-			rc = names_add(kss, k, strlen(k));
-			if (rc == 0 && tables && ks && !strcmp(k, ks)) {
-				mf_table_name(tdir, name);
-				rc = names_add(tables, name, strlen(name));
-			}
+			mf_table_name(tdir, name);
+			if (!(ok = vec_grow((void **)&pairs, &cap, 2 * np + 2, sizeof(*pairs)) == 0))
+				break;
+			pairs[2 * np] = strdup(k);
+			pairs[2 * np + 1] = strdup(name);
+			np++;	/* freed below even when a copy failed */
+			ok = pairs[2 * np - 2] && pairs[2 * np - 1];
 		}
 	}
-	view_sources_release(&vs);
-	if (rc < 0) {
-		names_free(kss);
-		if (tables)
-			names_free(tables);
-		return pit_errf(err, -ENOMEM, "out of memory");
+	if (ok && np)
+		qsort(pairs, np, 2 * sizeof(*pairs), cmp_pair);
+	for (size_t i = 0; ok && i < np; i++) {
+		const char *k = pairs[2 * i], *t = pairs[2 * i + 1];
+		if (!vn->ks.n || strcmp(vn->ks.v[vn->ks.n - 1], k)) {
+			size_t old = vn->ks.cap;
+			ok = names_add(&vn->ks, k, strlen(k)) == 0;
+			if (ok && vn->ks.cap != old) {
+				struct names *nt = realloc(vn->tables, vn->ks.cap * sizeof(*nt));
+				ok = nt != NULL;
+				if (ok) {
+					vn->tables = nt;
+					memset(nt + old, 0, (vn->ks.cap - old) * sizeof(*nt));
+				}
+			}
+		}
+		struct names *tl = &vn->tables[vn->ks.n - 1];
+		if (ok && (!tl->n || strcmp(tl->v[tl->n - 1], t)))
+			ok = names_add(tl, t, strlen(t)) == 0;
 	}
-	if (kss->n)
-		qsort(kss->v, kss->n, sizeof(*kss->v), cmp_str);
-	if (tables && tables->n)
-		qsort(tables->v, tables->n, sizeof(*tables->v), cmp_str);
-	return 0;
+	for (size_t i = 0; i < 2 * np; i++)
+		free(pairs[i]);
+	free(pairs);
+	if (!ok && vn) {
+		vnames_free(vn);
+		vn = NULL;
+	}
+	return vn;
+}
+
+static int vnames_get(struct repo *r, int64_t at_us, const struct vnames **out, struct pit_err *err)
+{
+	struct view_sources vs;
+	struct sbuf key;
+	struct chunk_id k;
+	int rc;
+
+	if ((rc = select_sources(r, at_us, NULL, NULL, &vs, err)) < 0)
+		return rc;
+	sbuf_init(&key);
+	sbuf_adds(&key, "names v1");
+	for (size_t b = 0; b < vs.nbackups; b++)
+		sbuf_add(&key, vs.backups[b]->info.id.b, 16);
+	chunk_id_of(&k, key.buf, key.len);
+	rc = key.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
+	sbuf_release(&key);
+	if (rc == 0 && !(*out = memo_get(repo_memo(r), MEMO_VIEW_NAMES, &k))) {
+		struct vnames *vn = vnames_build(&vs);
+		if (!vn || !(*out = memo_put(repo_memo(r), MEMO_VIEW_NAMES, &k, vn, vnames_free)))
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+	}
+	view_sources_release(&vs);
+	return rc;
+}
+
+static void vnames_release(struct repo *r, const struct vnames *vn)
+{
+	memo_release(repo_memo(r), vn);
+}
+
+/* Where s is in a sorted list, or -1. */
+static ssize_t names_find(const struct names *ns, const char *s)
+{
+	size_t lo = 0, hi = ns->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(ns->v[mid], s);
+		if (!c)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 static bool names_has(const struct names *ns, const char *s)
@@ -213,22 +299,28 @@ static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *pa
 		if (n == 3)
 			break;
 		/* inside the backup: a file, or a directory on the way to files */
-		struct manifest *m;
+		const struct manifest *m;
 		char rel[1024] = "";
 		for (int k = 3; k < n; k++)
 			snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "%s%s", k > 3 ? "/" : "", comp[k]);
-		if ((rc = manifest_read(repo_backend(r), &out->backup, &m, err)) < 0)
+		if ((rc = repo_manifest(r, &out->backup, &m, err)) < 0)
 			break;
 		rc = -ENOENT;
-		for (size_t f = 0; f < m->nfiles && rc == -ENOENT; f++) {
-			size_t rl = strlen(rel);
-			if (!strcmp(m->files[f].path, rel))
-				out->kind = T_BACKUP_FILE, rc = 0;
-			else if (!strncmp(m->files[f].path, rel, rl) && m->files[f].path[rl] == '/')
-				out->kind = T_BACKUP_DIR, rc = 0;
+		if (mf_find(m, rel)) {
+			out->kind = T_BACKUP_FILE, rc = 0;
+		} else {	/* a directory: some path starts with rel/ */
+			char dirp[1100];
+			snprintf(dirp, sizeof(dirp), "%s/", rel);
+			size_t f = mf_lower_bound(m, dirp), dl = strlen(dirp);
+			for (; f < m->nfiles && rc == -ENOENT; f++) {
+				if (!strncmp(m->files[f].path, dirp, dl))
+					out->kind = T_BACKUP_DIR, rc = 0;
+				else if (m->sorted)
+					break;
+			}
 		}
 		snprintf(out->rel, sizeof(out->rel), "%s", rel);
-		manifest_free(m);
+		repo_manifest_release(r, m);
 	}
 	backup_list_release(&l);
 	if (rc == -ENOENT)
@@ -239,7 +331,6 @@ static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *pa
 int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct pit_err *err)
 {
 	char comp[16][256];
-	struct names ns;
 	int n = split(path, comp, 16), rc;
 
 	memset(out, 0, sizeof(*out));
@@ -268,12 +359,12 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
 	out->latest = !strcmp(comp[1], "latest");
 	if (n == 2)
 		return 0;
-	struct names tables;
-	if ((rc = view_names(r, out->at_us, comp[2], &ns, &tables, err)) < 0)
+	const struct vnames *vn;
+	if ((rc = vnames_get(r, out->at_us, &vn, err)) < 0)
 		return rc;
-	bool known = names_has(&ns, comp[2]), table_known = n > 3 && names_has(&tables, comp[3]);
-	names_free(&ns);
-	names_free(&tables);
+	ssize_t ki = names_find(&vn->ks, comp[2]);
+	bool known = ki >= 0, table_known = known && n > 3 && names_find(&vn->tables[ki], comp[3]) >= 0;
+	vnames_release(r, vn);
 	if (!known)
 		return pit_errf(err, -ENOENT, "%s: no keyspace %s in the backups at that instant", path, comp[2]);
 	snprintf(out->ks, sizeof(out->ks), "%s", comp[2]);
@@ -331,16 +422,17 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 		break;
 	case T_INSTANT:
 	case T_KEYSPACE: {
-		struct names tables;
+		const struct vnames *vn;
 		bool in_ks = dir->kind == T_KEYSPACE;
-		if ((rc = view_names(r, dir->at_us, in_ks ? dir->ks : NULL, &ns, &tables, err)) < 0)
+		if ((rc = vnames_get(r, dir->at_us, &vn, err)) < 0)
 			return rc;
+		ssize_t ki = in_ks ? names_find(&vn->ks, dir->ks) : -1;
 		if (in_ks)
 			rc = fn(ctx, "schema.cql", false, UINT64_MAX);
-		const struct names *list = in_ks ? &tables : &ns;
-		for (size_t i = 0; i < list->n && rc == 0; i++)
+		const struct names *list = !in_ks ? &vn->ks : ki >= 0 ? &vn->tables[ki] : NULL;
+		for (size_t i = 0; list && i < list->n && rc == 0; i++)
 			rc = fn(ctx, list->v[i], true, 0);
-		names_free(&tables);
+		vnames_release(r, vn);
 		break;
 	}
 	case T_TABLE: {
@@ -382,25 +474,34 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 		break;
 	case T_BACKUP:
 	case T_BACKUP_DIR: {
-		struct manifest *m;
+		const struct manifest *m;
 		size_t rl = strlen(dir->rel);
-		if ((rc = manifest_read(repo_backend(r), &dir->backup, &m, err)) < 0)
+		if ((rc = repo_manifest(r, &dir->backup, &m, err)) < 0)
 			return rc;
-		/* the next component of every path under rel, once each */
-		for (size_t f = 0; f < m->nfiles && rc == 0; f++) {
+		/* the next component of every path under rel, once each: in a
+		 * sorted manifest the paths under rel/ follow one another and so
+		 * do those under each rel/<name>/ */
+		char dirp[1100], last[256] = "";
+		snprintf(dirp, sizeof(dirp), "%s%s", dir->rel, rl ? "/" : "");
+		size_t dl = strlen(dirp);
+		for (size_t f = mf_lower_bound(m, dirp); f < m->nfiles && rc == 0; f++) {
 			const char *p = m->files[f].path;
-			if (rl && (strncmp(p, dir->rel, rl) || p[rl] != '/'))
+			if (strncmp(p, dirp, dl)) {
+				if (m->sorted)
+					break;
 				continue;
-			const char *rest = p + (rl ? rl + 1 : 0), *slash = strchr(rest, '/');
+			}
+			const char *rest = p + dl, *slash = strchr(rest, '/');
 			size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
 			char name[256];
 			snprintf(name, sizeof(name), "%.*s", (int)len, rest);
-			if (names_has(&ns, name))
+			if (m->sorted ? !strcmp(name, last) : names_has(&ns, name))
 				continue;
-			if ((rc = names_add(&ns, name, strlen(name))) == 0)
+			snprintf(last, sizeof(last), "%s", name);
+			if (m->sorted || (rc = names_add(&ns, name, strlen(name))) == 0)
 				rc = fn(ctx, name, slash != NULL, slash ? 0 : m->files[f].size);
 		}
-		manifest_free(m);
+		repo_manifest_release(r, m);
 		break;
 	}
 	default:
@@ -465,13 +566,13 @@ static int count_through(void *ctx, const char *p, size_t n)
 static int read_backup_file(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx,
 			    struct pit_err *err)
 {
-	struct manifest *m;
+	const struct manifest *m;
 	struct chunk_cache *cc = NULL;
 	struct bsrc *bs = NULL;
 	uint8_t *buf = NULL;
 	int rc;
 
-	if ((rc = manifest_read(repo_backend(r), &n->backup, &m, err)) < 0)
+	if ((rc = repo_manifest(r, &n->backup, &m, err)) < 0)
 		return rc;
 	rc = -ENOENT;
 	for (size_t f = 0; f < m->nfiles && rc == -ENOENT; f++) {
@@ -500,7 +601,7 @@ static int read_backup_file(struct repo *r, const struct tree_node *n, dump_writ
 	free(buf);
 	bsrc_close(bs);
 	chunk_cache_free(cc);
-	manifest_free(m);
+	repo_manifest_release(r, m);
 	return rc;
 }
 
@@ -704,23 +805,20 @@ static int newest_instant(struct repo *r, int64_t *us, struct pit_err *err)
 
 static int stat_backup_file(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err)
 {
-	struct manifest *m;
+	const struct manifest *m;
 	int rc;
 
-	if ((rc = manifest_read(repo_backend(r), &n->backup, &m, err)) < 0)
+	if ((rc = repo_manifest(r, &n->backup, &m, err)) < 0)
 		return rc;
-	rc = pit_errf(err, -ENOENT, "%s: not in the backup", n->rel);
-	st->mtime_us = m->info.instant_us;
-	for (size_t f = 0; f < m->nfiles; f++) {
-		if (strcmp(m->files[f].path, n->rel))
-			continue;
-		st->size = m->files[f].size;
-		st->mtime_us = m->files[f].mtime_ns / 1000;
-		st->perm = m->files[f].mode & 0444;
-		rc = 0;
-		break;
+	const struct mf_file *f = mf_find(m, n->rel);
+	if (f) {
+		st->size = f->size;
+		st->mtime_us = f->mtime_ns / 1000;
+		st->perm = f->mode & 0444;
+	} else {
+		rc = pit_errf(err, -ENOENT, "%s: not in the backup", n->rel);
 	}
-	manifest_free(m);
+	repo_manifest_release(r, m);
 	return rc;
 }
 
@@ -752,12 +850,12 @@ int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, s
 		return 0;
 	case T_BACKUP:
 	case T_BACKUP_DIR: {
-		struct manifest *m;
-		int rc = manifest_read(repo_backend(r), &n->backup, &m, err);
+		const struct manifest *m;
+		int rc = repo_manifest(r, &n->backup, &m, err);
 		if (rc < 0)
 			return rc;
 		st->mtime_us = m->info.instant_us;
-		manifest_free(m);
+		repo_manifest_release(r, m);
 		return 0;
 	}
 	case T_BACKUP_FILE:

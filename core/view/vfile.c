@@ -21,7 +21,7 @@ struct vfile {
 	pthread_mutex_t mu;
 
 	/* an original file: its chunks through a small cache (one reader at a time) */
-	struct manifest *m;
+	const struct manifest *m;
 	struct chunk_cache *cc;
 	struct bsrc *bs;
 
@@ -43,17 +43,15 @@ static int open_original(struct vfile *f, struct pit_err *err)
 {
 	int rc;
 
-	if ((rc = manifest_read(repo_backend(f->r), &f->node.backup, &f->m, err)) < 0)
+	if ((rc = repo_manifest(f->r, &f->node.backup, &f->m, err)) < 0)
 		return rc;
-	for (size_t i = 0; i < f->m->nfiles; i++) {
-		if (strcmp(f->m->files[i].path, f->node.rel))
-			continue;
-		f->size = f->m->files[i].size;
-		if ((rc = chunk_cache_new(&f->cc, f->r, 2 * CHUNK_SIZE, err)) < 0)
-			return rc;
-		return rfile_open(&f->bs, f->cc, &f->m->files[i], f->path, err);
-	}
-	return pit_errf(err, -ENOENT, "%s: not in its backup", f->path);
+	const struct mf_file *mf = mf_find(f->m, f->node.rel);
+	if (!mf)
+		return pit_errf(err, -ENOENT, "%s: not in its backup", f->path);
+	f->size = mf->size;
+	if ((rc = chunk_cache_new(&f->cc, f->r, 2 * CHUNK_SIZE, err)) < 0)
+		return rc;
+	return rfile_open(&f->bs, f->cc, mf, f->path, err);
 }
 
 static ssize_t pread_original(struct vfile *f, void *buf, size_t len, uint64_t off, struct pit_err *err)
@@ -278,7 +276,8 @@ void vfile_close(struct vfile *f)
 	pthread_mutex_unlock(&f->mu);
 	bsrc_close(f->bs);
 	chunk_cache_free(f->cc);
-	manifest_free(f->m);
+	if (f->m)
+		repo_manifest_release(f->r, f->m);
 	free(f->ring);
 	free(f->path);
 	pthread_cond_destroy(&f->cv);
