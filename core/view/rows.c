@@ -64,58 +64,100 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	return view_render(r, at_us, ks, table, VIEW_ROWS, write, ctx, rep, err);
 }
 
+/* Everything a view's rendering reads: the chosen SSTables opened through
+ * one chunk cache and merged. */
+struct merged {
+	struct view_sources vs;
+	struct chunk_cache *cc;
+	struct cql_schema *schema;
+	const struct cql_table *table;	/* schema.cql's, or NULL */
+	struct sst **ssts;
+	size_t opened;
+	struct kmerge *km;	/* NULL: nothing written by T, an empty table */
+};
+
+static void merged_close(struct merged *mg)
+{
+	kmerge_close(mg->km);
+	for (size_t i = 0; i < mg->opened; i++)
+		sst_close(mg->ssts[i]);
+	free(mg->ssts);
+	cql_schema_free(mg->schema);
+	chunk_cache_free(mg->cc);
+	if (mg->vs.r)
+		view_sources_release(&mg->vs);
+	memset(mg, 0, sizeof(*mg));
+}
+
+static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+		       struct view_rows_report *rep, struct pit_err *err)
+{
+	int rc;
+
+	memset(mg, 0, sizeof(*mg));
+	memset(rep, 0, sizeof(*rep));
+	if ((rc = select_sources(r, at_us, ks, table, &mg->vs, err)) < 0)
+		return rc;
+	rep->backups = (unsigned)mg->vs.nbackups;
+	rep->sstables = (unsigned)mg->vs.nssts;
+	rep->skipped_after = (unsigned)mg->vs.skipped_after;
+	rep->unreadable = (unsigned)mg->vs.unreadable;
+	rep->absent_nodes = (unsigned)mg->vs.nabsent;
+	if (!mg->vs.nssts)
+		return 0;
+	if ((rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0 ||
+	    (rc = load_schema(mg->cc, &mg->vs, &mg->schema, err)) < 0)
+		goto fail;
+	if (!(mg->ssts = calloc(mg->vs.nssts, sizeof(*mg->ssts)))) {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; mg->schema && i < cql_schema_ntables(mg->schema) && !mg->table; i++)
+		if (!strcmp(cql_table_name(cql_schema_table(mg->schema, i)), table))
+			mg->table = cql_schema_table(mg->schema, i);
+	for (; mg->opened < mg->vs.nssts; mg->opened++)
+		if ((rc = select_open(mg->cc, &mg->vs.ssts[mg->opened], &mg->ssts[mg->opened], err)) < 0 ||
+		    (rc = bind_fix_types(mg->ssts[mg->opened], mg->table, err)) < 0) {
+			if (mg->ssts[mg->opened])
+				mg->opened++;
+			goto fail;
+		}
+	if ((rc = kmerge_open(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	merged_close(mg);
+	return rc;
+}
+
+static int64_t seconds_of(int64_t us)
+{
+	return us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+}
+
 int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
 {
-	struct view_sources vs;
-	struct chunk_cache *cc = NULL;
-	struct cql_schema *schema = NULL;
-	struct sst **ssts = NULL;
-	struct kmerge *km = NULL;
-	size_t opened = 0;
+	struct merged mg;
 	int rc;
 
-	memset(rep, 0, sizeof(*rep));
-	if ((rc = select_sources(r, at_us, ks, table, &vs, err)) < 0)
-		return rc;
-	rep->backups = (unsigned)vs.nbackups;
-	rep->sstables = (unsigned)vs.nssts;
-	rep->skipped_after = (unsigned)vs.skipped_after;
-	rep->unreadable = (unsigned)vs.unreadable;
-	rep->absent_nodes = (unsigned)vs.nabsent;
-	if (!vs.nssts)
-		goto out;	/* nothing written by T: an empty table */
-	if ((rc = chunk_cache_new(&cc, r, CACHE_BYTES, err)) < 0 || (rc = load_schema(cc, &vs, &schema, err)) < 0)
+	memset(&mg, 0, sizeof(mg));
+	if ((rc = merged_open(&mg, r, at_us, ks, table, rep, err)) < 0 || !mg.km)
 		goto out;
-	if (!(ssts = calloc(vs.nssts, sizeof(*ssts)))) {
-		rc = pit_errf(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx };
-	o.now_s = at_us >= 0 ? at_us / 1000000 : -((-at_us + 999999) / 1000000);
-	for (int i = 0; schema && i < cql_schema_ntables(schema) && !o.table; i++)
-		if (!strcmp(cql_table_name(cql_schema_table(schema, i)), table))
-			o.table = cql_schema_table(schema, i);
-	for (; opened < vs.nssts; opened++)
-		if ((rc = select_open(cc, &vs.ssts[opened], &ssts[opened], err)) < 0 ||
-		    (rc = bind_fix_types(ssts[opened], o.table, err)) < 0) {
-			if (ssts[opened])
-				opened++;
-			goto out;
-		}
-	if ((rc = kmerge_open(&km, ssts, (int)vs.nssts, at_us, err)) < 0)
-		goto out;
+	struct kmerge *km = mg.km;
+	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx, .table = mg.table };
+	o.now_s = seconds_of(at_us);
 	char name[300];
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
 	if (fmt == VIEW_CONFLICTS) {
 		const char *nodes[256];
-		int *node_of = calloc(vs.nssts, sizeof(int)), nn = 0;
+		int *node_of = calloc(mg.vs.nssts, sizeof(int)), nn = 0;
 		if (!node_of) {
 			rc = pit_errf(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < vs.nssts; i++) {
-			const char *nd = vs.ssts[i].m->info.node;
+		for (size_t i = 0; i < mg.vs.nssts; i++) {
+			const char *nd = mg.vs.ssts[i].m->info.node;
 			int k = 0;
 			while (k < nn && strcmp(nodes[k], nd))
 				k++;
@@ -139,12 +181,48 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
 	}
 out:
-	kmerge_close(km);
-	for (size_t i = 0; i < opened; i++)
-		sst_close(ssts[i]);
-	free(ssts);
-	cql_schema_free(schema);
-	chunk_cache_free(cc);
-	view_sources_release(&vs);
+	merged_close(&mg);
+	return rc;
+}
+
+struct walk {
+	const struct sst_header *h;
+	view_row_fn fn;
+	void *ctx;
+};
+
+static int walk_row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
+		    const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
+{
+	struct walk *w = ctx;
+
+	(void)first;
+	return w->fn(w->ctx, w->h, p, row, statics, cells, err);
+}
+
+int view_walk(struct repo *r, int64_t at_us, const char *ks, const char *table, view_row_fn fn, void *ctx,
+	      struct pit_err *err)
+{
+	struct view_rows_report rep;
+	struct merged mg;
+	struct bind b;
+	struct dump_opts o = { .mode = DUMP_ROWS };
+	int rc;
+
+	memset(&mg, 0, sizeof(mg));
+	if ((rc = merged_open(&mg, r, at_us, ks, table, &rep, err)) < 0 || !mg.km)
+		goto out;
+	o.table = mg.table;
+	const struct sst_header *h = kmerge_header(mg.km);
+	if ((rc = bind_init(&b, h, table, &o)) == 0) {
+		struct walk w = { h, fn, ctx };
+		struct liverows lr = { h, { seconds_of(at_us), at_us }, b.reg_dropped, b.st_dropped, walk_row, &w };
+		rc = liverows_walk(&lr, &km_ops, mg.km, err);
+	} else {
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+	}
+	bind_release(&b);
+out:
+	merged_close(&mg);
 	return rc;
 }

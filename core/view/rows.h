@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include "core/repo/repo.h"
+#include "core/sstable/reader.h"
 #include "core/view/dump.h"
 
 struct view_rows_report {
@@ -26,5 +27,14 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	      struct view_rows_report *rep, struct pit_err *err);
 int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
+
+/* The live rows of ks.table at T, merged, one call each (row NULL: a
+ * partition with only static cells); h names their columns. */
+struct live_cells;
+typedef int (*view_row_fn)(void *ctx, const struct sst_header *h, const struct sst_partition *p,
+			   const struct sst_unfiltered *row, const struct live_cells *statics,
+			   const struct live_cells *cells, struct pit_err *err);
+int view_walk(struct repo *r, int64_t at_us, const char *ks, const char *table, view_row_fn fn, void *ctx,
+	      struct pit_err *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/repo/rfile.h"
 #include "core/util/instant.h"
 #include "core/util/vec.h"
+#include "core/view/keyspace.h"
 #include "core/view/rows.h"
 #include "core/view/tree.h"
 
@@ -615,6 +616,16 @@ static int read_schema(struct repo *r, const struct tree_node *n, const char *ta
 	struct names done = { 0 };
 	int rc;
 
+	if (!table) {	/* a keyspace's: CREATE KEYSPACE first */
+		struct sbuf ksc;
+		sbuf_init(&ksc);
+		rc = view_keyspace_cql(r, n->at_us, n->ks, &ksc, err);
+		if (rc == 0 && (ksc.oom || write(ctx, ksc.buf, ksc.len) < 0))
+			rc = pit_errf(err, -EIO, "%s: cannot write", n->ks);
+		sbuf_release(&ksc);
+		if (rc < 0)
+			return rc;
+	}
 	if ((rc = select_sources(r, n->at_us, NULL, NULL, &vs, err)) < 0)
 		return rc;
 	if ((rc = chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, err)) < 0)
@@ -643,9 +654,16 @@ static int read_schema(struct repo *r, const struct tree_node *n, const char *ta
 			free(text);
 		}
 	}
-	if (rc == 0 && !done.n)
-		rc = pit_errf(err, -ENOENT, "%s%s%s: no schema.cql in the backups at that instant", n->ks,
-			      table ? "." : "", table ? table : "");
+	if (rc == 0 && !done.n) {
+		/* Cassandra writes schema.cql into snapshots only (since 3.0.x):
+		 * an empty statement list would read as "no tables" */
+		char msg[700];
+		int len = snprintf(msg, sizeof(msg), "-- no schema.cql for %s%s%s in the backups at this instant: "
+				   "the snapshots that would carry it were not taken or not ingested\n", n->ks,
+				   table ? "." : "", table ? table : "");
+		if (write(ctx, msg, (size_t)len) < 0)
+			rc = -EIO;
+	}
 out:
 	names_free(&done);
 	chunk_cache_free(cc);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,12 +256,45 @@ static void test_ls_cat(void **state)
 	assert_int_equal(rc, 0);
 }
 
+/* A keyspace's schema.cql starts with its CREATE KEYSPACE, from the
+ * system_schema.keyspaces the node's backup holds (the real 3.x data
+ * directory of the fixtures, taken as one snapshot). */
+static void test_keyspace_schema(void **state)
+{
+	const char *fx = tl_fixtures();
+	char dir[] = "/tmp/pitfs-ks-XXXXXX", cmd[3 * PATH_MAX], args[600], bin[PATH_MAX];
+
+	(void)state;
+	TL_NEED_FIXTURES(fx);
+	/* the commands run in the fixtures' directory */
+	assert_non_null(realpath(getenv("PITFS_BIN") ? getenv("PITFS_BIN") : "./pitfs", bin));
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd %s/pcass-me-3x-datadir/data && for t in */*/; do mkdir -p %s/d/$t/snapshots/s && "
+		 "cp $t/*-big-* %s/d/$t/snapshots/s/ || exit 1; done && %s init %s/r >/dev/null && "
+		 "%s ingest %s/r %s/d --node n1 --snapshot s --at 2024-01-01T00:00:00Z >/dev/null", fx, dir, dir, bin, dir,
+		 bin, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(args, sizeof(args), "cat %s/r /at/latest/sina_test/schema.cql", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "CREATE KEYSPACE IF NOT EXISTS sina_test WITH replication = {'class': "
+				    "'SimpleStrategy', 'replication_factor': '1'} AND durable_writes = true;\n"));
+	snprintf(args, sizeof(args), "cat %s/r /at/latest/system_auth/schema.cql", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "system_auth WITH replication = {'class': 'SimpleStrategy'"));
+	/* before the backup nothing is known: no keyspace at all */
+	snprintf(args, sizeof(args), "cat %s/r /at/2023-01-01T00:00:00Z/sina_test/schema.cql", dir);
+	assert_int_equal(run(args), 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_operational_errors),
 		cmocka_unit_test(test_on_fixtures),
+		cmocka_unit_test(test_keyspace_schema),
 		cmocka_unit_test(test_gen),
 		cmocka_unit_test(test_repo_commands),
 		cmocka_unit_test(test_ls_cat),
