@@ -5,7 +5,7 @@
 #include <string.h>
 #include "core/repo/chunk.h"
 #include "core/repo/manifest.h"
-#include "core/repo/rfile.h"
+#include "core/repo/rahead.h"
 #include "core/view/vfile.h"
 
 /* How far a renderer may run ahead of its readers, and how far back
@@ -20,10 +20,9 @@ struct vfile {
 	uint64_t size;
 	pthread_mutex_t mu;
 
-	/* an original file: its chunks through a small cache (one reader at a time) */
+	/* an original file: read ahead of sequential readers */
 	const struct manifest *m;
-	struct chunk_cache *cc;
-	struct bsrc *bs;
+	struct rahead *ra;
 
 	/* a rendered file: bytes [start, end) of the output are in ring */
 	pthread_cond_t cv;
@@ -49,26 +48,7 @@ static int open_original(struct vfile *f, struct pit_err *err)
 	if (!mf)
 		return pit_errf(err, -ENOENT, "%s: not in its backup", f->path);
 	f->size = mf->size;
-	if ((rc = chunk_cache_new(&f->cc, f->r, 2 * CHUNK_SIZE, err)) < 0)
-		return rc;
-	return rfile_open(&f->bs, f->cc, mf, f->path, err);
-}
-
-static ssize_t pread_original(struct vfile *f, void *buf, size_t len, uint64_t off, struct pit_err *err)
-{
-	size_t done = 0;
-
-	pthread_mutex_lock(&f->mu);
-	while (done < len && off + done < f->size) {
-		ssize_t got = bsrc_pread(f->bs, (uint8_t *)buf + done, len - done, off + done, err);
-		if (got <= 0) {
-			pthread_mutex_unlock(&f->mu);
-			return got < 0 ? got : pit_errf(err, -EIO, "%s: ends before its size", f->path);
-		}
-		done += (size_t)got;
-	}
-	pthread_mutex_unlock(&f->mu);
-	return (ssize_t)done;
+	return rahead_open(&f->ra, f->r, mf, f->path, err);
 }
 
 /* ---- rendered files ---- */
@@ -248,8 +228,8 @@ ssize_t vfile_pread(struct vfile *f, void *buf, size_t len, uint64_t off, struct
 {
 	size_t done = 0;
 
-	if (f->bs)
-		return pread_original(f, buf, len, off, err);
+	if (f->ra)
+		return rahead_pread(f->ra, buf, len, off, err);
 	while (done < len) {	/* in pieces the window holds with room to spare */
 		size_t piece = len - done < f->cap / 2 ? len - done : f->cap / 2;
 		ssize_t got = pread_rendered(f, (uint8_t *)buf + done, piece, off + done, err);
@@ -274,8 +254,7 @@ void vfile_close(struct vfile *f)
 	pthread_mutex_lock(&f->mu);
 	stop_renderer(f);
 	pthread_mutex_unlock(&f->mu);
-	bsrc_close(f->bs);
-	chunk_cache_free(f->cc);
+	rahead_close(f->ra);
 	if (f->m)
 		repo_manifest_release(f->r, f->m);
 	free(f->ring);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "core/repo/obj.h"
 #include "core/repo/pack.h"
 #include "core/repo/prune.h"
+#include "core/repo/rahead.h"
 #include "core/repo/repo.h"
 #include "core/repo/restore.h"
 #include "core/view/tree.h"
@@ -608,6 +610,92 @@ static void test_instant(void **state)
 	repo_close(r);
 }
 
+struct rareader {
+	struct rahead *ra;
+	const uint8_t *want;
+	size_t n;
+	unsigned seed;
+	bool sequential;
+	int bad;
+};
+
+static void *rareader_main(void *arg)
+{
+	struct rareader *v = arg;
+	static __thread uint8_t buf[300000];
+	struct pit_err err = { 0 };
+	uint64_t off = 0;
+
+	for (int i = 0; i < 60; i++) {
+		size_t len = v->sequential ? 131072 : 1 + (size_t)rand_r(&v->seed) % sizeof(buf);
+		if (!v->sequential)
+			off = (uint64_t)rand_r(&v->seed) % (v->n + 10);
+		ssize_t got = rahead_pread(v->ra, buf, len, off, &err);
+		size_t exp = off >= v->n ? 0 : v->n - off < len ? v->n - off : len;
+		if (got != (ssize_t)exp || (exp && memcmp(buf, v->want + off, exp)))
+			v->bad++;
+		off += (size_t)(got > 0 ? got : 0);
+		if (v->sequential && off >= v->n)
+			off = 0;
+	}
+	return NULL;
+}
+
+/* A file of several chunks read back through the read-ahead reader: front
+ * to back and at random places, by 6 threads at once, always its bytes. */
+static void test_rahead(void **state)
+{
+	char repo[256], dir[300], path[400];
+	struct ingest_opts o = { .node = "node1", .tag = "s", .have_at = true, .at_us = 1000000 };
+	struct ingest_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+	size_t n = 5 * CHUNK_SIZE + 12345;
+	uint8_t *data = malloc(n);
+
+	(void)state;
+	assert_non_null(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	new_repo(repo, sizeof(repo), "rahead", 0);
+	snprintf(dir, sizeof(dir), "%s/ra-data/ks/t-0123456789abcdef0123456789abcdef/snapshots/s", work);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/big.bin", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	snprintf(dir, sizeof(dir), "%s/ra-data", work);
+	o.source = dir;
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
+	const struct manifest *m;
+	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
+	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	assert_non_null(mf);
+	assert_true(mf->nchunks >= 6);
+	struct rahead *ra;
+	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+	pthread_t th[6];
+	struct rareader v[6];
+	for (int i = 0; i < 6; i++) {
+		v[i] = (struct rareader){ ra, data, n, (unsigned)i, i < 2, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, rareader_main, &v[i]), 0);
+	}
+	int bad = 0;
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		bad += v[i].bad;
+	}
+	assert_int_equal(bad, 0);
+	rahead_close(ra);
+	repo_manifest_release(r, m);
+	repo_close(r);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_restore_filter_and_system),
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_instant),
+		cmocka_unit_test(test_rahead),
 	};
 	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
 }

@@ -1,0 +1,240 @@
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/repo/rahead.h"
+
+/* Decompressed chunks held per file: the one being read, the one before
+ * (readers a little behind, the kernel's requests out of order) and two
+ * ahead. */
+#define SLOTS 4
+#define AHEAD 2
+
+enum slot_state { S_EMPTY, S_LOADING, S_READY, S_FAILED };
+
+struct slot {
+	enum slot_state state;
+	size_t chunk;
+	uint8_t *data;
+	unsigned pins;		/* readers copying out of it */
+	uint64_t used;
+	struct pit_err err;
+	int rc;
+};
+
+struct rahead {
+	struct repo *r;
+	const struct mf_file *f;
+	char *name;
+	uint64_t *start;	/* offset of each chunk in the file */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t worker;
+	bool stop;
+	struct slot slot[SLOTS];
+	size_t want;		/* a chunk a reader waits for, or SIZE_MAX */
+	size_t last;		/* the chunk read last, or SIZE_MAX */
+	size_t next;		/* reads go front to back: read ahead from here; 0: they do not */
+	uint64_t clock;
+};
+
+static struct slot *find(struct rahead *ra, size_t k)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (ra->slot[i].state != S_EMPTY && ra->slot[i].chunk == k)
+			return &ra->slot[i];
+	return NULL;
+}
+
+/* A slot to load into: an empty one, else the least recently used that no
+ * reader holds, is not loading and is not the chunk being read. */
+static struct slot *victim(struct rahead *ra)
+{
+	struct slot *v = NULL;
+
+	for (int i = 0; i < SLOTS; i++) {
+		struct slot *s = &ra->slot[i];
+		if (s->state == S_EMPTY)
+			return s;
+		if (s->pins || s->state == S_LOADING || (ra->next && s->chunk == ra->next - 1))
+			continue;
+		if (!v || s->used < v->used)
+			v = s;
+	}
+	return v;
+}
+
+/* What the worker loads next: the chunk a reader waits for, else the next
+ * ones after the last read; SIZE_MAX when there is nothing to do. */
+static size_t job(struct rahead *ra)
+{
+	if (ra->want != SIZE_MAX && !find(ra, ra->want))
+		return ra->want;
+	for (size_t k = ra->next; k < ra->next + AHEAD && k < ra->f->nchunks; k++)
+		if (ra->next && !find(ra, k))
+			return k;
+	return SIZE_MAX;
+}
+
+static void *worker_main(void *arg)
+{
+	struct rahead *ra = arg;
+	struct repo_reader *rr = NULL;
+	struct pit_err rerr = { 0 };
+	int rrc = repo_reader_new(&rr, ra->r, &rerr);
+
+	pthread_mutex_lock(&ra->mu);
+	while (!ra->stop) {
+		size_t k = job(ra);
+		struct slot *s = k == SIZE_MAX ? NULL : victim(ra);
+		if (!s) {
+			pthread_cond_wait(&ra->cv, &ra->mu);
+			continue;
+		}
+		s->state = S_LOADING;
+		s->chunk = k;
+		s->rc = 0;
+		pthread_mutex_unlock(&ra->mu);
+		struct pit_err err = { 0 };
+		int rc = rrc;
+		if (rc < 0)
+			err = rerr;
+		else if (!s->data && !(s->data = malloc(CHUNK_SIZE)))
+			rc = pit_errf(&err, -ENOMEM, "out of memory");
+		else
+			rc = repo_read_chunk(rr, &ra->f->chunks[k].id, ra->f->chunks[k].raw, s->data, &err);
+		pthread_mutex_lock(&ra->mu);
+		s->state = rc < 0 ? S_FAILED : S_READY;
+		s->rc = rc;
+		s->err = err;
+		s->used = ++ra->clock;
+		pthread_cond_broadcast(&ra->cv);
+	}
+	pthread_mutex_unlock(&ra->mu);
+	repo_reader_free(rr);
+	return NULL;
+}
+
+int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, const char *name, struct pit_err *err)
+{
+	struct rahead *ra = calloc(1, sizeof(*ra));
+	int rc;
+
+	*out = NULL;
+	if (!ra || !(ra->name = strdup(name)) || !(ra->start = calloc(f->nchunks + 1, sizeof(*ra->start)))) {
+		if (ra)
+			free(ra->name);
+		free(ra);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	ra->r = r;
+	ra->f = f;
+	ra->want = ra->last = SIZE_MAX;
+	for (uint32_t i = 0; i < f->nchunks; i++) {
+		if (f->chunks[i].raw > CHUNK_SIZE) {
+			free(ra->start);
+			free(ra->name);
+			free(ra);
+			return pit_errf(err, -EBADMSG, "%s: chunk %u larger than a chunk can be", name, i);
+		}
+		ra->start[i + 1] = ra->start[i] + f->chunks[i].raw;
+	}
+	pthread_mutex_init(&ra->mu, NULL);
+	pthread_cond_init(&ra->cv, NULL);
+	if ((rc = pthread_create(&ra->worker, NULL, worker_main, ra))) {
+		pthread_cond_destroy(&ra->cv);
+		pthread_mutex_destroy(&ra->mu);
+		free(ra->start);
+		free(ra->name);
+		free(ra);
+		return pit_errf(err, -rc, "%s: cannot start a reader thread", name);
+	}
+	*out = ra;
+	return 0;
+}
+
+/* The chunk holding off (binary search over the chunks' offsets). */
+static size_t chunk_at(const struct rahead *ra, uint64_t off)
+{
+	size_t lo = 0, hi = ra->f->nchunks;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (ra->start[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struct pit_err *err)
+{
+	uint64_t size = ra->start[ra->f->nchunks];
+	size_t done = 0;
+	ssize_t rc = 0;
+
+	if (off >= size)
+		return 0;
+	if (n > size - off)
+		n = (size_t)(size - off);
+	pthread_mutex_lock(&ra->mu);
+	while (done < n) {
+		size_t k = chunk_at(ra, off + done);
+		struct slot *s = find(ra, k);
+		if (!s || s->state == S_LOADING) {
+			if (!s) {
+				ra->want = k;
+				pthread_cond_broadcast(&ra->cv);
+			}
+			pthread_cond_wait(&ra->cv, &ra->mu);
+			continue;
+		}
+		if (s->state == S_FAILED) {
+			rc = pit_errf(err, s->rc == -ENOMEM ? -ENOMEM : -EIO, "%s: %s", ra->name,
+				      pit_err_msg(&s->err, s->rc));
+			s->state = S_EMPTY;	/* a later read tries again */
+			break;
+		}
+		if (ra->want == k)
+			ra->want = SIZE_MAX;
+		uint64_t in = off + done - ra->start[k];
+		size_t len = (size_t)(ra->start[k + 1] - (off + done));
+		if (len > n - done)
+			len = n - done;
+		s->pins++;
+		s->used = ++ra->clock;
+		/* the same chunk again or the next one: front to back, read ahead */
+		bool seq = ra->last != SIZE_MAX && (k == ra->last || k == ra->last + 1);
+		ra->last = k;
+		if (ra->next != (seq ? k + 1 : 0)) {
+			ra->next = seq ? k + 1 : 0;
+			pthread_cond_broadcast(&ra->cv);
+		}
+		pthread_mutex_unlock(&ra->mu);
+		memcpy((uint8_t *)buf + done, s->data + in, len);
+		pthread_mutex_lock(&ra->mu);
+		s->pins--;
+		done += len;
+	}
+	pthread_mutex_unlock(&ra->mu);
+	return rc < 0 ? rc : (ssize_t)done;
+}
+
+void rahead_close(struct rahead *ra)
+{
+	if (!ra)
+		return;
+	pthread_mutex_lock(&ra->mu);
+	ra->stop = true;
+	pthread_cond_broadcast(&ra->cv);
+	pthread_mutex_unlock(&ra->mu);
+	pthread_join(ra->worker, NULL);
+	for (int i = 0; i < SLOTS; i++)
+		free(ra->slot[i].data);
+	pthread_cond_destroy(&ra->cv);
+	pthread_mutex_destroy(&ra->mu);
+	free(ra->start);
+	free(ra->name);
+	free(ra);
+}
