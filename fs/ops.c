@@ -257,41 +257,17 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
-	char *buf = malloc(size ? size : 1);
-	size_t len = 0;
-
-	(void)ino;
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	/* entry i has offset i + 1: where the next readdir resumes */
-	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
-		struct stat st = { .st_mode = d->v[i].mode, .st_ino = d->v[i].ino };
-		size_t need = fuse_add_direntry(req, buf + len, size - len, d->v[i].name, &st, (off_t)i + 1);
-		if (need > size - len)
-			break;
-		len += need;
-	}
-	fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-/* The same with the attributes of the subdirectories (and links), so that
+/* Entry i has offset i + 1: where the next readdir resumes. With plus,
+ * the entries of subdirectories (and links) carry their attributes, so that
  * walking a tree (ls -R, find, cp -r) needs no lookup to go down; files get
- * theirs through a lookup of their own, which only tools that stat them send
- * (a rendered file's size may mean rendering it). */
-static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+ * theirs through a lookup of their own, which only tools that stat them
+ * send (a rendered file's size may mean rendering it). */
+static void reply_dir(fuse_req_t req, struct dirlist *d, size_t size, off_t off, bool plus)
 {
 	struct fs *fs = fs_of(req);
-	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
 	char *buf = malloc(size ? size : 1);
 	size_t len = 0;
 
-	(void)ino;
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -299,11 +275,12 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
 		const struct dentry *de = &d->v[i];
 		struct fuse_entry_param e = { .attr = { .st_mode = de->mode, .st_ino = de->ino } };
-		size_t need = fuse_add_direntry_plus(req, NULL, 0, de->name, &e, (off_t)i + 1);
+		size_t need = plus ? fuse_add_direntry_plus(req, NULL, 0, de->name, &e, (off_t)i + 1)
+				   : fuse_add_direntry(req, NULL, 0, de->name, &e.attr, (off_t)i + 1);
 		if (need > size - len)
 			break;
 		bool dots = !strcmp(de->name, ".") || !strcmp(de->name, "..");
-		if (!dots && (S_ISDIR(de->mode) || S_ISLNK(de->mode))) {
+		if (plus && !dots && (S_ISDIR(de->mode) || S_ISLNK(de->mode))) {
 			char child[4096];
 			struct tree_node tn;
 			struct pit_err err = { 0 };
@@ -319,11 +296,26 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 				inodes_forget(fs->inodes, in->ino, 1);
 			}
 		}
-		fuse_add_direntry_plus(req, buf + len, size - len, de->name, &e, (off_t)i + 1);
+		if (plus)
+			fuse_add_direntry_plus(req, buf + len, size - len, de->name, &e, (off_t)i + 1);
+		else
+			fuse_add_direntry(req, buf + len, size - len, de->name, &e.attr, (off_t)i + 1);
 		len += need;
 	}
 	fuse_reply_buf(req, buf, len);
 	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_dir(req, (struct dirlist *)(uintptr_t)fi->fh, size, off, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	reply_dir(req, (struct dirlist *)(uintptr_t)fi->fh, size, off, true);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)

@@ -5,10 +5,13 @@
 #include "core/repo/rahead.h"
 
 /* Decompressed chunks held per file: the one being read, the one before
- * (readers a little behind, the kernel's requests out of order) and two
- * ahead. */
-#define SLOTS 4
-#define AHEAD 2
+ * (readers a little behind, the kernel's requests out of order), those
+ * ahead, and what the workers are loading. Two workers: reading a pack and
+ * decompressing take longer than the readers' copying, and two chunks load
+ * at once. */
+#define SLOTS 6
+#define AHEAD 3
+#define WORKERS 2
 
 enum slot_state { S_EMPTY, S_LOADING, S_READY, S_FAILED };
 
@@ -29,7 +32,8 @@ struct rahead {
 	uint64_t *start;	/* offset of each chunk in the file */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t worker;
+	pthread_t worker[WORKERS];
+	int nworkers;
 	bool stop;
 	struct slot slot[SLOTS];
 	size_t want;		/* a chunk a reader waits for, or SIZE_MAX */
@@ -141,14 +145,16 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 	}
 	pthread_mutex_init(&ra->mu, NULL);
 	pthread_cond_init(&ra->cv, NULL);
-	if ((rc = pthread_create(&ra->worker, NULL, worker_main, ra))) {
-		pthread_cond_destroy(&ra->cv);
-		pthread_mutex_destroy(&ra->mu);
-		free(ra->start);
-		free(ra->name);
-		free(ra);
-		return pit_errf(err, -rc, "%s: cannot start a reader thread", name);
+	/* most files are read front to back (cp, rsync, tar): start there */
+	if (f->nchunks) {
+		ra->want = ra->last = 0;
+		ra->next = 1;
 	}
+	for (; ra->nworkers < WORKERS; ra->nworkers++)
+		if ((rc = pthread_create(&ra->worker[ra->nworkers], NULL, worker_main, ra))) {
+			rahead_close(ra);
+			return pit_errf(err, -rc, "%s: cannot start a reader thread", name);
+		}
 	*out = ra;
 	return 0;
 }
@@ -229,7 +235,8 @@ void rahead_close(struct rahead *ra)
 	ra->stop = true;
 	pthread_cond_broadcast(&ra->cv);
 	pthread_mutex_unlock(&ra->mu);
-	pthread_join(ra->worker, NULL);
+	for (int i = 0; i < ra->nworkers; i++)
+		pthread_join(ra->worker[i], NULL);
 	for (int i = 0; i < SLOTS; i++)
 		free(ra->slot[i].data);
 	pthread_cond_destroy(&ra->cv);

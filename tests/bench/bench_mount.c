@@ -173,15 +173,9 @@ int main(void)
 	snprintf(cluster, sizeof(cluster), "%s/gen", dir);
 	printf("pitfs bench: the mount; generating a %llu MiB cluster of 3 nodes...\n", (unsigned long long)(size >> 20));
 	fflush(stdout);
-	pid_t gen = fork();
-	if (gen == 0) {
-		struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 5, .miss = 0.05, .skew_us = 2000,
-				       .no_truth = true };
-		_exit(tl_gen_cluster_opts(cluster, &go, tags) < 0);
-	}
-	int st;
-	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
-	    tl_cluster_tags(cluster, tags) < 0)
+	struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 5, .miss = 0.05, .skew_us = 2000,
+			       .no_truth = true };
+	if (tl_gen_cluster_child(cluster, &go, tags) < 0)
 		return 1;
 	/* the newest snapshot of every node: the largest Data.db in it is read */
 	snprintf(snap, sizeof(snap), "%s/node*/data/*/*/snapshots/%s", cluster, tags[2]);

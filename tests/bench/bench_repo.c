@@ -105,16 +105,9 @@ int main(void)
 	fflush(stdout);
 	/* in a child: a peak RSS survives fork and exec, and the measured
 	 * commands are children of this process */
-	pid_t gen = fork();
-	if (gen == 0)
-	{
-		struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 21, .miss = 0.05, .skew_us = 2000,
-				       .no_truth = true };
-		_exit(tl_gen_cluster_opts(cluster, &go, tags) < 0);
-	}
-	int st;
-	if (gen < 0 || waitpid(gen, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
-	    tl_cluster_tags(cluster, tags) < 0)
+	struct gen_opts go = { .nodes = 3, .rf = 3, .size = size, .seed = 21, .miss = 0.05, .skew_us = 2000,
+			       .no_truth = true };
+	if (tl_gen_cluster_child(cluster, &go, tags) < 0)
 		return 1;
 	for (int s = 0; s < 2; s++) {
 		snap_paths(paths[s], sizeof(paths[s]), tags[s + 1]);

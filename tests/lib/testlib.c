@@ -574,3 +574,15 @@ void tl_csv_free(char **fields, size_t n)
 		free(fields[i]);
 	free(fields);
 }
+
+int tl_gen_cluster_child(char *dir, const struct gen_opts *o, char tags[3][256])
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(tl_gen_cluster_opts(dir, o, tags) < 0);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return tl_cluster_tags(dir, tags) < 0 ? -1 : 0;
+}

@@ -33,6 +33,9 @@ struct gen_opts;
 int tl_gen_cluster_opts(char *dir, const struct gen_opts *o, char tags[3][256]);
 /* The three snapshot tags of a cluster tl_gen_cluster made, oldest first. */
 int tl_cluster_tags(const char *dir, char tags[3][256]);
+/* tl_gen_cluster_opts in a child process (benchmarks: the peak RSS of what
+ * they measure later is not the generator's); 0 or -1. */
+int tl_gen_cluster_child(char *dir, const struct gen_opts *o, char tags[3][256]);
 
 /* Monotonic seconds, for timing. */
 double tl_now(void);
