@@ -97,6 +97,8 @@ static int map_columns(struct kmerge *km, struct src *sr, struct pit_err *err)
 
 const struct sst_header *kmerge_header(const struct kmerge *km) { return &km->uh; }
 
+const uint64_t *kmerge_resume(const struct kmerge *km) { return km->resume; }
+
 static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 {
 	const struct sst_partition *p;
@@ -114,12 +116,19 @@ static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 	}
 	memcpy(sr->key, p->key, p->key_len);
 	sr->klen = p->key_len;
+	sr->off = p->offset;
 	sr->pdel = p->deletion;
 	sst_token_of(km->part, sr->key, sr->klen, &sr->tok);
 	return 1;
 }
 
 int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, struct pit_err *err)
+{
+	return kmerge_open_at(out, ssts, n, max_ts, NULL, err);
+}
+
+int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, const uint64_t *start,
+		   struct pit_err *err)
 {
 	struct kmerge *km = calloc(1, sizeof(*km));
 	int rc = 0;
@@ -132,6 +141,7 @@ int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, s
 	km->n = n;
 	km->max_ts = max_ts;
 	if (!(km->inpart = calloc((size_t)n, sizeof(*km->inpart))) || !(km->ppdel = calloc((size_t)n, sizeof(*km->ppdel))) ||
+	    !(km->resume = calloc((size_t)n, sizeof(*km->resume))) ||
 	    !(km->row_begin = calloc((size_t)n, sizeof(size_t))) || !(km->row_end = calloc((size_t)n, sizeof(size_t))) ||
 	    !(km->rt_begin = calloc((size_t)n, sizeof(size_t))) || !(km->rt_end = calloc((size_t)n, sizeof(size_t)))) {
 		kmerge_close(km);
@@ -163,9 +173,14 @@ int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, s
 		else if (sst_header(ssts[i])->nclustering != km->h->nclustering)
 			rc = pit_errf(err, -EINVAL, "%s: %d clustering columns, %s has %d", sst_name(ssts[i]),
 				      sst_header(ssts[i])->nclustering, sst_name(ssts[0]), km->h->nclustering);
-		else if ((rc = map_columns(km, sr, err)) == 0 && (rc = sst_scan_open(&sr->sc, sr->s, err)) == 0 &&
-			 (rc = advance(km, sr, err)) > 0)
-			rc = 0;
+		else if ((rc = map_columns(km, sr, err)) == 0 && (rc = sst_scan_open(&sr->sc, sr->s, err)) == 0) {
+			if (start && start[i] == UINT64_MAX)
+				continue;	/* this source had nothing left there */
+			if (start)
+				sst_scan_seek(sr->sc, start[i]);
+			if ((rc = advance(km, sr, err)) > 0)
+				rc = 0;
+		}
 	}
 	if (rc < 0) {
 		kmerge_close(km);
@@ -191,6 +206,7 @@ void kmerge_close(struct kmerge *km)
 	free(km->fastcmp);
 	free(km->inpart);
 	free(km->ppdel);
+	free(km->resume);
 	free(km->row_begin);
 	free(km->row_end);
 	free(km->rt_begin);
@@ -759,6 +775,8 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	}
 	if (!min)
 		return 0;
+	for (int i = 0; i < km->n; i++)
+		km->resume[i] = km->src[i].has ? km->src[i].off : UINT64_MAX;
 	arena_reset(&km->a);
 	km->nrows = km->nrts = 0;
 	if (min->klen > km->kcap) {

@@ -14,6 +14,14 @@ struct kmerge;
 
 /* ssts are borrowed and must outlive the merge. */
 int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, struct pit_err *err);
+/* The same starting where kmerge_resume said (start[i] per source): it
+ * yields that partition and what follows, as the merge from the beginning
+ * would have. */
+int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, const uint64_t *start,
+		   struct pit_err *err);
+/* After kmerge_next_partition: per source, where kmerge_open_at starts to
+ * yield that partition again (UINT64_MAX: the source had nothing left). */
+const uint64_t *kmerge_resume(const struct kmerge *km);
 /* The columns of what is yielded: every source's, matched by name. */
 const struct sst_header *kmerge_header(const struct kmerge *km);
 void kmerge_close(struct kmerge *km);

@@ -24,6 +24,7 @@ struct src {
 	struct sst *s;
 	struct sst_scan *sc;
 	bool has;		/* positioned on a partition */
+	uint64_t off;		/* that partition's offset in Data.db */
 	uint8_t *key;
 	uint32_t klen, kcap;
 	struct sst_token tok;
@@ -54,6 +55,7 @@ struct row {
 struct kmerge {
 	struct src *src;
 	int n;
+	uint64_t *resume;	/* per source: where to start to yield the current partition again */
 	int64_t max_ts;
 	struct sst *s0;
 	const struct sst_header *h;	/* the union header, km->uh */

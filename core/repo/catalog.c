@@ -496,32 +496,52 @@ void backup_list_release(struct backup_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size)
+int catalog_blob_get(struct catalog *cat, const struct chunk_id *key, void **data, size_t *len)
 {
 	MDB_txn *txn;
 	MDB_val k = { 16, (void *)key->b }, v;
 	int rc;
 
+	*data = NULL;
+	*len = 0;
 	if (rtxn(cat, &txn, NULL) < 0)
 		return -EIO;
 	rc = mdb_get(txn, cat->sizes, &k, &v);
-	if (!rc && v.mv_size == 8)
-		memcpy(size, v.mv_data, 8);
+	if (!rc && (*data = malloc(v.mv_size ? v.mv_size : 1)))
+		memcpy(*data, v.mv_data, *len = v.mv_size);
 	mdb_txn_abort(txn);
-	return rc || v.mv_size != 8 ? -ENOENT : 0;
+	return rc ? -ENOENT : *data ? 0 : -ENOMEM;
 }
 
-int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err)
+int catalog_blob_put(struct catalog *cat, const struct chunk_id *key, const void *data, size_t len,
+		     struct pit_err *err)
 {
 	MDB_txn *txn;
-	MDB_val k = { 16, (void *)key->b }, v = { 8, &size };
+	MDB_val k = { 16, (void *)key->b }, v = { len, (void *)data };
 	int rc;
 
 	if ((rc = mdb_txn_begin(cat->env, NULL, 0, &txn)))
 		return mdb_err(err, rc, cat->dir, "starting an update");
 	if ((rc = mdb_put(txn, cat->sizes, &k, &v, 0))) {
 		mdb_txn_abort(txn);
-		return mdb_err(err, rc, cat->dir, "storing a size");
+		return mdb_err(err, rc, cat->dir, "storing a rendered file's size or checkpoints");
 	}
 	return (rc = mdb_txn_commit(txn)) ? mdb_err(err, rc, cat->dir, "committing") : 0;
+}
+
+int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size)
+{
+	void *d;
+	size_t n;
+	int rc = catalog_blob_get(cat, key, &d, &n);
+
+	if (rc == 0 && n == 8)
+		memcpy(size, d, 8);
+	free(d);
+	return rc < 0 ? rc : n == 8 ? 0 : -ENOENT;
+}
+
+int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err)
+{
+	return catalog_blob_put(cat, key, &size, 8, err);
 }

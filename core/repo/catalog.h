@@ -41,6 +41,11 @@ bool catalog_pack_known(struct catalog *cat, const struct chunk_id *pack);
 /* Sizes of rendered files, by a key that names everything the bytes depend
  * on (the view's instant, table, file and the backups it reads). */
 int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size);
+/* The same db holds other facts about rendered files (their checkpoints):
+ * *data is the caller's. */
+int catalog_blob_get(struct catalog *cat, const struct chunk_id *key, void **data, size_t *len);
+int catalog_blob_put(struct catalog *cat, const struct chunk_id *key, const void *data, size_t len,
+		     struct pit_err *err);
 int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err);
 
 /* Every backup, copied, in instant order (then node, then id). */

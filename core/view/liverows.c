@@ -52,6 +52,13 @@ static int collect(const struct liverows *lr, const struct sst_unfiltered *u, co
 	return 0;
 }
 
+static int boundary(const struct liverows *lr, struct pit_err *err)
+{
+	if (!lr->ck || !lr->ck->boundary)
+		return 0;
+	return lr->ck->boundary(lr->ck->ctx, lr->pending ? lr->pending->len : 0, err);
+}
+
 int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ictx, struct pit_err *err)
 {
 	const struct sst_partition *p;
@@ -84,14 +91,16 @@ int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ic
 				goto oom;
 			if (!cells.n && !live_liveness(&lr->at, &u->liveness, &d))
 				continue;
-			if ((rc = lr->row(lr->ctx, p, u, &statics, &cells, first, err)) < 0)
+			if ((first && (rc = boundary(lr, err)) < 0) ||
+			    (rc = lr->row(lr->ctx, p, u, &statics, &cells, first, err)) < 0)
 				goto out;
 			first = false;
 		}
 		if (rc < 0)
 			break;
 		/* a partition with live statics and no live row still shows them */
-		if (first && statics.n && (rc = lr->row(lr->ctx, p, NULL, &statics, &cells, true, err)) < 0)
+		if (first && statics.n &&
+		    ((rc = boundary(lr, err)) < 0 || (rc = lr->row(lr->ctx, p, NULL, &statics, &cells, true, err)) < 0))
 			break;
 	}
 	goto out;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "core/merge/live.h"
 #include "core/sstable/reader.h"
+#include "core/util/sbuf.h"
 
 struct scan_ops {
 	int (*next_partition)(void *ctx, const struct sst_partition **p, struct pit_err *err);
@@ -23,6 +24,17 @@ struct live_cells {
 	size_t cap;
 };
 
+/* Checkpoints of a rendering (core/view/rows.c): before a partition's first
+ * live row, boundary learns how many bytes the writer still holds, so that
+ * the bytes written so far plus those are where that partition's output
+ * starts. resume: the rendering starts at a checkpoint, not at the top (no
+ * header). */
+struct render_ckpt {
+	int (*boundary)(void *ctx, size_t pending, struct pit_err *err);
+	void *ctx;
+	bool resume;
+};
+
 struct liverows {
 	const struct sst_header *h;
 	struct live_at at;
@@ -32,6 +44,8 @@ struct liverows {
 	int (*row)(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
 		   const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err);
 	void *ctx;
+	const struct render_ckpt *ck;	/* or NULL */
+	const struct sbuf *pending;	/* the writer's unwritten output, for ck */
 };
 
 int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ictx, struct pit_err *err);

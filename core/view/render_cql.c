@@ -252,8 +252,8 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 }
 
 int render_cql(const struct sst_header *h, const char *ks, const char *table, const struct cql_table *t,
-	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps, dump_write_fn write,
-	       void *ctx, struct pit_err *err)
+	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps,
+	       const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err)
 {
 	struct cw w = { .h = h, .ks = ks, .table = table, .ts = timestamps, .now_s = at->now_s, .write = write,
 			.ctx = ctx };
@@ -267,7 +267,7 @@ int render_cql(const struct sst_header *h, const char *ks, const char *table, co
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
+	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w, ck, &w.out };
 	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
 		rc = dump_flush(&w.out, true, write, ctx, err);
 out:

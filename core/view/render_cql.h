@@ -15,7 +15,7 @@
 #include "core/view/liverows.h"
 
 int render_cql(const struct sst_header *h, const char *ks, const char *table, const struct cql_table *t,
-	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps, dump_write_fn write,
-	       void *ctx, struct pit_err *err);
+	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps,
+	       const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err);
 
 #endif

@@ -112,7 +112,8 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 }
 
 int render_csv(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
-	       void *ictx, const struct live_at *at, dump_write_fn write, void *ctx, struct pit_err *err)
+	       void *ictx, const struct live_at *at, const struct render_ckpt *ck, dump_write_fn write, void *ctx,
+	       struct pit_err *err)
 {
 	struct cw w = { .h = h, .write = write, .ctx = ctx };
 	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
@@ -127,14 +128,15 @@ int render_csv(const struct sst_header *h, const char *name, const struct cql_ta
 	}
 	w.nfields = (size_t)w.b.npk + (size_t)w.b.nck + w.ncols;
 	/* the header: column names as the driver's metadata has them, unquoted */
-	for (size_t i = 0; i < w.nfields; i++) {
+	for (size_t i = 0; i < w.nfields && !(ck && ck->resume); i++) {
 		const char *cn = i < (size_t)w.b.npk ? w.b.pk_name[i]
 				 : i < (size_t)(w.b.npk + w.b.nck) ? w.b.ck_name[i - (size_t)w.b.npk]
 				 : w.cols[i - (size_t)w.b.npk - (size_t)w.b.nck].name;
 		add_field(&w.out, cn, strlen(cn), i == 0, w.nfields == 1);
 	}
-	sbuf_adds(&w.out, "\r\n");
-	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
+	if (!(ck && ck->resume))
+		sbuf_adds(&w.out, "\r\n");
+	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w, ck, &w.out };
 	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
 		rc = dump_flush(&w.out, true, write, ctx, err);
 out:

@@ -99,7 +99,8 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 }
 
 int render_jsonl(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
-		 void *ictx, const struct live_at *at, dump_write_fn write, void *ctx, struct pit_err *err)
+		 void *ictx, const struct live_at *at, const struct render_ckpt *ck, dump_write_fn write, void *ctx,
+		 struct pit_err *err)
 {
 	struct jw w = { .h = h, .write = write, .ctx = ctx };
 	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
@@ -112,7 +113,7 @@ int render_jsonl(const struct sst_header *h, const char *name, const struct cql_
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w };
+	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w, ck, &w.out };
 	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
 		rc = dump_flush(&w.out, true, write, ctx, err);
 out:

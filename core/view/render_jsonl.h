@@ -11,6 +11,7 @@
 
 /* h: the columns of what it yields (kmerge_header); t: schema.cql's table or NULL. */
 int render_jsonl(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
-		 void *ictx, const struct live_at *at, dump_write_fn write, void *ctx, struct pit_err *err);
+		 void *ictx, const struct live_at *at, const struct render_ckpt *ck, dump_write_fn write, void *ctx,
+		 struct pit_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/merge/kmerge.h"
 #include "core/merge/select.h"
 #include "core/repo/rfile.h"
+#include "core/util/vec.h"
 #include "core/view/bind.h"
 #include "core/view/liverows.h"
 #include "core/view/render_conflicts.h"
@@ -90,7 +91,7 @@ static void merged_close(struct merged *mg)
 }
 
 static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		       struct view_rows_report *rep, struct pit_err *err)
+		       const uint64_t *from, uint32_t from_nsrc, struct view_rows_report *rep, struct pit_err *err)
 {
 	int rc;
 
@@ -103,6 +104,11 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 	rep->skipped_after = (unsigned)mg->vs.skipped_after;
 	rep->unreadable = (unsigned)mg->vs.unreadable;
 	rep->absent_nodes = (unsigned)mg->vs.nabsent;
+	if (from && from_nsrc != mg->vs.nssts) {
+		rc = pit_errf(err, -ESTALE, "%s.%s: a checkpoint for %u SSTables, the view has %zu", ks, table, from_nsrc,
+			      mg->vs.nssts);
+		goto fail;
+	}
 	if (!mg->vs.nssts)
 		return 0;
 	if ((rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0 ||
@@ -122,7 +128,7 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 				mg->opened++;
 			goto fail;
 		}
-	if ((rc = kmerge_open(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us, err)) < 0)
+	if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us, from ? from + 1 : NULL, err)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -135,18 +141,93 @@ static int64_t seconds_of(int64_t us)
 	return us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
 }
 
+/* Counts what is written and, at partition starts, records checkpoints
+ * every CKPT_INTERVAL bytes of output. */
+#define CKPT_INTERVAL (1u << 20)
+
+struct ckrec {
+	dump_write_fn write;
+	void *ctx;
+	uint64_t written, last;
+	struct view_ckpts *rec;
+	struct kmerge *km;
+};
+
+static int count_write(void *ctx, const char *p, size_t n)
+{
+	struct ckrec *c = ctx;
+
+	c->written += n;
+	return c->write(c->ctx, p, n);
+}
+
+static int record(void *ctx, size_t pending, struct pit_err *err)
+{
+	struct ckrec *c = ctx;
+	struct view_ckpts *v = c->rec;
+	uint64_t off = c->written + pending;
+
+	if (!v || off < c->last + (v->interval ? v->interval : CKPT_INTERVAL))
+		return 0;
+	size_t w = 1 + v->nsrc;
+	if (vec_grow((void **)&v->v, &v->cap, (v->n + 1) * w, sizeof(*v->v)) < 0)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	uint64_t *rec = v->v + v->n * w;
+	rec[0] = off;
+	memcpy(rec + 1, kmerge_resume(c->km), v->nsrc * sizeof(*rec));
+	v->n++;
+	c->last = off;
+	return 0;
+}
+
+void view_ckpts_release(struct view_ckpts *c)
+{
+	uint64_t interval = c->interval;
+
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+	c->interval = interval;
+}
+
+bool view_format_resumes(enum view_format fmt)
+{
+	return fmt == VIEW_CSV || fmt == VIEW_JSONL || fmt == VIEW_CQL || fmt == VIEW_NOW_CQL;
+}
+
 int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
+{
+	return view_render_at(r, at_us, ks, table, fmt, NULL, 0, NULL, write, ctx, rep, err);
+}
+
+int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		   const uint64_t *from, uint32_t from_nsrc, struct view_ckpts *rec, dump_write_fn write, void *ctx,
+		   struct view_rows_report *rep, struct pit_err *err)
 {
 	struct merged mg;
 	int rc;
 
 	memset(&mg, 0, sizeof(mg));
-	if ((rc = merged_open(&mg, r, at_us, ks, table, rep, err)) < 0 || !mg.km)
+	if (from && !view_format_resumes(fmt))
+		return pit_errf(err, -ENOTSUP, "%s.%s: this file is not rendered from checkpoints", ks, table);
+	if (!view_format_resumes(fmt))
+		rec = NULL;
+	if ((rc = merged_open(&mg, r, at_us, ks, table, from, from_nsrc, rep, err)) < 0 || !mg.km)
 		goto out;
 	struct kmerge *km = mg.km;
+	struct ckrec cr = { write, ctx, from ? from[0] : 0, from ? from[0] : 0, rec, km };
+	struct render_ckpt ck = { record, &cr, from != NULL };
+	if (rec) {
+		view_ckpts_release(rec);
+		rec->nsrc = (uint32_t)mg.vs.nssts;
+	}
+	if (rec || from) {
+		write = count_write;
+		ctx = &cr;
+	}
 	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx, .table = mg.table };
 	o.now_s = seconds_of(at_us);
+	struct live_at at = { o.now_s, at_us };
 	char name[300];
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
 	if (fmt == VIEW_CONFLICTS) {
@@ -169,14 +250,12 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
 		free(node_of);
 	} else if (fmt == VIEW_CQL || fmt == VIEW_NOW_CQL) {
-		struct live_at at = { o.now_s, at_us };
-		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, write, ctx, err);
+		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, &ck, write, ctx,
+				err);
 	} else if (fmt == VIEW_CSV) {
-		struct live_at at = { o.now_s, at_us };
-		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);
+		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, &ck, write, ctx, err);
 	} else if (fmt == VIEW_JSONL) {
-		struct live_at at = { o.now_s, at_us };
-		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, write, ctx, err);
+		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, &ck, write, ctx, err);
 	} else {
 		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
 	}
@@ -210,7 +289,7 @@ int view_walk(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	int rc;
 
 	memset(&mg, 0, sizeof(mg));
-	if ((rc = merged_open(&mg, r, at_us, ks, table, &rep, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, &rep, err)) < 0 || !mg.km)
 		goto out;
 	o.table = mg.table;
 	const struct sst_header *h = kmerge_header(mg.km);

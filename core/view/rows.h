@@ -5,6 +5,7 @@
 #ifndef PIT_VIEW_ROWS_H
 #define PIT_VIEW_ROWS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "core/repo/repo.h"
 #include "core/sstable/reader.h"
@@ -27,6 +28,26 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	      struct view_rows_report *rep, struct pit_err *err);
 int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
+
+/* Checkpoints of a rendering: about every MiB of output, at the start of a
+ * partition, its byte offset in the output and where each source SSTable
+ * (in the order the view selects them) starts to yield that partition. */
+struct view_ckpts {
+	uint64_t interval;	/* bytes between checkpoints; 0: 1 MiB */
+	uint32_t nsrc;
+	size_t n, cap;
+	uint64_t *v;		/* n records of 1 + nsrc values: the offset, then the positions */
+};
+void view_ckpts_release(struct view_ckpts *c);
+/* The formats that can be rendered from a checkpoint (data.csv, data.jsonl,
+ * data.cql, data.now.cql). */
+bool view_format_resumes(enum view_format fmt);
+/* view_render from checkpoint record from (NULL: the top; it must come from
+ * a rendering of the same sources: -ESTALE otherwise), writing only what
+ * follows it, and recording the checkpoints it passes into rec (or NULL). */
+int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		   const uint64_t *from, uint32_t from_nsrc, struct view_ckpts *rec, dump_write_fn write, void *ctx,
+		   struct view_rows_report *rep, struct pit_err *err);
 
 /* The live rows of ks.table at T, merged, one call each (row NULL: a
  * partition with only static cells); h names their columns. */

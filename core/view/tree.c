@@ -728,19 +728,97 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 
 static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err);
 
+/* The view format of a file that has checkpoints, or -1. */
+static int resumable(const struct tree_node *n)
+{
+	static const struct { const char *file; enum view_format fmt; } f[] = {
+		{ "data.csv", VIEW_CSV }, { "data.jsonl", VIEW_JSONL }, { "data.cql", VIEW_CQL },
+		{ "data.now.cql", VIEW_NOW_CQL },
+	};
+	for (size_t i = 0; n->kind == T_VIEW_FILE && i < sizeof(f) / sizeof(f[0]); i++)
+		if (!strcmp(n->file, f[i].file))
+			return (int)f[i].fmt;
+	return -1;
+}
+
+/* The catalog key of a view file's checkpoints. */
+static void ckpt_key(const struct chunk_id *sources, const char *file, struct chunk_id *key)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "%s@ckpt", file);
+	size_key(sources, name, key);
+}
+
 int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
 {
 	struct counting c = { write, ctx, 0 };
-	struct chunk_id key;
-	int rc;
+	struct chunk_id key, sources;
+	struct view_ckpts ck = { 0 };
+	struct view_rows_report rep;
+	int rc, fmt = resumable(n);
 
 	if (n->kind != T_VIEW_FILE)
 		return view_read(r, n, write, ctx, err);
-	/* a rendered file: its size, once known, is kept for ls and the mount */
-	struct chunk_id sources;
-	if ((rc = view_read(r, n, count_through, &c, err)) == 0 && sources_digest(r, n, &sources, NULL) == 0) {
+	/* a rendered file: its size and checkpoints, once known, are kept for
+	 * ls, the mount and reads at any offset */
+	if (fmt >= 0)
+		rc = view_render_at(r, n->at_us, n->ks, n->table, (enum view_format)fmt, NULL, 0, &ck, count_through, &c,
+				    &rep, err);
+	else
+		rc = view_read(r, n, count_through, &c, err);
+	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
+		if (fmt >= 0) {	/* nsrc, n, then the records */
+			struct sbuf sb;
+			uint64_t head[2] = { ck.nsrc, ck.n };
+			sbuf_init(&sb);
+			sbuf_add(&sb, head, sizeof(head));
+			sbuf_add(&sb, ck.v, ck.n * (1 + ck.nsrc) * sizeof(*ck.v));
+			ckpt_key(&sources, n->file, &key);
+			if (!sb.oom)
+				catalog_blob_put(repo_catalog(r), &key, sb.buf, sb.len, NULL);
+			sbuf_release(&sb);
+		}
+	}
+	view_ckpts_release(&ck);
+	return rc;
+}
+
+int tree_read_from(struct repo *r, const struct tree_node *n, uint64_t want, uint64_t *start, dump_write_fn write,
+		   void *ctx, struct pit_err *err)
+{
+	struct chunk_id sources, key;
+	struct view_rows_report rep;
+	uint64_t *v = NULL;
+	size_t len = 0;
+	int fmt = resumable(n), rc;
+
+	*start = 0;
+	if (fmt < 0 || want == 0 || sources_digest(r, n, &sources, NULL) < 0)
+		return tree_read(r, n, write, ctx, err);
+	ckpt_key(&sources, n->file, &key);
+	if (catalog_blob_get(repo_catalog(r), &key, (void **)&v, &len) < 0 || len < 16) {
+		free(v);
+		return tree_read(r, n, write, ctx, err);
+	}
+	uint64_t nsrc = v[0], nrec = v[1];
+	const uint64_t *best = NULL;
+	if (len == (2 + nrec * (1 + nsrc)) * sizeof(*v))
+		for (uint64_t i = 0; i < nrec && v[2 + i * (1 + nsrc)] <= want; i++)
+			best = &v[2 + i * (1 + nsrc)];
+	if (!best) {
+		free(v);
+		return tree_read(r, n, write, ctx, err);
+	}
+	*start = best[0];
+	rc = view_render_at(r, n->at_us, n->ks, n->table, (enum view_format)fmt, best, (uint32_t)nsrc, NULL, write, ctx,
+			    &rep, err);
+	free(v);
+	if (rc == -ESTALE) {	/* checkpoints of other sources: nothing written yet */
+		*start = 0;
+		return tree_read(r, n, write, ctx, err);
 	}
 	return rc;
 }

@@ -48,8 +48,14 @@ int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct
  * only once rendered. */
 int tree_list(struct repo *r, const struct tree_node *dir,
 	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err);
-/* A file's bytes, streamed. */
+/* A file's bytes, streamed. A rendered file's size and checkpoints are
+ * kept as it goes. */
 int tree_read(struct repo *r, const struct tree_node *file, dump_write_fn write, void *ctx, struct pit_err *err);
+/* A file's bytes from the checkpoint nearest before want (kept by an
+ * earlier tree_read), or from the top: *start is where the bytes written
+ * begin in the file. */
+int tree_read_from(struct repo *r, const struct tree_node *file, uint64_t want, uint64_t *start, dump_write_fn write,
+		   void *ctx, struct pit_err *err);
 /* The attributes of a node (see struct tree_stat). */
 int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
 /* True where a directory's entry is a symbolic link (/at/latest). */

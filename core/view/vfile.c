@@ -12,6 +12,9 @@
  * readers may go without a restart: enough for the kernel's read-ahead
  * requests, which a multi-threaded mount answers out of order. */
 #define WINDOW (8u << 20)
+/* Further ahead than this, a read starts the rendering again at the
+ * checkpoint nearest before it rather than waiting for it to get there. */
+#define FAR (4u << 20)
 
 struct vfile {
 	struct repo *r;
@@ -33,6 +36,9 @@ struct vfile {
 	uint8_t *ring;
 	size_t cap;
 	uint64_t start, end, want;
+	uint64_t asked;		/* the offset the rendering was started for */
+	uint64_t begins;	/* where its output begins (a checkpoint, or 0) */
+	bool fresh;		/* nothing written yet: start and end not set */
 	unsigned renderings;
 };
 
@@ -60,6 +66,10 @@ static int sink(void *ctx, const char *p, size_t n)
 	struct vfile *f = ctx;
 
 	pthread_mutex_lock(&f->mu);
+	if (f->fresh) {
+		f->start = f->end = f->begins;
+		f->fresh = false;
+	}
 	while (n) {
 		if (f->cancel) {
 			pthread_mutex_unlock(&f->mu);
@@ -91,9 +101,14 @@ static void *render_main(void *arg)
 {
 	struct vfile *f = arg;
 	struct pit_err err = { 0 };
-	int rc = tree_read(f->r, &f->node, sink, f, &err);
+	/* begins is set before the first byte reaches sink, in this thread */
+	int rc = tree_read_from(f->r, &f->node, f->asked, &f->begins, sink, f, &err);
 
 	pthread_mutex_lock(&f->mu);
+	if (f->fresh) {
+		f->start = f->end = f->begins;
+		f->fresh = false;
+	}
 	f->done = true;
 	f->rc = rc;
 	if (rc < 0)
@@ -118,13 +133,17 @@ static void stop_renderer(struct vfile *f)
 	pthread_cond_broadcast(&f->cv);
 }
 
-/* (Re)starts the rendering from the beginning; mu held. */
-static int start_renderer(struct vfile *f, struct pit_err *err)
+/* (Re)starts the rendering for a read at off: from the checkpoint nearest
+ * before it, else from the top; mu held. */
+static int start_renderer(struct vfile *f, uint64_t off, struct pit_err *err)
 {
 	int rc;
 
 	stop_renderer(f);
 	f->start = f->end = f->want = 0;
+	f->asked = off;
+	f->begins = 0;
+	f->fresh = true;
 	f->done = f->cancel = false;
 	f->rc = 0;
 	if ((rc = pthread_create(&f->th, NULL, render_main, f)))
@@ -148,8 +167,14 @@ static ssize_t pread_rendered(struct vfile *f, void *buf, size_t len, uint64_t o
 			pthread_cond_wait(&f->cv, &f->mu);
 			continue;
 		}
-		if (!f->running || off < f->start) {
-			if ((rc = start_renderer(f, err)) < 0)
+		if (f->fresh) {
+			pthread_cond_wait(&f->cv, &f->mu);
+			continue;
+		}
+		/* behind the window, or far ahead of a rendering started for
+		 * an offset far behind this one: from the nearest checkpoint */
+		if (!f->running || off < f->start || (off > f->end + FAR && off > f->asked + FAR)) {
+			if ((rc = start_renderer(f, off, err)) < 0)
 				break;
 			continue;
 		}
