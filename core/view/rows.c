@@ -143,7 +143,7 @@ static int64_t seconds_of(int64_t us)
 
 /* Counts what is written and, at partition starts, records checkpoints
  * every CKPT_INTERVAL bytes of output. */
-#define CKPT_INTERVAL (1u << 20)
+#define CKPT_INTERVAL (256u << 10)
 
 struct ckrec {
 	dump_write_fn write;
