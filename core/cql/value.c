@@ -237,7 +237,7 @@ out:
  * found by scaling, without printf and strtod: if n / 10^k gives back v,
  * rounding v to 15 significant digits gives n * 10^-k too, so the digits are
  * those the general path below would find. */
-static bool short_decimal(double v, char digits[24], int *nd, int *e)
+bool cql_short_decimal(double v, char digits[24], int *nd, int *e)
 {
 	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
 				      1e15, 1e16, 1e17, 1e18 };
@@ -274,7 +274,7 @@ static void format_float(double v, bool single, char *out, size_t cap)
 	int prec, nd = 0, e = 0;
 	bool neg = v < 0;
 
-	if (single || !short_decimal(v, digits, &nd, &e)) {
+	if (single || !cql_short_decimal(v, digits, &nd, &e)) {
 		/* A value whose shortest form has k digits prints as that form when
 		 * given the type's full decimal precision less one (15, or 6) */
 		for (prec = single ? 6 : 15; prec <= 17; prec++) {

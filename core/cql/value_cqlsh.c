@@ -70,6 +70,30 @@ static void floating(double v, int precision, struct sbuf *out)
 		if (e >= -4 && e < precision)
 			precision += (int)e + 1;
 	}
+	/* Most data is a short decimal (363.43): when it has no more digits
+	 * than the precision and the precision is at most 15, %g rounds the
+	 * double back to exactly that decimal, in fixed notation (the value is
+	 * in [1e-3, 1e9)); written here without printf. */
+	char digits[24];
+	int nd, e10;
+	if (precision <= 15 && cql_short_decimal(v, digits, &nd, &e10) && nd <= precision) {
+		if (v < 0)
+			sbuf_addc(out, '-');
+		if (e10 < 0) {
+			sbuf_adds(out, "0.");
+			for (int i = 0; i < -e10 - 1; i++)
+				sbuf_addc(out, '0');
+			sbuf_add(out, digits, (size_t)nd);
+		} else {
+			for (int i = 0; i <= e10; i++)
+				sbuf_addc(out, i < nd ? digits[i] : '0');
+			if (nd > e10 + 1) {
+				sbuf_addc(out, '.');
+				sbuf_add(out, digits + e10 + 1, (size_t)(nd - e10 - 1));
+			}
+		}
+		return;
+	}
 	sbuf_addf(out, "%.*g", precision, v);
 }
 
@@ -84,9 +108,32 @@ static void timestamp(int64_t ms, bool quote, struct sbuf *out)
 		sbuf_addf(out, "%lld", (long long)ms);
 		return;
 	}
-	sbuf_addf(out, "%s%lld-%02u-%02u %02lld:%02lld:%02lld.%03lld+0000%s", quote ? "'" : "", (long long)y, m, d,
-		  (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60), (long long)sub,
-		  quote ? "'" : "");
+	if (y < 1000) {	/* glibc's %Y does not pad */
+		sbuf_addf(out, "%s%lld-%02u-%02u %02lld:%02lld:%02lld.%03lld+0000%s", quote ? "'" : "", (long long)y, m,
+			  d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60), (long long)sub,
+			  quote ? "'" : "");
+		return;
+	}
+	/* one row in two has a timestamp: by hand, not printf */
+	char b[32], *p = b;
+	unsigned v[7] = { (unsigned)y, m, d, (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
+			  (unsigned)sub };
+	static const char sep[] = "-- ::.";
+	static const int width[] = { 4, 2, 2, 2, 2, 2, 3 };
+	if (quote)
+		*p++ = '\'';
+	for (int i = 0; i < 7; i++) {
+		for (int k = width[i] - 1; k >= 0; k--, v[i] /= 10)
+			p[k] = (char)('0' + v[i] % 10);
+		p += width[i];
+		if (i < 6)
+			*p++ = sep[i];
+	}
+	memcpy(p, "+0000", 5);
+	p += 5;
+	if (quote)
+		*p++ = '\'';
+	sbuf_add(out, b, (size_t)(p - b));
 }
 
 /* duration_as_str: nothing at all for a zero duration. */

@@ -9,4 +9,9 @@
  * null, *v = NULL) and the bytes; false when [*p, end) is too short. */
 bool cql_get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v, int32_t *len);
 
+/* A double in [1e-3, 1e9) that is a decimal of at most 15 significant
+ * digits: those digits (trailing zeros dropped), their number and the
+ * decimal exponent of the first; false for any other double. */
+bool cql_short_decimal(double v, char digits[24], int *nd, int *e);
+
 #endif

@@ -398,6 +398,50 @@ static void test_cqlsh_values(void **state)
 	sbuf_release(&sb);
 }
 
+/* cqlsh's double formatting (Python: '%.*g' with the precision raised by
+ * int(log10(|v|)) + 1 when that is in [-4, 12)) by printf, against the
+ * renderer's printf-free path for short decimals, on 200,000 values. */
+static void test_cqlsh_doubles(void **state)
+{
+	struct cql_type *t = T("DoubleType");
+	struct sbuf sb;
+	uint64_t x = 88172645463325252ull;
+	int checked = 0;
+
+	(void)state;
+	sbuf_init(&sb);
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v;
+		switch (i % 4) {
+		case 0: v = (double)(x % 100000000) / 100.0; break;		/* money-like */
+		case 1: v = (double)(x % 1000000) / 1000000.0; break;	/* fractions */
+		case 2: v = (double)(int64_t)(x % 2000000001) / 1000.0 - 1e6; break;
+		default: memcpy(&v, &x, 8); if (isnan(v) || isinf(v)) v = 1.5; break;
+		}
+		char want[64];
+		int prec = 12;
+		if (fabs(v) > 2.220446049250313e-16) {
+			double e = trunc(log10(fabs(v)));
+			if (e >= -4 && e < prec)
+				prec += (int)e + 1;
+		}
+		snprintf(want, sizeof(want), "%.*g", prec, v);
+		uint8_t be[8];
+		uint64_t u;
+		memcpy(&u, &v, 8);
+		put_be64(be, u);
+		sbuf_reset(&sb);
+		assert_int_equal(cql_value_cqlsh(t, be, 8, &sb, NULL), 0);
+		if (strcmp(sb.buf, want))
+			fail_msg("%.17g: %s, printf gives %s", v, sb.buf, want);
+		checked++;
+	}
+	sbuf_release(&sb);
+	cql_type_free(t);
+	assert_int_equal(checked, 200000);
+}
+
 static int CMP(const char *type, const void *a, size_t an, const void *b, size_t bn)
 {
 	struct cql_type *t = T(type);
@@ -550,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_empty_values),    cmocka_unit_test(test_collections),
 		cmocka_unit_test(test_ordering),        cmocka_unit_test(test_counter_context),
 		cmocka_unit_test(test_double_rendering), cmocka_unit_test(test_cqlsh_values),
+		cmocka_unit_test(test_cqlsh_doubles),
 	};
 	return cmocka_run_group_tests_name("cql", tests, NULL, NULL);
 }
