@@ -7,6 +7,8 @@
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
 
+#define MOUNT_CHUNK_BYTES (128u << 20)
+
 /* libfuse's option parser splits at commas: escape them (and backslashes)
  * in the repository path that names the filesystem. */
 static void escape_opt(const char *s, char *out, size_t cap)
@@ -33,6 +35,11 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 
 	if ((rc = repo_open(&fs.r, repo, REPO_READ, err)) < 0)
 		return rc;
+	/* a mount serves reads for hours: chunks read once stay for the next
+	 * readers (random reads of rendered files start by decompressing a
+	 * chunk of every SSTable of the view) */
+	if ((rc = repo_keep_chunks(fs.r, MOUNT_CHUNK_BYTES, err)) < 0)
+		goto out;
 	if (inodes_new(&fs.inodes) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;

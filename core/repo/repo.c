@@ -23,6 +23,7 @@ struct repo {
 	int lockfd;
 	unsigned skipped;
 	struct memo *memo;
+	struct chunkpool *pool;		/* NULL unless repo_keep_chunks */
 	pthread_mutex_t fd_mu;
 	struct {
 		struct chunk_id pack;
@@ -192,6 +193,7 @@ void repo_close(struct repo *r)
 	if (r->lockfd >= 0)
 		close(r->lockfd);	/* releases the flock */
 	memo_free(r->memo);
+	chunkpool_free(r->pool);
 	catalog_close(r->cat);
 	backend_close(r->b);
 	pthread_mutex_destroy(&r->fd_mu);
@@ -476,6 +478,8 @@ int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 	char hex[33];
 	int rc;
 
+	if (rr->r->pool && chunkpool_get(rr->r->pool, id, raw, dst))
+		return 0;	/* verified when it was read */
 	if ((rc = catalog_chunk_find(rr->r->cat, id, &loc, err)) < 0) {
 		if (rc != -ENOENT)
 			return rc;
@@ -488,7 +492,21 @@ int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 		return pit_errf(err, -EIO, "%s: chunk %s: index says %u bytes, manifest %u", rr->r->path, hex,
 				loc.raw, raw);
 	}
-	return repo_read_loc(rr, id, &loc, dst, err);
+	if ((rc = repo_read_loc(rr, id, &loc, dst, err)) == 0 && rr->r->pool)
+		chunkpool_put(rr->r->pool, id, dst, raw);
+	return rc;
+}
+
+int repo_keep_chunks(struct repo *r, size_t max_bytes, struct pit_err *err)
+{
+	if (r->pool)
+		return 0;
+	return chunkpool_new(&r->pool, max_bytes) < 0 ? pit_errf(err, -ENOMEM, "out of memory") : 0;
+}
+
+struct chunkpool *repo_chunkpool(struct repo *r)
+{
+	return r->pool;
 }
 
 struct resolve {

@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/repo/backend_local.h"
 #include "core/repo/catalog.h"
+#include "core/repo/chunkpool.h"
 #include "core/repo/chunk.h"
 #include "core/repo/index.h"
 #include "core/repo/manifest.h"
@@ -60,7 +61,12 @@ int repo_adopt_packs(struct repo *r, unsigned *adopted, struct pit_err *err);
 struct repo_reader;
 int repo_reader_new(struct repo_reader **out, struct repo *r, struct pit_err *err);
 void repo_reader_free(struct repo_reader *rr);
-/* Reads chunk id (raw bytes) into dst, verified against its id. */
+/* Keeps up to max_bytes of decompressed chunks for every reader of r from
+ * now on (core/repo/chunkpool.h): for processes that serve reads over time. */
+int repo_keep_chunks(struct repo *r, size_t max_bytes, struct pit_err *err);
+struct chunkpool *repo_chunkpool(struct repo *r);
+/* Reads chunk id (raw bytes) into dst, verified against its id (or kept
+ * from an earlier verified read). */
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
 /* The same from a known location (check --read-data reads packs this way). */
 int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,

@@ -445,10 +445,11 @@ static void test_vfile(void **state)
 	(void)state;
 	snprintf(repo, sizeof(repo), "%s/B-all", work);
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(repo_keep_chunks(r, 8u << 20, &err), 0);	/* as the mount does */
 	struct backup_list l = { 0 };
 	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
-	struct manifest *m;
-	assert_int_equal(manifest_read(repo_backend(r), &l.v[0].id, &m, &err), 0);
+	const struct manifest *m;
+	assert_int_equal(repo_manifest(r, &l.v[0].id, &m, &err), 0);
 	size_t big = 0;
 	for (size_t i = 0; i < m->nfiles; i++)
 		if (m->files[i].size > m->files[big].size)
@@ -466,7 +467,7 @@ static void test_vfile(void **state)
 	snprintf(raw, sizeof(raw), "%s/%s/%s", nodepath, name.buf, m->files[big].path);
 	paths[1] = raw;
 	sbuf_release(&name);
-	manifest_free(m);
+	repo_manifest_release(r, m);
 	backup_list_release(&l);
 
 	for (int p = 0; p < 2; p++) {

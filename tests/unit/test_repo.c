@@ -671,6 +671,8 @@ static void test_rahead(void **state)
 	o.source = dir;
 	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
 	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
+	/* chunks kept for all readers, fewer than the file has: evictions too */
+	assert_int_equal(repo_keep_chunks(r, 3 * CHUNK_SIZE, &err), 0);
 	const struct manifest *m;
 	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
 	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
@@ -696,6 +698,42 @@ static void test_rahead(void **state)
 	free(data);
 }
 
+/* The pool of decompressed chunks: what it keeps it gives back exactly,
+ * within its bound, least recently used first out. */
+static void test_chunkpool(void **state)
+{
+	struct chunkpool *p;
+	static uint8_t a[1000], b[1000], out[1000];
+	struct chunk_id ia, ib, ic;
+	uint64_t hits, misses;
+
+	(void)state;
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	chunk_id_of(&ia, a, sizeof(a));
+	chunk_id_of(&ib, b, sizeof(b));
+	chunk_id_of(&ic, "c", 1);
+	assert_int_equal(chunkpool_new(&p, 2000), 0);
+	assert_false(chunkpool_get(p, &ia, sizeof(a), out));
+	chunkpool_put(p, &ia, a, sizeof(a));
+	chunkpool_put(p, &ia, a, sizeof(a));	/* twice: kept once */
+	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
+	assert_memory_equal(out, a, sizeof(a));
+	assert_false(chunkpool_get(p, &ia, 999, out));	/* another length: not the same chunk */
+	chunkpool_put(p, &ib, b, sizeof(b));
+	assert_true(chunkpool_get(p, &ia, sizeof(a), out));	/* a is now the most recent */
+	chunkpool_put(p, &ic, a, sizeof(a));	/* over the bound: b goes */
+	assert_false(chunkpool_get(p, &ib, sizeof(b), out));
+	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
+	assert_true(chunkpool_get(p, &ic, sizeof(a), out));
+	chunkpool_put(p, &ib, b, 3000);	/* larger than the whole pool: not kept */
+	assert_false(chunkpool_get(p, &ib, 3000, out));
+	chunkpool_stats(p, &hits, &misses);
+	assert_int_equal(hits, 4);
+	assert_int_equal(misses, 4);
+	chunkpool_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_instant),
 		cmocka_unit_test(test_rahead),
+		cmocka_unit_test(test_chunkpool),
 	};
 	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
 }

@@ -1,0 +1,154 @@
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/repo/chunkpool.h"
+
+#define BUCKETS 4096u
+
+struct pentry {
+	struct chunk_id id;
+	uint8_t *data;
+	uint32_t len;
+	struct pentry *next;		/* in its bucket */
+	struct pentry *older, *newer;	/* the LRU list */
+};
+
+struct chunkpool {
+	pthread_mutex_t mu;
+	struct pentry *bucket[BUCKETS];
+	struct pentry *oldest, *newest;
+	size_t bytes, max;
+	uint64_t hits, misses;
+};
+
+int chunkpool_new(struct chunkpool **out, size_t max_bytes)
+{
+	struct chunkpool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->mu, NULL);
+	p->max = max_bytes;
+	*out = p;
+	return 0;
+}
+
+void chunkpool_free(struct chunkpool *p)
+{
+	if (!p)
+		return;
+	for (struct pentry *e = p->oldest, *n; e; e = n) {
+		n = e->newer;
+		free(e->data);
+		free(e);
+	}
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static size_t bucket_of(const struct chunk_id *id)
+{
+	uint32_t h;
+	memcpy(&h, id->b, sizeof(h));	/* the id is a hash already */
+	return h % BUCKETS;
+}
+
+static struct pentry *find(struct chunkpool *p, const struct chunk_id *id)
+{
+	struct pentry *e = p->bucket[bucket_of(id)];
+	while (e && memcmp(e->id.b, id->b, sizeof(id->b)))
+		e = e->next;
+	return e;
+}
+
+static void unlink_lru(struct chunkpool *p, struct pentry *e)
+{
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		p->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		p->newest = e->older;
+	e->older = e->newer = NULL;
+}
+
+static void push_newest(struct chunkpool *p, struct pentry *e)
+{
+	e->older = p->newest;
+	e->newer = NULL;
+	if (p->newest)
+		p->newest->newer = e;
+	else
+		p->oldest = e;
+	p->newest = e;
+}
+
+bool chunkpool_get(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, void *dst)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&p->mu);
+	struct pentry *e = find(p, id);
+	if (e && e->len == raw) {
+		memcpy(dst, e->data, raw);
+		unlink_lru(p, e);
+		push_newest(p, e);
+		hit = true;
+		p->hits++;
+	} else {
+		p->misses++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return hit;
+}
+
+static void evict(struct chunkpool *p, struct pentry *e)
+{
+	struct pentry **pp = &p->bucket[bucket_of(&e->id)];
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	unlink_lru(p, e);
+	p->bytes -= e->len;
+	free(e->data);
+	free(e);
+}
+
+void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw)
+{
+	struct pentry *e = NULL;
+
+	if (raw > p->max || !(e = calloc(1, sizeof(*e))) || !(e->data = malloc(raw ? raw : 1))) {
+		if (raw <= p->max && e)
+			free(e);
+		return;	/* a cache: nothing lost when it cannot keep something */
+	}
+	memcpy(e->data, data, raw);	/* outside the lock */
+	e->id = *id;
+	e->len = raw;
+	pthread_mutex_lock(&p->mu);
+	if (find(p, id)) {	/* another reader was first */
+		pthread_mutex_unlock(&p->mu);
+		free(e->data);
+		free(e);
+		return;
+	}
+	while (p->oldest && p->bytes + raw > p->max)
+		evict(p, p->oldest);
+	size_t b = bucket_of(id);
+	e->next = p->bucket[b];
+	p->bucket[b] = e;
+	push_newest(p, e);
+	p->bytes += raw;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void chunkpool_stats(struct chunkpool *p, uint64_t *hits, uint64_t *misses)
+{
+	pthread_mutex_lock(&p->mu);
+	*hits = p->hits;
+	*misses = p->misses;
+	pthread_mutex_unlock(&p->mu);
+}

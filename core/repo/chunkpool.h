@@ -1,0 +1,24 @@
+/* Decompressed chunks kept for every reader of a repository, for a process
+ * that serves many reads over time (the mount): a chunk read once, by a
+ * view's renderer or a file's reader, is copied here, and the next reader
+ * of the same chunk, in any thread, copies it out instead of reading and
+ * decompressing it again. Bounded; least recently used chunks go first. */
+#ifndef PIT_REPO_CHUNKPOOL_H
+#define PIT_REPO_CHUNKPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/repo/chunk.h"
+
+struct chunkpool;
+
+int chunkpool_new(struct chunkpool **out, size_t max_bytes);
+void chunkpool_free(struct chunkpool *p);
+/* Copies the raw bytes of chunk id into dst (raw of them): true when kept. */
+bool chunkpool_get(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, void *dst);
+/* Keeps a copy of a chunk's raw bytes (verified by whoever read them). */
+void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw);
+void chunkpool_stats(struct chunkpool *p, uint64_t *hits, uint64_t *misses);
+
+#endif
