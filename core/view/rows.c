@@ -75,6 +75,7 @@ struct merged {
 	struct sst **ssts;
 	size_t opened;
 	struct kmerge *km;	/* NULL: nothing written by T, an empty table */
+	struct chunk_id sources;	/* sources_id */
 };
 
 static void merged_close(struct merged *mg)
@@ -90,8 +91,24 @@ static void merged_close(struct merged *mg)
 	memset(mg, 0, sizeof(*mg));
 }
 
+/* Which SSTables a view reads, in order: checkpoints hold positions in them. */
+static void sources_id(const struct view_sources *vs, struct chunk_id *id)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "ckpt sources v1");
+	for (size_t i = 0; i < vs->nssts; i++) {
+		sbuf_add(&sb, vs->ssts[i].m->info.id.b, 16);
+		sbuf_adds(&sb, vs->ssts[i].sum->prefix);
+		sbuf_addc(&sb, 0);
+	}
+	chunk_id_of(id, sb.buf ? sb.buf : "", sb.len);
+	sbuf_release(&sb);
+}
+
 static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		       const uint64_t *from, uint32_t from_nsrc, struct view_rows_report *rep, struct pit_err *err)
+		       const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct pit_err *err)
 {
 	int rc;
 
@@ -104,9 +121,9 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 	rep->skipped_after = (unsigned)mg->vs.skipped_after;
 	rep->unreadable = (unsigned)mg->vs.unreadable;
 	rep->absent_nodes = (unsigned)mg->vs.nabsent;
-	if (from && from_nsrc != mg->vs.nssts) {
-		rc = pit_errf(err, -ESTALE, "%s.%s: a checkpoint for %u SSTables, the view has %zu", ks, table, from_nsrc,
-			      mg->vs.nssts);
+	sources_id(&mg->vs, &mg->sources);
+	if (from && (from->nsrc != mg->vs.nssts || k >= from->n || !chunk_id_eq(&from->sources, &mg->sources))) {
+		rc = pit_errf(err, -ESTALE, "%s.%s: checkpoints of other SSTables than the view reads now", ks, table);
 		goto fail;
 	}
 	if (!mg->vs.nssts)
@@ -128,7 +145,8 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 				mg->opened++;
 			goto fail;
 		}
-	if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us, from ? from + 1 : NULL, err)) < 0)
+	if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us,
+				 from ? from->v + k * (1 + (size_t)from->nsrc) + 1 : NULL, err)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -200,8 +218,37 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 	return view_render_at(r, at_us, ks, table, fmt, NULL, 0, NULL, write, ctx, rep, err);
 }
 
+void view_ckpts_encode(const struct view_ckpts *c, struct sbuf *out)
+{
+	uint64_t head[2] = { c->nsrc, c->n };
+
+	sbuf_add(out, head, sizeof(head));
+	sbuf_add(out, c->sources.b, 16);
+	sbuf_add(out, c->v, c->n * (1 + (size_t)c->nsrc) * sizeof(*c->v));
+}
+
+int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n)
+{
+	uint64_t head[2];
+
+	view_ckpts_release(c);
+	if (n < sizeof(head) + 16)
+		return -EBADMSG;
+	memcpy(head, p, sizeof(head));
+	if (head[0] > UINT32_MAX || head[1] > n || n != sizeof(head) + 16 + head[1] * (1 + head[0]) * sizeof(uint64_t))
+		return -EBADMSG;
+	size_t len = n - sizeof(head) - 16;
+	if (len && !(c->v = malloc(len)))
+		return -ENOMEM;
+	c->nsrc = (uint32_t)head[0];
+	c->n = c->cap = (size_t)head[1];
+	memcpy(c->sources.b, (const uint8_t *)p + sizeof(head), 16);
+	memcpy(c->v, (const uint8_t *)p + sizeof(head) + 16, len);
+	return 0;
+}
+
 int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
-		   const uint64_t *from, uint32_t from_nsrc, struct view_ckpts *rec, dump_write_fn write, void *ctx,
+		   const struct view_ckpts *from, size_t k, struct view_ckpts *rec, dump_write_fn write, void *ctx,
 		   struct view_rows_report *rep, struct pit_err *err)
 {
 	struct merged mg;
@@ -212,14 +259,16 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		return pit_errf(err, -ENOTSUP, "%s.%s: this file is not rendered from checkpoints", ks, table);
 	if (!view_format_resumes(fmt))
 		rec = NULL;
-	if ((rc = merged_open(&mg, r, at_us, ks, table, from, from_nsrc, rep, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, from, k, rep, err)) < 0 || !mg.km)
 		goto out;
 	struct kmerge *km = mg.km;
-	struct ckrec cr = { write, ctx, from ? from[0] : 0, from ? from[0] : 0, rec, km };
+	uint64_t begin = from ? from->v[k * (1 + (size_t)from->nsrc)] : 0;
+	struct ckrec cr = { write, ctx, begin, begin, rec, km };
 	struct render_ckpt ck = { record, &cr, from != NULL };
 	if (rec) {
 		view_ckpts_release(rec);
 		rec->nsrc = (uint32_t)mg.vs.nssts;
+		rec->sources = mg.sources;
 	}
 	if (rec || from) {
 		write = count_write;
@@ -239,12 +288,12 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		}
 		for (size_t i = 0; i < mg.vs.nssts; i++) {
 			const char *nd = mg.vs.ssts[i].m->info.node;
-			int k = 0;
-			while (k < nn && strcmp(nodes[k], nd))
-				k++;
-			if (k == nn && nn < 256)
+			int j = 0;
+			while (j < nn && strcmp(nodes[j], nd))
+				j++;
+			if (j == nn && nn < 256)
 				nodes[nn++] = nd;
-			node_of[i] = k < 256 ? k : 255;
+			node_of[i] = j < 256 ? j : 255;
 		}
 		kmerge_set_nodes(km, node_of, nn);
 		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "core/repo/repo.h"
+#include "core/repo/chunk.h"
 #include "core/sstable/reader.h"
 #include "core/view/dump.h"
 
@@ -35,18 +36,23 @@ int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table
 struct view_ckpts {
 	uint64_t interval;	/* bytes between checkpoints; 0: 256 KiB */
 	uint32_t nsrc;
+	struct chunk_id sources;	/* which SSTables, in which order: what the positions are of */
 	size_t n, cap;
 	uint64_t *v;		/* n records of 1 + nsrc values: the offset, then the positions */
 };
 void view_ckpts_release(struct view_ckpts *c);
+/* As the cache keeps them; decode: 0 or -EBADMSG. */
+void view_ckpts_encode(const struct view_ckpts *c, struct sbuf *out);
+int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n);
 /* The formats that can be rendered from a checkpoint (data.csv, data.jsonl,
  * data.cql, data.now.cql). */
 bool view_format_resumes(enum view_format fmt);
-/* view_render from checkpoint record from (NULL: the top; it must come from
- * a rendering of the same sources: -ESTALE otherwise), writing only what
- * follows it, and recording the checkpoints it passes into rec (or NULL). */
+/* view_render from checkpoint k of from (from NULL: the top), writing only
+ * what follows it, and recording the checkpoints it passes into rec (or
+ * NULL). -ESTALE, nothing written, when the view's SSTables are no longer
+ * those the checkpoints were taken of. */
 int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
-		   const uint64_t *from, uint32_t from_nsrc, struct view_ckpts *rec, dump_write_fn write, void *ctx,
+		   const struct view_ckpts *from, size_t k, struct view_ckpts *rec, dump_write_fn write, void *ctx,
 		   struct view_rows_report *rep, struct pit_err *err);
 
 /* The live rows of ks.table at T, merged, one call each (row NULL: a

@@ -770,12 +770,10 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
-		if (fmt >= 0) {	/* nsrc, n, then the records */
+		if (fmt >= 0) {
 			struct sbuf sb;
-			uint64_t head[2] = { ck.nsrc, ck.n };
 			sbuf_init(&sb);
-			sbuf_add(&sb, head, sizeof(head));
-			sbuf_add(&sb, ck.v, ck.n * (1 + ck.nsrc) * sizeof(*ck.v));
+			view_ckpts_encode(&ck, &sb);
 			ckpt_key(&sources, n->file, &key);
 			if (!sb.oom)
 				catalog_blob_put(repo_catalog(r), &key, sb.buf, sb.len, NULL);
@@ -791,7 +789,7 @@ int tree_read_from(struct repo *r, const struct tree_node *n, uint64_t want, uin
 {
 	struct chunk_id sources, key;
 	struct view_rows_report rep;
-	uint64_t *v = NULL;
+	void *blob = NULL;
 	size_t len = 0;
 	int fmt = resumable(n), rc;
 
@@ -799,23 +797,23 @@ int tree_read_from(struct repo *r, const struct tree_node *n, uint64_t want, uin
 	if (fmt < 0 || want == 0 || sources_digest(r, n, &sources, NULL) < 0)
 		return tree_read(r, n, write, ctx, err);
 	ckpt_key(&sources, n->file, &key);
-	if (catalog_blob_get(repo_catalog(r), &key, (void **)&v, &len) < 0 || len < 16) {
-		free(v);
+	struct view_ckpts ck = { 0 };
+	if (catalog_blob_get(repo_catalog(r), &key, &blob, &len) < 0 || view_ckpts_decode(&ck, blob, len) < 0) {
+		free(blob);
+		view_ckpts_release(&ck);
 		return tree_read(r, n, write, ctx, err);
 	}
-	uint64_t nsrc = v[0], nrec = v[1];
-	const uint64_t *best = NULL;
-	if (len == (2 + nrec * (1 + nsrc)) * sizeof(*v))
-		for (uint64_t i = 0; i < nrec && v[2 + i * (1 + nsrc)] <= want; i++)
-			best = &v[2 + i * (1 + nsrc)];
-	if (!best) {
-		free(v);
+	free(blob);
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < ck.n && ck.v[i * (1 + (size_t)ck.nsrc)] <= want; i++)
+		best = i;
+	if (best == SIZE_MAX) {
+		view_ckpts_release(&ck);
 		return tree_read(r, n, write, ctx, err);
 	}
-	*start = best[0];
-	rc = view_render_at(r, n->at_us, n->ks, n->table, (enum view_format)fmt, best, (uint32_t)nsrc, NULL, write, ctx,
-			    &rep, err);
-	free(v);
+	*start = ck.v[best * (1 + (size_t)ck.nsrc)];
+	rc = view_render_at(r, n->at_us, n->ks, n->table, (enum view_format)fmt, &ck, best, NULL, write, ctx, &rep, err);
+	view_ckpts_release(&ck);
 	if (rc == -ESTALE) {	/* checkpoints of other sources: nothing written yet */
 		*start = 0;
 		return tree_read(r, n, write, ctx, err);
