@@ -87,12 +87,20 @@ static void push_newest(struct chunkpool *p, struct pentry *e)
 
 bool chunkpool_get(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, void *dst)
 {
+	return chunkpool_get_range(p, id, raw, 0, raw, dst);
+}
+
+bool chunkpool_get_range(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, uint32_t off, size_t n,
+			 void *dst)
+{
 	bool hit = false;
 
+	if ((uint64_t)off + n > raw)
+		return false;
 	pthread_mutex_lock(&p->mu);
 	struct pentry *e = find(p, id);
 	if (e && e->len == raw) {
-		memcpy(dst, e->data, raw);
+		memcpy(dst, e->data + off, n);
 		unlink_lru(p, e);
 		push_newest(p, e);
 		hit = true;

@@ -17,6 +17,10 @@ int chunkpool_new(struct chunkpool **out, size_t max_bytes);
 void chunkpool_free(struct chunkpool *p);
 /* Copies the raw bytes of chunk id into dst (raw of them): true when kept. */
 bool chunkpool_get(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, void *dst);
+/* Copies n bytes at off of chunk id (raw bytes long) into dst: true when
+ * kept (a small read needs no whole-chunk copy). */
+bool chunkpool_get_range(struct chunkpool *p, const struct chunk_id *id, uint32_t raw, uint32_t off, size_t n,
+			 void *dst);
 /* Keeps a copy of a chunk's raw bytes (verified by whoever read them). */
 void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw);
 void chunkpool_stats(struct chunkpool *p, uint64_t *hits, uint64_t *misses);

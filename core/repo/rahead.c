@@ -188,6 +188,22 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 	while (done < n) {
 		size_t k = chunk_at(ra, off + done);
 		struct slot *s = find(ra, k);
+		/* a read away from the last one, of a chunk the repository keeps:
+		 * just its bytes, no whole chunk into a slot */
+		struct chunkpool *pool = repo_chunkpool(ra->r);
+		if (!s && pool && ra->last != SIZE_MAX && k != ra->last && k != ra->last + 1) {
+			uint64_t in = off + done - ra->start[k];
+			size_t len = (size_t)(ra->start[k + 1] - (off + done));
+			if (len > n - done)
+				len = n - done;
+			if (chunkpool_get_range(pool, &ra->f->chunks[k].id, ra->f->chunks[k].raw, (uint32_t)in, len,
+						(uint8_t *)buf + done)) {
+				ra->last = k;
+				ra->next = 0;
+				done += len;
+				continue;
+			}
+		}
 		if (!s || s->state == S_LOADING) {
 			if (!s) {
 				ra->want = k;

@@ -224,7 +224,8 @@ void view_ckpts_encode(const struct view_ckpts *c, struct sbuf *out)
 
 	sbuf_add(out, head, sizeof(head));
 	sbuf_add(out, c->sources.b, 16);
-	sbuf_add(out, c->v, c->n * (1 + (size_t)c->nsrc) * sizeof(*c->v));
+	if (c->n)
+		sbuf_add(out, c->v, c->n * (1 + (size_t)c->nsrc) * sizeof(*c->v));
 }
 
 int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n)
@@ -243,7 +244,8 @@ int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n)
 	c->nsrc = (uint32_t)head[0];
 	c->n = c->cap = (size_t)head[1];
 	memcpy(c->sources.b, (const uint8_t *)p + sizeof(head), 16);
-	memcpy(c->v, (const uint8_t *)p + sizeof(head) + 16, len);
+	if (len)
+		memcpy(c->v, (const uint8_t *)p + sizeof(head) + 16, len);
 	return 0;
 }
 

@@ -576,6 +576,15 @@ static void test_checkpoints(void **state)
 				view_ckpts_release(&back);
 				sbuf_release(&enc);
 			}
+			/* none at all (a small file) encodes and decodes too */
+			struct view_ckpts none = { .nsrc = 3 }, back2 = { 0 };
+			struct sbuf e2;
+			sbuf_init(&e2);
+			view_ckpts_encode(&none, &e2);
+			assert_int_equal(view_ckpts_decode(&back2, e2.buf, e2.len), 0);
+			assert_int_equal(back2.n, 0);
+			view_ckpts_release(&back2);
+			sbuf_release(&e2);
 			view_ckpts_release(&ck);
 			sbuf_release(&full);
 		}

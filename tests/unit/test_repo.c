@@ -720,6 +720,10 @@ static void test_chunkpool(void **state)
 	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
 	assert_memory_equal(out, a, sizeof(a));
 	assert_false(chunkpool_get(p, &ia, 999, out));	/* another length: not the same chunk */
+	memset(out, 0, sizeof(out));
+	assert_true(chunkpool_get_range(p, &ia, sizeof(a), 990, 10, out));	/* a piece of it */
+	assert_memory_equal(out, a, 10);
+	assert_false(chunkpool_get_range(p, &ia, sizeof(a), 995, 10, out));	/* past its end */
 	chunkpool_put(p, &ib, b, sizeof(b));
 	assert_true(chunkpool_get(p, &ia, sizeof(a), out));	/* a is now the most recent */
 	chunkpool_put(p, &ic, a, sizeof(a));	/* over the bound: b goes */
@@ -729,7 +733,7 @@ static void test_chunkpool(void **state)
 	chunkpool_put(p, &ib, b, 3000);	/* larger than the whole pool: not kept */
 	assert_false(chunkpool_get(p, &ib, 3000, out));
 	chunkpool_stats(p, &hits, &misses);
-	assert_int_equal(hits, 4);
+	assert_int_equal(hits, 5);
 	assert_int_equal(misses, 4);
 	chunkpool_free(p);
 }
