@@ -109,6 +109,10 @@ bool gdeletion_wins(const struct sst_deletion *a, const struct sst_deletion *b);
 
 /* schema.c */
 int gen_ntables(void);
+/* system_schema.keyspaces (generation 1 in dir): shop and metrics, replicated
+ * NetworkTopologyStrategy {dc1: rf}, created at ts_us. */
+struct sst_writer_opts;
+int gen_write_keyspaces(const char *dir, int rf, int64_t ts_us, const struct sst_writer_opts *o, struct pit_err *err);
 int gen_table_init(struct gtable *t, int i, uint64_t id_seed, struct pit_err *err);
 void gen_table_release(struct gtable *t);
 int gen_col(const struct gtable *t, const char *name, bool *is_static);

@@ -627,6 +627,47 @@ static int cmp_gen(const void *a, const void *b)
 	return x->gen - y->gen;
 }
 
+/* Every node also holds system_schema.keyspaces, written when the cluster
+ * was created; a snapshot of every keyspace takes it along, as nodetool
+ * snapshot does. */
+#define KEYSPACES_TDIR "system_schema/keyspaces-abac5682dea631c5b535b3d6cffd0fb6"
+
+static int snapshot_keyspaces(struct sim *s, struct gnode *n, int k, const char *created)
+{
+	char data[4096], tdir[4200], sub[64], dir[4300], path[4400];
+	int rc;
+
+	/* <data>/<keyspace>/<table dir>: the node's data directory two levels up */
+	snprintf(data, sizeof(data), "%s", n->tdir[0]);
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(data, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	snprintf(tdir, sizeof(tdir), "%s/" KEYSPACES_TDIR, data);
+	if (k == 0) {
+		struct sst_writer_opts o = writer_opts(s, n);
+		if ((rc = mkdirs(tdir)) < 0)
+			return pit_errf(s->err, rc, "%s: %s", tdir, strerror(-rc));
+		if ((rc = gen_write_keyspaces(tdir, s->rf, T0_US, &o, s->err)) < 0)
+			return rc;
+		touch_sstable(tdir, 1, T0_US);
+	}
+	snprintf(sub, sizeof(sub), "snapshots/%s", s->snap_tag[k]);
+	snprintf(dir, sizeof(dir), "%s/%s", tdir, sub);
+	if ((rc = mkdirs(dir)) < 0)
+		return pit_errf(s->err, rc, "%s: %s", dir, strerror(-rc));
+	link_into(tdir, 1, sub);
+	struct sbuf man;
+	sbuf_init(&man);
+	sbuf_addf(&man, "{\"files\":[\"nb-1-big-Data.db\"],\"created_at\":\"%s\",\"expires_at\":null,"
+		  "\"ephemeral\":false}\n", created);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	rc = write_text(path, man.buf, man.len, s->now_us);
+	sbuf_release(&man);
+	return rc < 0 ? pit_errf(s->err, rc, "%s: cannot write the snapshot", dir) : 0;
+}
+
 static int snapshot(struct sim *s)
 {
 	int rc;
@@ -671,6 +712,9 @@ static int snapshot(struct sim *s)
 			if (rc < 0)
 				return pit_errf(s->err, rc, "%s: cannot write the snapshot", dir);
 		}
+	for (int ni = 0; ni < s->nnodes; ni++)
+		if ((rc = snapshot_keyspaces(s, &s->nodes[ni], k, created)) < 0)
+			return rc;
 	s->nsnap++;
 	s->sum->snapshots++;
 	return 0;

@@ -198,7 +198,12 @@ static void test_ls_cat(void **state)
 	assert_non_null(strstr(out, "latest@"));
 	snprintf(args, sizeof(args), "ls %s/r /at/latest", dir);
 	assert_int_equal(run(args), 0);
-	assert_string_equal(out, "metrics/\nshop/\n");
+	assert_string_equal(out, "metrics/\nshop/\nsystem_schema/\n");
+	/* the generated nodes hold system_schema.keyspaces: CREATE KEYSPACE */
+	snprintf(args, sizeof(args), "cat %s/r /at/latest/shop/schema.cql", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "CREATE KEYSPACE IF NOT EXISTS shop WITH replication = {'class': "
+				    "'NetworkTopologyStrategy', 'dc1': '3'} AND durable_writes = true;\n"));
 	snprintf(args, sizeof(args), "ls %s/r /at/latest/shop", dir);
 	assert_int_equal(run(args), 0);
 	assert_string_equal(out, "schema.cql\ncustomers/\norders/\npage_views/\n");

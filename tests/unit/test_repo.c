@@ -138,8 +138,8 @@ static void restore_and_compare(const char *repo, const struct chunk_id *id, con
 	assert_int_equal(rc, 0);
 	repo_close(r);
 	node_data(data, sizeof(data), node);
-	const char *kss[] = { "shop", "metrics" };
-	for (int k = 0; k < 2; k++) {
+	const char *kss[] = { "shop", "metrics", "system_schema" };	/* a snapshot takes every keyspace */
+	for (int k = 0; k < 3; k++) {
 		snprintf(ksdir, sizeof(ksdir), "%s/%s", data, kss[k]);
 		DIR *d = opendir(ksdir);
 		struct dirent *de;
