@@ -53,3 +53,19 @@ show cat "$work/repo" "/at/${at%/}/shop/orders/data.jsonl"
 show cat "$work/repo" "/at/${at%/}/shop/orders/data.cql"
 show cat "$work/repo" "/at/${at%/}/shop/orders/conflicts.jsonl"
 show cat "$work/repo" "/at/${at%/}/shop/orders/sources.json"
+
+# the same through the mount, read with the usual tools
+mnt="$work/mnt"
+if (: <>/dev/fuse) 2>/dev/null && command -v fusermount3 >/dev/null; then
+	mkdir -p "$mnt"
+	show mount "$work/repo" "$mnt"
+	echo "\$ ls $mnt $mnt/at"; ls "$mnt" "$mnt/at"; echo
+	echo "\$ ls -l $mnt/at/latest/shop/orders"; ls -l "$mnt/at/latest/shop/orders"; echo
+	echo "\$ head -3 $mnt/at/latest/shop/orders/data.csv"; head -3 "$mnt/at/latest/shop/orders/data.csv"; echo
+	echo "\$ grep -c cust- $mnt/at/latest/shop/customers/data.jsonl"; grep -c cust- "$mnt/at/latest/shop/customers/data.jsonl"
+	echo "\$ cp -r $mnt/at/latest/shop $work/restored-shop"; rm -rf "$work/restored-shop"
+	cp -r "$mnt/at/latest/shop" "$work/restored-shop" && ls "$work/restored-shop"; echo
+	fusermount3 -u "$mnt"
+else
+	echo "(no /dev/fuse here: the mount is not shown)"
+fi
