@@ -2,6 +2,7 @@
  * translated into core/view/tree calls. */
 #include <stdio.h>
 #include <string.h>
+#include "core/cql/value.h"
 #include "core/view/tree.h"
 #include "tools/cmd.h"
 
@@ -18,8 +19,9 @@ const char cmd_ls_usage[] =
 	"                                   conflicts.jsonl, schema.cql, sources.json\n"
 	"  /nodes/<node>/<backup instant>/  the files of one backup, byte-exact\n"
 	"T is an instant in RFC 3339 (fractions and offsets allowed), @<unix seconds> or\n"
-	"latest; any T can be looked up, not only those listed. -l adds kinds and sizes\n"
-	"(those of rendered files are computed by rendering them).\n";
+	"latest; any T can be looked up, not only those listed. -l adds modes,\n"
+	"modification times and sizes as the mount shows them (a rendered file is\n"
+	"rendered once to know its size).\n";
 
 const char cmd_cat_usage[] =
 	"usage: pitfs cat REPO PATH\n"
@@ -42,38 +44,46 @@ struct lsctx {
 	struct pit_err *err;
 };
 
+/* ls -l as the mount shows it: mode, modification time, exact size (a
+ * rendered file is rendered once to know it), name. */
+static void long_line(const char *name, const struct tree_stat *st)
+{
+	char mode[11] = "----------", when[40];
+	struct sbuf t;
+
+	mode[0] = st->is_link ? 'l' : st->is_dir ? 'd' : '-';
+	for (int i = 0; i < 9; i++)
+		if (st->perm & (1u << (8 - i)))
+			mode[1 + i] = "rwxrwxrwx"[i];
+	sbuf_init(&t);
+	cql_format_time_s(st->mtime_us >= 0 ? st->mtime_us / 1000000 : -((-st->mtime_us + 999999) / 1000000), &t);
+	snprintf(when, sizeof(when), "%s", t.buf ? t.buf : "?");
+	sbuf_release(&t);
+	if (st->is_link)
+		printf("%s  %s  %12s  %s -> %s\n", mode, when, "-", name, st->link);
+	else if (st->is_dir)
+		printf("%s  %s  %12s  %s/\n", mode, when, "-", name);
+	else
+		printf("%s  %s  %12llu  %s\n", mode, when, (unsigned long long)st->size, name);
+}
+
 static int entry(void *ctx, const char *name, bool is_dir, uint64_t size)
 {
 	struct lsctx *l = ctx;
+	bool link = tree_entry_is_link(l->dir, name);
 
-	if (tree_entry_is_link(l->dir, name)) {	/* /at/latest, as the mount shows it */
-		char full[4096];
-		struct tree_node n;
-		struct tree_stat st;
-		snprintf(full, sizeof(full), "%s/%s", l->path, name);
-		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_stat(l->r, &n, &st, l->err) < 0)
-			return -EIO;
-		if (l->longfmt)
-			printf("l %12s  %s -> %s\n", "-", name, st.link);
-		else
-			printf("%s@\n", name);
+	(void)size;
+	if (!l->longfmt) {	/* /at/latest is a link, as the mount shows it */
+		printf("%s%s\n", name, link ? "@" : is_dir ? "/" : "");
 		return 0;
 	}
-	if (!l->longfmt) {
-		printf("%s%s\n", name, is_dir ? "/" : "");
-		return 0;
-	}
-	if (!is_dir && size == UINT64_MAX) {	/* not known without rendering */
-		char full[4096];
-		struct tree_node n;
-		snprintf(full, sizeof(full), "%s/%s", l->path, name);
-		if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_size(l->r, &n, &size, l->err) < 0)
-			return -EIO;
-	}
-	if (is_dir)
-		printf("d %12s  %s/\n", "-", name);
-	else
-		printf("- %12llu  %s\n", (unsigned long long)size, name);
+	char full[4096];
+	struct tree_node n;
+	struct tree_stat st;
+	snprintf(full, sizeof(full), "%s%s%s", l->path, strcmp(l->path, "/") ? "/" : "", name);
+	if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_stat(l->r, &n, &st, l->err) < 0)
+		return -EIO;
+	long_line(name, &st);
 	return 0;
 }
 

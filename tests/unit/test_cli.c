@@ -224,6 +224,12 @@ static void test_ls_cat(void **state)
 	char want[64];
 	snprintf(want, sizeof(want), " %zu  data.jsonl", catlen);
 	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, "-r--r--r--  20"));	/* read-only, with its time, as mounted */
+	snprintf(args, sizeof(args), "ls %s/r /at -l", dir);
+	assert_int_equal(run(args), 0);
+	assert_non_null(strstr(out, "lrwxrwxrwx  "));
+	assert_non_null(strstr(out, "latest -> 20"));
+	assert_non_null(strstr(out, "dr-xr-xr-x  "));
 	snprintf(args, sizeof(args), "cat %s/r /at/latest/shop/orders/sources.json", dir);
 	assert_int_equal(run(args), 0);
 	assert_non_null(strstr(out, "\"node\": \"node3\""));
