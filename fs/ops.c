@@ -9,9 +9,8 @@
 #include "core/view/vfile.h"
 #include "fs/fs_impl.h"
 
-/* The immutable parts (a named instant and what is under it, a backup's
- * files) stay in the kernel's caches; what a new ingest changes (the top,
- * /at, latest, the list of nodes and of a node's backups) is asked again. */
+/* What never changes stays in the kernel's caches; what an ingest changes
+ * (tree_changes) is asked again after a second. */
 #define LONG_TTL 86400.0
 #define SHORT_TTL 1.0
 
@@ -37,8 +36,7 @@ static struct fs *fs_of(fuse_req_t req)
 
 static double ttl_of(const struct tree_node *tn)
 {
-	bool changes = tn->kind == T_ROOT || tn->kind == T_AT || tn->kind == T_NODES || tn->kind == T_NODE;
-	return changes || tn->latest ? SHORT_TTL : LONG_TTL;
+	return tree_changes(tn) ? SHORT_TTL : LONG_TTL;
 }
 
 /* The attributes of a node; -errno (logged unless ENOENT) on failure. */

@@ -58,6 +58,13 @@ int tree_read_from(struct repo *r, const struct tree_node *file, uint64_t want, 
 		   void *ctx, struct pit_err *err);
 /* The attributes of a node (see struct tree_stat). */
 int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
+/* Whether what n shows changes when a backup is ingested or forgotten: the
+ * top, /at, /at/latest and the lists of nodes and of a node's backups. A
+ * named instant and a backup's files do not (a mount caches them long). */
+static inline bool tree_changes(const struct tree_node *n)
+{
+	return n->kind == T_ROOT || n->kind == T_AT || n->kind == T_NODES || n->kind == T_NODE || n->latest;
+}
 /* True where a directory's entry is a symbolic link (/at/latest). */
 static inline bool tree_entry_is_link(const struct tree_node *dir, const char *name)
 {
