@@ -39,6 +39,7 @@ struct vfile {
 	uint64_t asked;		/* the offset the rendering was started for */
 	uint64_t begins;	/* where its output begins (a checkpoint, or 0) */
 	bool fresh;		/* nothing written yet: start and end not set */
+	unsigned waiters;	/* readers waiting for the rendering to get to them */
 	unsigned renderings;
 };
 
@@ -174,6 +175,12 @@ static ssize_t pread_rendered(struct vfile *f, void *buf, size_t len, uint64_t o
 		/* behind the window, or far ahead of a rendering started for
 		 * an offset far behind this one: from the nearest checkpoint */
 		if (!f->running || off < f->start || (off > f->end + FAR && off > f->asked + FAR)) {
+			/* not while the rendering serves readers waiting on it: they
+			 * would start it again in turn, and nobody would get done */
+			if (f->running && f->waiters && !f->done) {
+				pthread_cond_wait(&f->cv, &f->mu);
+				continue;
+			}
 			if ((rc = start_renderer(f, off, err)) < 0)
 				break;
 			continue;
@@ -199,7 +206,10 @@ static ssize_t pread_rendered(struct vfile *f, void *buf, size_t len, uint64_t o
 			f->want = off + len;
 			pthread_cond_broadcast(&f->cv);
 		}
+		f->waiters++;
 		pthread_cond_wait(&f->cv, &f->mu);
+		if (!--f->waiters)
+			pthread_cond_broadcast(&f->cv);	/* readers waiting to start it again */
 	}
 	pthread_mutex_unlock(&f->mu);
 	return rc;
