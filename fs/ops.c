@@ -435,22 +435,14 @@ void fs_close_open_files(struct fs *fs)
 	pthread_mutex_unlock(&fs->open_mu);
 }
 
-/* What df shows: the space the repository's backups take, nothing free. */
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct fs *fs = fs_of(req);
-	struct backup_list l = { 0 };
 	struct statvfs sv = { 0 };
 	uint64_t bytes = 0, files = 0;
 
 	(void)ino;
-	if (catalog_backup_list(repo_catalog(fs->r), &l, NULL) == 0) {
-		for (size_t i = 0; i < l.n; i++) {
-			bytes += l.v[i].stored_bytes;
-			files += l.v[i].nfiles;
-		}
-		backup_list_release(&l);
-	}
+	tree_usage(fs->r, &bytes, &files, NULL);	/* nothing known: an empty filesystem */
 	sv.f_bsize = sv.f_frsize = 4096;
 	sv.f_blocks = (bytes + 4095) / 4096;
 	sv.f_files = files;

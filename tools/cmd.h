@@ -46,6 +46,8 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* Prints "pitfs: message" to stderr; returns 1. */
 int op_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A dump_write_fn onto standard output. */
+int write_stdout(void *ctx, const char *p, size_t n);
 /* "16M", "1.5G", "4096" -> bytes (K/M/G are powers of 1024); -1 if not a size. */
 int parse_size(const char *s, uint64_t *out);
 /* "1.5 GiB". */

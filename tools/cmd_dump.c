@@ -28,12 +28,6 @@ const char cmd_dump_usage[] =
 	"                 default: now)\n"
 	"  --verify       check Digest.crc32 and every chunk checksum first\n";
 
-static int write_stdout(void *ctx, const char *p, size_t n)
-{
-	(void)ctx;
-	return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);

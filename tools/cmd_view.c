@@ -29,12 +29,6 @@ const char cmd_cat_usage[] =
 	"Writes the bytes of a file of that namespace (see 'pitfs help ls') to standard\n"
 	"output, e.g. pitfs cat REPO /at/2026-11-20T03:00:00Z/shop/orders/data.jsonl\n";
 
-static int to_stdout(void *ctx, const char *p, size_t n)
-{
-	(void)ctx;
-	return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
-}
-
 struct lsctx {
 	struct repo *r;
 	const struct tree_node *dir;
@@ -147,7 +141,7 @@ int cmd_cat(int argc, char **argv)
 		if (tree_is_dir(&n))
 			rc = pit_errf(&err, -EISDIR, "%s: is a directory (see 'pitfs ls')", argv[2]);
 		else
-			rc = tree_read(r, &n, to_stdout, NULL, &err);
+			rc = tree_read(r, &n, write_stdout, NULL, &err);
 	}
 	repo_close(r);
 	if (rc == 0 && fflush(stdout) != 0)

@@ -82,6 +82,12 @@ void fmt_bytes(char out[32], uint64_t n)
 		snprintf(out, 32, "%.1f %s", v, unit[u]);
 }
 
+int write_stdout(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
+}
+
 static void overview(FILE *f)
 {
 	fprintf(f, "usage: pitfs <command> [arguments]\n\n"

@@ -440,33 +440,39 @@ static void render_uuid(const uint8_t *p, enum cql_style style, struct sbuf *out
 		sbuf_addf(out, "\"%s\"", s);
 }
 
-static void render_duration(int64_t months, int64_t days, int64_t nanos, enum cql_style style, struct sbuf *out)
+void cql_duration_text(struct sbuf *out, int64_t months, int64_t days, int64_t nanos)
 {
 	static const struct { uint64_t div; const char *unit; } parts[] = {
 		{ 3600000000000ull, "h" }, { 60000000000ull, "m" }, { 1000000000ull, "s" },
 		{ 1000000ull, "ms" }, { 1000ull, "us" }, { 1, "ns" },
 	};
-	struct sbuf s;
 	uint64_t um = months < 0 ? -(uint64_t)months : (uint64_t)months;
 	uint64_t ud = days < 0 ? -(uint64_t)days : (uint64_t)days;
 	uint64_t un = nanos < 0 ? -(uint64_t)nanos : (uint64_t)nanos;
 
-	sbuf_init(&s);
 	if (months < 0 || days < 0 || nanos < 0)
-		sbuf_addc(&s, '-');
+		sbuf_addc(out, '-');
 	if (um >= 12)
-		sbuf_addf(&s, "%lluy", (unsigned long long)(um / 12));
+		sbuf_addf(out, "%lluy", (unsigned long long)(um / 12));
 	if (um % 12)
-		sbuf_addf(&s, "%llumo", (unsigned long long)(um % 12));
+		sbuf_addf(out, "%llumo", (unsigned long long)(um % 12));
 	if (ud)
-		sbuf_addf(&s, "%llud", (unsigned long long)ud);
+		sbuf_addf(out, "%llud", (unsigned long long)ud);
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && un; i++) {
 		if (un >= parts[i].div) {
-			sbuf_addf(&s, "%llu%s", (unsigned long long)(un / parts[i].div), parts[i].unit);
+			sbuf_addf(out, "%llu%s", (unsigned long long)(un / parts[i].div), parts[i].unit);
 			un %= parts[i].div;
 		}
 	}
-	if (!um && !ud && !nanos)
+}
+
+static void render_duration(int64_t months, int64_t days, int64_t nanos, enum cql_style style, struct sbuf *out)
+{
+	struct sbuf s;
+
+	sbuf_init(&s);
+	cql_duration_text(&s, months, days, nanos);
+	if (!months && !days && !nanos)
 		sbuf_adds(&s, "0s");
 	if (style == CQL_STYLE_LITERAL)
 		sbuf_add(out, s.buf, s.len);

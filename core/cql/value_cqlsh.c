@@ -136,33 +136,6 @@ static void timestamp(int64_t ms, bool quote, struct sbuf *out)
 	sbuf_add(out, b, (size_t)(p - b));
 }
 
-/* duration_as_str: nothing at all for a zero duration. */
-static void duration(int64_t months, int64_t days, int64_t nanos, struct sbuf *out)
-{
-	static const struct { uint64_t div; const char *unit; } parts[] = {
-		{ 3600000000000ull, "h" }, { 60000000000ull, "m" }, { 1000000000ull, "s" },
-		{ 1000000ull, "ms" }, { 1000ull, "us" }, { 1, "ns" },
-	};
-	uint64_t um = months < 0 ? -(uint64_t)months : (uint64_t)months;
-	uint64_t ud = days < 0 ? -(uint64_t)days : (uint64_t)days;
-	uint64_t un = nanos < 0 ? -(uint64_t)nanos : (uint64_t)nanos;
-
-	if (months < 0 || days < 0 || nanos < 0)
-		sbuf_addc(out, '-');
-	if (um >= 12)
-		sbuf_addf(out, "%lluy", (unsigned long long)(um / 12));
-	if (um % 12)
-		sbuf_addf(out, "%llumo", (unsigned long long)(um % 12));
-	if (ud)
-		sbuf_addf(out, "%llud", (unsigned long long)ud);
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && un; i++) {
-		if (un >= parts[i].div) {
-			sbuf_addf(out, "%llu%s", (unsigned long long)(un / parts[i].div), parts[i].unit);
-			un %= parts[i].div;
-		}
-	}
-}
-
 static int render(const struct cql_type *t, const uint8_t *p, size_t n, int depth, struct sbuf *out,
 		  struct pit_err *err);
 
@@ -373,7 +346,8 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, int dept
 		}
 		if (q != end)
 			return bad(err, n, "expected three vints");
-		duration(zigzag_dec(u[0]), zigzag_dec(u[1]), zigzag_dec(u[2]), out);
+		/* duration_as_str: nothing at all for a zero duration */
+		cql_duration_text(out, zigzag_dec(u[0]), zigzag_dec(u[1]), zigzag_dec(u[2]));
 		return 0;
 	}
 	case CQL_INET: {

@@ -14,4 +14,8 @@ bool cql_get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v,
  * decimal exponent of the first; false for any other double. */
 bool cql_short_decimal(double v, char digits[24], int *nd, int *e);
 
+/* A duration as CQL writes it (1y2mo3d4h5ms), nothing for zero. */
+struct sbuf;
+void cql_duration_text(struct sbuf *out, int64_t months, int64_t days, int64_t nanos);
+
 #endif

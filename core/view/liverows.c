@@ -112,3 +112,27 @@ out:
 	sbuf_release(&sbytes);
 	return rc;
 }
+
+int live_cells_value(const struct live_cells *lc, int col, bool complex, struct cql_element **el, size_t *cap,
+		     struct live_value *out)
+{
+	uint32_t i = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (i < lc->n && lc->v[i].col != col)
+		i++;
+	if (col < 0 || i == lc->n)
+		return 0;
+	if (!complex) {
+		out->cell = &lc->v[i];
+		return 1;
+	}
+	uint32_t j = live_cells_column_end(lc, i);
+	if (vec_grow((void **)el, cap, j - i, sizeof(**el)) < 0)
+		return -ENOMEM;
+	for (uint32_t k = i; k < j; k++)
+		(*el)[k - i] = (struct cql_element){ lc->v[k].path, lc->v[k].path_len, lc->v[k].value, lc->v[k].len };
+	out->el = *el;
+	out->nel = j - i;
+	return 1;
+}

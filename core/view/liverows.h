@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/cql/value.h"
 #include "core/merge/live.h"
 #include "core/sstable/reader.h"
 #include "core/util/sbuf.h"
@@ -58,5 +59,16 @@ static inline uint32_t live_cells_column_end(const struct live_cells *lc, uint32
 		j++;
 	return j;
 }
+
+/* The live value of header column col in lc: its cell, or for a complex
+ * column its elements (gathered into *el, *cap long, the caller's). 1 and
+ * *out, 0 when the row has no live value there, -ENOMEM. */
+struct live_value {
+	const struct sst_cell *cell;	/* simple columns */
+	const struct cql_element *el;	/* complex columns */
+	size_t nel;
+};
+int live_cells_value(const struct live_cells *lc, int col, bool complex, struct cql_element **el, size_t *cap,
+		     struct live_value *out);
 
 #endif

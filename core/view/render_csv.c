@@ -2,7 +2,6 @@
 #include <string.h>
 #include "core/cql/type.h"
 #include "core/cql/value.h"
-#include "core/util/vec.h"
 #include "core/view/bind.h"
 #include "core/view/render_csv.h"
 
@@ -54,23 +53,14 @@ static void end_field(struct cw *w, bool first)
 
 static int value(struct cw *w, const struct bind_col *c, const struct live_cells *lc, struct pit_err *err)
 {
-	uint32_t i = 0;
+	const struct sst_column *col = c->idx < 0 ? NULL : c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
+	struct live_value lv;
+	int rc = col ? live_cells_value(lc, c->idx, col->complex, &w->el, &w->el_cap, &lv) : 0;
 
-	if (c->idx < 0)
-		return 0;	/* no SSTable has the column: null */
-	while (i < lc->n && lc->v[i].col != c->idx)
-		i++;
-	if (i == lc->n)
-		return 0;
-	const struct sst_column *col = c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
-	if (!col->complex)
-		return cql_value_cqlsh(col->type, lc->v[i].value, lc->v[i].len, &w->field, err);
-	uint32_t j = live_cells_column_end(lc, i);
-	if (vec_grow((void **)&w->el, &w->el_cap, j - i, sizeof(*w->el)) < 0)
-		return pit_errf(err, -ENOMEM, "out of memory");
-	for (uint32_t k = i; k < j; k++)
-		w->el[k - i] = (struct cql_element){ lc->v[k].path, lc->v[k].path_len, lc->v[k].value, lc->v[k].len };
-	return cql_elements_cqlsh(col->type, w->el, j - i, &w->field, err);
+	if (rc <= 0)	/* no live value: NULL, an empty field */
+		return rc < 0 ? pit_errf(err, rc, "out of memory") : 0;
+	return lv.cell ? cql_value_cqlsh(col->type, lv.cell->value, lv.cell->len, &w->field, err)
+		       : cql_elements_cqlsh(col->type, lv.el, lv.nel, &w->field, err);
 }
 
 static int row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *u,

@@ -2,7 +2,6 @@
 #include <string.h>
 #include "core/cql/type.h"
 #include "core/cql/value.h"
-#include "core/util/vec.h"
 #include "core/view/bind.h"
 #include "core/view/render_jsonl.h"
 
@@ -40,23 +39,16 @@ static void add_members(struct sbuf *out, const struct sbuf *obj)
 
 static int value(struct jw *w, const struct bind_col *c, const struct live_cells *lc, struct pit_err *err)
 {
-	const struct sst_column *col = c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
-	uint32_t i = 0;
+	const struct sst_column *col = c->idx < 0 ? NULL : c->is_static ? &w->h->statics[c->idx] : &w->h->regulars[c->idx];
+	struct live_value lv;
+	int rc = col ? live_cells_value(lc, c->idx, col->complex, &w->el, &w->el_cap, &lv) : 0;
 
-	while (i < lc->n && lc->v[i].col != c->idx)
-		i++;
-	if (c->idx < 0 || i == lc->n) {
+	if (rc <= 0) {
 		sbuf_adds(&w->out, "null");
-		return 0;
+		return rc;
 	}
-	if (!col->complex)
-		return cql_value_render(col->type, lc->v[i].value, lc->v[i].len, CQL_STYLE_JSON, &w->out, err);
-	uint32_t j = live_cells_column_end(lc, i);
-	if (vec_grow((void **)&w->el, &w->el_cap, j - i, sizeof(*w->el)) < 0)
-		return -ENOMEM;
-	for (uint32_t k = i; k < j; k++)
-		w->el[k - i] = (struct cql_element){ lc->v[k].path, lc->v[k].path_len, lc->v[k].value, lc->v[k].len };
-	return cql_elements_render(col->type, w->el, j - i, CQL_STYLE_JSON, &w->out, err);
+	return lv.cell ? cql_value_render(col->type, lv.cell->value, lv.cell->len, CQL_STYLE_JSON, &w->out, err)
+		       : cql_elements_render(col->type, lv.el, lv.nel, CQL_STYLE_JSON, &w->out, err);
 }
 
 static int row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *u,

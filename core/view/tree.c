@@ -961,3 +961,19 @@ int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, s
 	}
 	return pit_errf(err, -EINVAL, "unknown node");
 }
+
+int tree_usage(struct repo *r, uint64_t *bytes, uint64_t *files, struct pit_err *err)
+{
+	struct backup_list l = { 0 };
+	int rc = backups(r, &l, err);
+
+	*bytes = *files = 0;
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		*bytes += l.v[i].stored_bytes;
+		*files += l.v[i].nfiles;
+	}
+	backup_list_release(&l);
+	return 0;
+}

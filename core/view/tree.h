@@ -56,6 +56,9 @@ int tree_read(struct repo *r, const struct tree_node *file, dump_write_fn write,
  * begin in the file. */
 int tree_read_from(struct repo *r, const struct tree_node *file, uint64_t want, uint64_t *start, dump_write_fn write,
 		   void *ctx, struct pit_err *err);
+/* What a mount reports as its size (df): the bytes the backups stored and
+ * the files they hold. */
+int tree_usage(struct repo *r, uint64_t *bytes, uint64_t *files, struct pit_err *err);
 /* The attributes of a node (see struct tree_stat). */
 int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
 /* Whether what n shows changes when a backup is ingested or forgotten: the
