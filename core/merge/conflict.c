@@ -201,7 +201,7 @@ int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n,
 	km->nconf = 0;
 	*out = NULL;
 	*n = 0;
-	if (!km->node || nn < 2)
+	if (!km->node || nn < 2 || (!km->at_partition && !km->ng))
 		return 0;
 	if (!(holds = kmerge_alloc(&km->a, (size_t)nn * sizeof(*holds))) ||
 	    !(pd = kmerge_alloc(&km->a, (size_t)nn * sizeof(*pd))))
@@ -211,14 +211,21 @@ int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n,
 		pd[k] = (struct sst_deletion){ SST_NO_TS, SST_NO_LDT };
 	}
 	for (int i = 0; i < km->n; i++)
-		if (km->inpart[i]) {
+		if (km->src[i].in) {
 			holds[km->node[i]] = true;
-			pd[km->node[i]] = kmerge_del_max(pd[km->node[i]], km->ppdel[i]);
+			pd[km->node[i]] = kmerge_del_max(pd[km->node[i]], km->src[i].ppdel);
 		}
 	for (int k = 0; k < nn; k++)
 		nh += holds[k];
 	if (nh < 2)
 		return 0;
+	if (!km->at_partition) {
+		if ((rc = compare_group(km, km->g, (size_t)km->ng, &km->out, holds, err)) < 0)
+			return rc == -ENOMEM ? pit_errf(err, rc, "out of memory") : rc;
+		*out = km->conf;
+		*n = km->nconf;
+		return 0;
+	}
 	/* the partition deletion */
 	int first = -1;
 	bool differ = false;
@@ -241,13 +248,7 @@ int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n,
 				c->winner = k;
 		}
 	}
-	/* rows: the groups build() merged, in the same order */
-	for (size_t g = 0; g < km->ngrp; g++)
-		if ((rc = compare_group(km, km->sorted + km->grp[g].first, km->grp[g].n, &km->out[g], holds, err)) < 0)
-			goto fail;
 	*out = km->conf;
 	*n = km->nconf;
 	return 0;
-fail:
-	return rc == -ENOMEM ? pit_errf(err, rc, "out of memory") : rc;
 }

@@ -28,14 +28,6 @@ void *kmerge_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-static void *arena_dup(struct arena *a, const void *p, size_t n)
-{
-	void *q = kmerge_alloc(a, n ? n : 1);
-	if (q && n)
-		memcpy(q, p, n);
-	return q;
-}
-
 static void arena_reset(struct arena *a)
 {
 	/* keep the newest block for the next partition */
@@ -92,6 +84,11 @@ static int map_columns(struct kmerge *km, struct src *sr, struct pit_err *err)
 			(st ? sr->smap : sr->rmap)[i] = k;
 		}
 	}
+	sr->same_cols = true;
+	for (int i = 0; i < h->nstatic; i++)
+		sr->same_cols &= sr->smap[i] == i;
+	for (int i = 0; i < h->nregular; i++)
+		sr->same_cols &= sr->rmap[i] == i;
 	return 0;
 }
 
@@ -140,10 +137,9 @@ int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts
 	}
 	km->n = n;
 	km->max_ts = max_ts;
-	if (!(km->inpart = calloc((size_t)n, sizeof(*km->inpart))) || !(km->ppdel = calloc((size_t)n, sizeof(*km->ppdel))) ||
-	    !(km->resume = calloc((size_t)n, sizeof(*km->resume))) ||
-	    !(km->row_begin = calloc((size_t)n, sizeof(size_t))) || !(km->row_end = calloc((size_t)n, sizeof(size_t))) ||
-	    !(km->rt_begin = calloc((size_t)n, sizeof(size_t))) || !(km->rt_end = calloc((size_t)n, sizeof(size_t)))) {
+	if (!(km->resume = calloc((size_t)n, sizeof(*km->resume))) || !(km->heap = calloc((size_t)n, sizeof(*km->heap))) ||
+	    !(km->act = calloc((size_t)n, sizeof(*km->act))) ||
+	    !(km->g = calloc((size_t)n, sizeof(*km->g)))) {
 		kmerge_close(km);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
@@ -186,6 +182,10 @@ int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts
 		kmerge_close(km);
 		return rc;
 	}
+	for (int i = 0; i < km->uh.nstatic + km->uh.nregular; i++) {
+		const struct sst_column *c = i < km->uh.nstatic ? &km->uh.statics[i] : &km->uh.regulars[i - km->uh.nstatic];
+		km->counters |= cql_type_kind(c->type) == CQL_COUNTER;
+	}
 	*out = km;
 	return 0;
 }
@@ -204,21 +204,13 @@ void kmerge_close(struct kmerge *km)
 	free(km->uh.statics);
 	free(km->uh.regulars);
 	free(km->fastcmp);
-	free(km->inpart);
-	free(km->ppdel);
 	free(km->resume);
-	free(km->row_begin);
-	free(km->row_end);
-	free(km->rt_begin);
-	free(km->rt_end);
-	free(km->sorted);
-	free(km->grp);
+	free(km->heap);
+	free(km->act);
+	free(km->g);
 	free(km->conf);
 	free(km->src);
 	free(km->key);
-	free(km->rows);
-	free(km->rts);
-	free(km->out);
 	free(km->cells);
 	free(km);
 }
@@ -359,147 +351,85 @@ int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, 
 	return 0;
 }
 
-/* A row against a range bound: <0 before, >0 after. */
-static int row_vs_bound(const struct kmerge *km, const struct sst_unfiltered *u, const struct bound *b)
+/* Where a marker sits against rows sharing its clustering prefix: before
+ * them (-1) or after them (1); Cassandra's Kind.comparedToClustering. */
+static int bound_side(enum sst_bound b)
 {
-	int n = b->n < u->nclust ? b->n : u->nclust;
-	int c = kmerge_cmp_values(km, n, u->cval, u->clen, b->v, b->len);
-	return c ? c : b->sign;
-}
-
-/* ---- reading one source's partition ---- */
-
-static int bound_copy(struct kmerge *km, const struct sst_unfiltered *u, int sign, struct bound *b)
-{
-	b->n = u->nclust;
-	b->sign = sign;
-	const uint8_t **v = kmerge_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*v));
-	uint32_t *len = kmerge_alloc(&km->a, (size_t)(u->nclust + 1) * sizeof(*len));
-	if (!v || !len)
-		return -ENOMEM;
-	for (int i = 0; i < u->nclust; i++) {
-		len[i] = u->cstate[i] == SST_CK_VALUE ? u->clen[i] : 0;
-		if (!(v[i] = arena_dup(&km->a, u->cval[i], len[i])))
-			return -ENOMEM;
+	switch (b) {
+	case SST_INCL_START_BOUND:
+	case SST_EXCL_END_BOUND:
+	case SST_EXCL_END_INCL_START_BOUNDARY:
+		return -1;
+	default:
+		return 1;
 	}
-	b->v = v;
-	b->len = len;
-	return 0;
 }
 
-static int copy_row(struct kmerge *km, int si, const struct sst_unfiltered *u, struct row *r)
+/* The order of one partition's unfiltereds: the static row, then rows and
+ * range markers by clustering (ClusteringComparator.compare). Markers and
+ * rows are never equal. */
+static int place_cmp(const struct kmerge *km, const struct sst_unfiltered *a, const struct sst_unfiltered *b)
 {
-	struct src *sr = &km->src[si];
-	bool st = u->kind == SST_STATIC_ROW;
+	bool as = a->kind == SST_STATIC_ROW, bs = b->kind == SST_STATIC_ROW;
+	if (as || bs)
+		return bs - as;
+	int n = a->nclust < b->nclust ? a->nclust : b->nclust;
+	int f = km->fastcmp[0], c;
+	if (n && f > 0 && a->clen[0] == (uint32_t)f && b->clen[0] == (uint32_t)f) {
+		/* the clustering of most time series (a timestamp, a bigint)
+		 * decides here without a call */
+		int64_t x = f == 8 ? (int64_t)be64(a->cval[0]) : (int32_t)be32(a->cval[0]);
+		int64_t y = f == 8 ? (int64_t)be64(b->cval[0]) : (int32_t)be32(b->cval[0]);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	if ((c = kmerge_cmp_values(km, n, a->cval, a->clen, b->cval, b->clen)))
+		return c;
+	int sa = a->kind == SST_MARKER ? bound_side(a->bound) : 0, sb = b->kind == SST_MARKER ? bound_side(b->bound) : 0;
+	if (a->nclust == b->nclust)
+		return sa - sb;
+	return a->nclust < b->nclust ? (sa ? sa : -1) : (sb ? -sb : 1);
+}
+
+/* Source si's head as a version: cut at max_ts, its columns mapped to the
+ * union header's. Values stay the scan's. */
+static int version_of(struct kmerge *km, int si, struct row *r)
+{
+	const struct src *sr = &km->src[si];
+	const struct sst_unfiltered *u = sr->head;
 	struct sst_unfiltered *o = &r->u;
-	struct bound b;
+	bool st = u->kind == SST_STATIC_ROW, keep = sr->same_cols;
 
 	r->src = si;
-	memset(o, 0, sizeof(*o));
-	o->kind = u->kind;
-	o->bound = SST_CLUSTERING;
-	if (bound_copy(km, u, 0, &b) < 0)
-		return -ENOMEM;
-	uint8_t *state = kmerge_alloc(&km->a, (size_t)u->nclust + 1);
-	if (!state)
-		return -ENOMEM;
-	for (int i = 0; i < u->nclust; i++)
-		state[i] = u->cstate[i] == SST_CK_NULL ? SST_CK_NULL : b.len[i] ? SST_CK_VALUE : u->cstate[i];
-	o->nclust = u->nclust;
-	o->cval = b.v;
-	o->clen = b.len;
-	o->cstate = state;
-	o->liveness = u->liveness.ts != SST_NO_TS && u->liveness.ts <= km->max_ts ? u->liveness
-										   : (struct sst_liveness){ SST_NO_TS, 0, SST_NO_LDT };
+	*o = *u;
+	if (o->liveness.ts != SST_NO_TS && o->liveness.ts > km->max_ts)
+		o->liveness = (struct sst_liveness){ SST_NO_TS, 0, SST_NO_LDT };
 	o->deletion = cut_del(km, u->deletion);
-	o->shadowable = u->shadowable;
+	for (uint32_t i = 0; keep && i < u->ncells; i++)
+		keep = u->cells[i].ts <= km->max_ts;
+	for (uint32_t i = 0; keep && i < u->ncomplex; i++)
+		keep = u->complex[i].del.mfda <= km->max_ts;
+	if (keep)
+		return 0;
 	struct sst_cell *cells = kmerge_alloc(&km->a, (u->ncells + 1) * sizeof(*cells));
 	struct sst_complex_del *cx = kmerge_alloc(&km->a, (u->ncomplex + 1) * sizeof(*cx));
+	const int *map = st ? sr->smap : sr->rmap;
 	if (!cells || !cx)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < u->ncells; i++) {
-		const struct sst_cell *c = &u->cells[i];
-		if (c->ts > km->max_ts)
-			continue;
-		struct sst_cell *d = &cells[o->ncells++];
-		*d = *c;
-		d->col = (uint16_t)(st ? sr->smap : sr->rmap)[c->col];
-		if (!(d->value = arena_dup(&km->a, c->value, c->len)) ||
-		    (c->path_len && !(d->path = arena_dup(&km->a, c->path, c->path_len))))
-			return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < u->ncomplex; i++) {
-		if (u->complex[i].del.mfda > km->max_ts)
-			continue;
-		cx[o->ncomplex] = u->complex[i];
-		cx[o->ncomplex++].col = (uint16_t)(st ? sr->smap : sr->rmap)[u->complex[i].col];
-	}
+	o->ncells = o->ncomplex = 0;
+	for (uint32_t i = 0; i < u->ncells; i++)
+		if (u->cells[i].ts <= km->max_ts) {
+			cells[o->ncells] = u->cells[i];
+			cells[o->ncells++].col = (uint16_t)map[u->cells[i].col];
+		}
+	for (uint32_t i = 0; i < u->ncomplex; i++)
+		if (u->complex[i].del.mfda <= km->max_ts) {
+			cx[o->ncomplex] = u->complex[i];
+			cx[o->ncomplex++].col = (uint16_t)map[u->complex[i].col];
+		}
 	o->cells = cells;
 	o->complex = cx;
 	return 0;
-}
-
-static int add_rt(struct kmerge *km, int si, const struct bound *start, const struct bound *end, bool open_end,
-		  struct sst_deletion del)
-{
-	if ((del = cut_del(km, del)).mfda == SST_NO_TS)
-		return 0;
-	if (vec_grow((void **)&km->rts, &km->caprts, km->nrts + 1, sizeof(*km->rts)) < 0)
-		return -ENOMEM;
-	km->rts[km->nrts++] = (struct rt){ si, *start, end ? *end : (struct bound){ 0 }, open_end, del };
-	return 0;
-}
-
-static int read_source(struct kmerge *km, int si, struct pit_err *err)
-{
-	struct src *sr = &km->src[si];
-	const struct sst_unfiltered *u;
-	struct bound open = { 0 }, b;
-	struct sst_deletion open_del = LIVE;
-	bool is_open = false;
-	int rc;
-
-	while ((rc = sst_scan_next(sr->sc, &u, err)) > 0) {
-		if (u->kind != SST_MARKER) {
-			if (vec_grow((void **)&km->rows, &km->caprows, km->nrows + 1, sizeof(*km->rows)) < 0 ||
-			    copy_row(km, si, u, &km->rows[km->nrows]) < 0)
-				return pit_errf(err, -ENOMEM, "out of memory");
-			km->nrows++;
-			continue;
-		}
-		switch (u->bound) {
-		case SST_INCL_START_BOUND:
-		case SST_EXCL_START_BOUND:
-			if (bound_copy(km, u, u->bound == SST_INCL_START_BOUND ? 1 : -1, &open) < 0)
-				return pit_errf(err, -ENOMEM, "out of memory");
-			open_del = u->marker[0];
-			is_open = true;
-			break;
-		case SST_INCL_END_BOUND:
-		case SST_EXCL_END_BOUND:
-			if (bound_copy(km, u, u->bound == SST_INCL_END_BOUND ? -1 : 1, &b) < 0 ||
-			    (is_open && add_rt(km, si, &open, &b, false, open_del) < 0))
-				return pit_errf(err, -ENOMEM, "out of memory");
-			is_open = false;
-			break;
-		case SST_EXCL_END_INCL_START_BOUNDARY:
-		case SST_INCL_END_EXCL_START_BOUNDARY: {
-			bool excl_end = u->bound == SST_EXCL_END_INCL_START_BOUNDARY;
-			if (bound_copy(km, u, excl_end ? 1 : -1, &b) < 0 ||
-			    (is_open && add_rt(km, si, &open, &b, false, open_del) < 0) ||
-			    bound_copy(km, u, excl_end ? 1 : -1, &open) < 0)
-				return pit_errf(err, -ENOMEM, "out of memory");
-			open_del = u->marker[1];
-			is_open = true;
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	if (rc == 0 && is_open && add_rt(km, si, &open, NULL, true, open_del) < 0)
-		return pit_errf(err, -ENOMEM, "out of memory");
-	return rc;
 }
 
 /* ---- one merged row from a group of versions ---- */
@@ -514,6 +444,33 @@ int kmerge_cmp_cells(const void *x, const void *y, void *ctx)
 	if (!cols[a->col].complex)
 		return 0;
 	return cql_path_compare(cols[a->col].type, a->path, a->path_len, b->path, b->path_len);
+}
+
+/* A shadowable deletion stops counting once the row is newer. */
+static void shadow(struct sst_unfiltered *o)
+{
+	if (o->shadowable && o->liveness.ts != SST_NO_TS && o->liveness.ts > o->deletion.mfda)
+		o->deletion = LIVE;
+	o->shadowable = false;
+}
+
+/* The same cells and collection deletions, in the same order. */
+static bool same_version(const struct sst_unfiltered *a, const struct sst_unfiltered *b)
+{
+	if (a->ncells != b->ncells || a->ncomplex != b->ncomplex)
+		return false;
+	for (uint32_t i = 0; i < a->ncells; i++) {
+		const struct sst_cell *x = &a->cells[i], *y = &b->cells[i];
+		if (x->col != y->col || x->ts != y->ts || x->flags != y->flags || x->ttl != y->ttl || x->ldt != y->ldt ||
+		    x->len != y->len || x->path_len != y->path_len || (x->len && memcmp(x->value, y->value, x->len)) ||
+		    (x->path_len && memcmp(x->path, y->path, x->path_len)))
+			return false;
+	}
+	for (uint32_t i = 0; i < a->ncomplex; i++)
+		if (a->complex[i].col != b->complex[i].col || a->complex[i].del.mfda != b->complex[i].del.mfda ||
+		    a->complex[i].del.ldt != b->complex[i].del.ldt)
+			return false;
+	return true;
 }
 
 int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfiltered *o, struct pit_err *err)
@@ -537,6 +494,15 @@ int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfilter
 		}
 		ncells += u->ncells;
 		ncx += u->ncomplex;
+	}
+	/* replicas that agree (the usual case) give each of their cells and
+	 * deletions once, already in order: any of them is the merge */
+	bool same = !km->counters;
+	for (size_t i = 0; same && i < n; i++)
+		same = km->src[g[i].src].same_cols && (i == 0 || same_version(&g[0].u, &g[i].u));
+	if (same) {
+		shadow(o);
+		return 0;
 	}
 	/* complex deletions: the strongest per column */
 	struct sst_complex_del *cx = kmerge_alloc(&km->a, (ncx + 1) * sizeof(*cx));
@@ -606,53 +572,32 @@ int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfilter
 		}
 	}
 	o->cells = out;
-	/* a shadowable deletion stops counting once the row is newer */
-	if (o->shadowable && o->liveness.ts != SST_NO_TS && o->liveness.ts > o->deletion.mfda)
-		o->deletion = LIVE;
-	o->shadowable = false;
+	shadow(o);
 	return 0;
 }
 
-/* Range deletions covering o, of every source (node < 0) or of one node's. */
+/* Range deletions covering o: those open at o in every source (node < 0)
+ * or in that node's sources. */
 void kmerge_fold_ranges(const struct kmerge *km, struct sst_unfiltered *o, int node)
 {
-	for (size_t r = 0; r < km->nrts; r++) {
-		const struct rt *t = &km->rts[r];
-		if (node >= 0 && km->node[t->src] != node)
-			continue;
-		if (row_vs_bound(km, o, &t->start) > 0 && (t->open_end || row_vs_bound(km, o, &t->end) < 0))
-			o->deletion = kmerge_del_max(o->deletion, t->del);
-	}
+	for (int s = 0; km->nopen && s < km->n; s++)
+		if (km->src[s].in && km->src[s].open && (node < 0 || km->node[s] == node))
+			o->deletion = kmerge_del_max(o->deletion, km->src[s].open_del);
 }
 
-static int push(struct kmerge *km, const struct row *r)
-{
-	if (vec_grow((void **)&km->sorted, &km->capsorted, km->nsorted + 1, sizeof(*km->sorted)) < 0)
-		return -ENOMEM;
-	km->sorted[km->nsorted++] = *r;
-	return 0;
-}
+/* ---- the sources of one partition, by their heads ---- */
 
-static int close_group(struct kmerge *km, size_t first)
+static bool heads_before(const struct kmerge *km, int a, int b)
 {
-	if (vec_grow((void **)&km->grp, &km->capgrp, km->ngrp + 1, sizeof(*km->grp)) < 0)
-		return -ENOMEM;
-	km->grp[km->ngrp++] = (struct kgroup){ first, km->nsorted - first };
-	return 0;
-}
-
-/* Source a's next row before source b's (ties: the lower source first). */
-static bool heads_before(const struct kmerge *km, const size_t *head, int a, int b)
-{
-	const struct sst_unfiltered *x = &km->rows[head[a]].u, *y = &km->rows[head[b]].u;
-	int c = kmerge_cmp_values(km, km->h->nclustering, x->cval, x->clen, y->cval, y->clen);
+	int c = place_cmp(km, km->src[a].head, km->src[b].head);
 
 	return c ? c < 0 : a < b;
 }
 
-static void sift_up(const struct kmerge *km, int *heap, const size_t *head, int i)
+static void sift_up(struct kmerge *km, int i)
 {
-	while (i > 0 && heads_before(km, head, heap[i], heap[(i - 1) / 2])) {
+	int *heap = km->heap;
+	while (i > 0 && heads_before(km, heap[i], heap[(i - 1) / 2])) {
 		int t = heap[i];
 		heap[i] = heap[(i - 1) / 2];
 		heap[(i - 1) / 2] = t;
@@ -660,13 +605,14 @@ static void sift_up(const struct kmerge *km, int *heap, const size_t *head, int 
 	}
 }
 
-static void sift_down(const struct kmerge *km, int *heap, const size_t *head, int n, int i)
+static void sift_down(struct kmerge *km, int i)
 {
+	int *heap = km->heap, n = km->nh;
 	for (;;) {
 		int l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && heads_before(km, head, heap[l], heap[m]))
+		if (l < n && heads_before(km, heap[l], heap[m]))
 			m = l;
-		if (r < n && heads_before(km, head, heap[r], heap[m]))
+		if (r < n && heads_before(km, heap[r], heap[m]))
 			m = r;
 		if (m == i)
 			return;
@@ -677,90 +623,58 @@ static void sift_down(const struct kmerge *km, int *heap, const size_t *head, in
 	}
 }
 
-/* Every source's rows are in clustering order already: a k-way merge
- * groups equal clusterings (the static rows first), and each source's
- * range deletions are walked alongside. */
-static int build(struct kmerge *km, struct pit_err *err)
+static int pop(struct kmerge *km)
 {
-	size_t *head = NULL, *rtp = NULL, first;
-	int *heap = NULL, rc = 0;
-	bool *started = NULL;
+	int s = km->heap[0];
 
-	km->nout = km->next = km->nsorted = km->ngrp = 0;
-	if (!(head = malloc((size_t)km->n * sizeof(*head))) || !(rtp = malloc((size_t)km->n * sizeof(*rtp))) ||
-	    !(heap = malloc((size_t)km->n * sizeof(*heap))) || !(started = calloc((size_t)km->n, sizeof(*started))))
-		goto oom;
-	first = 0;
-	for (int s = 0; s < km->n; s++) {
-		head[s] = km->row_begin[s];
-		rtp[s] = km->rt_begin[s];
-		while (head[s] < km->row_end[s] && km->rows[head[s]].u.kind == SST_STATIC_ROW)
-			if (push(km, &km->rows[head[s]++]) < 0)
-				goto oom;
+	km->heap[0] = km->heap[--km->nh];
+	sift_down(km, 0);
+	return s;
+}
+
+/* Source s's next unfiltered of the partition into the heap. */
+static int step(struct kmerge *km, int s, struct pit_err *err)
+{
+	struct src *sr = &km->src[s];
+	int rc = sst_scan_next(sr->sc, &sr->head, err);
+
+	if (rc <= 0) {
+		sr->head = NULL;
+		return rc;
 	}
-	if (km->nsorted && close_group(km, first) < 0)
-		goto oom;
-	/* a binary heap of the sources by their next row (ties: source order) */
-	int nh = 0;
-	for (int s = 0; s < km->n; s++)
-		if (head[s] < km->row_end[s]) {
-			heap[nh] = s;
-			sift_up(km, heap, head, nh++);
-		}
-	while (nh) {
-		const struct row *m = &km->rows[head[heap[0]]];
-		struct row mr = *m;
-		first = km->nsorted;
-		while (nh && !kmerge_cmp_values(km, km->h->nclustering, km->rows[head[heap[0]]].u.cval,
-						 km->rows[head[heap[0]]].u.clen, mr.u.cval, mr.u.clen)) {
-			int s = heap[0];
-			if (push(km, &km->rows[head[s]++]) < 0)
-				goto oom;
-			if (head[s] == km->row_end[s])
-				heap[0] = heap[--nh];
-			sift_down(km, heap, head, nh, 0);
-		}
-		if (close_group(km, first) < 0)
-			goto oom;
+	km->heap[km->nh++] = s;
+	sift_up(km, km->nh - 1);
+	return 0;
+}
+
+/* A source's range markers come in order and never overlap: what is open
+ * after one holds until its next. */
+static void take_marker(struct kmerge *km, struct src *sr)
+{
+	const struct sst_unfiltered *u = sr->head;
+
+	km->nopen -= sr->open;
+
+	switch (u->bound) {
+	case SST_INCL_START_BOUND:
+	case SST_EXCL_START_BOUND:
+		sr->open = true;
+		sr->open_del = cut_del(km, u->marker[0]);
+		break;
+	case SST_INCL_END_BOUND:
+	case SST_EXCL_END_BOUND:
+		sr->open = false;
+		sr->open_del = LIVE;
+		break;
+	case SST_EXCL_END_INCL_START_BOUNDARY:
+	case SST_INCL_END_EXCL_START_BOUNDARY:
+		sr->open = true;
+		sr->open_del = cut_del(km, u->marker[1]);
+		break;
+	default:
+		break;
 	}
-	if (vec_grow((void **)&km->out, &km->capout, km->ngrp + 1, sizeof(*km->out)) < 0)
-		goto oom;
-	for (size_t g = 0; g < km->ngrp; g++) {
-		struct sst_unfiltered *o = &km->out[km->nout++];
-		if ((rc = kmerge_group(km, km->sorted + km->grp[g].first, km->grp[g].n, o, err)) < 0)
-			goto out;
-		if (o->kind != SST_ROW)
-			continue;
-		/* each source's range deletions are ordered and disjoint: skip those
-		 * ending before the row; rows only go up, so once a range has
-		 * started it stays started until it ends */
-		for (int s = 0; s < km->n; s++) {
-			if (rtp[s] == km->rt_end[s])
-				continue;
-			while (rtp[s] < km->rt_end[s] && !km->rts[rtp[s]].open_end &&
-			       row_vs_bound(km, o, &km->rts[rtp[s]].end) >= 0) {
-				rtp[s]++;
-				started[s] = false;
-			}
-			if (rtp[s] < km->rt_end[s]) {
-				const struct rt *t = &km->rts[rtp[s]];
-				if (!started[s])
-					started[s] = row_vs_bound(km, o, &t->start) > 0;
-				if (started[s])
-					o->deletion = kmerge_del_max(o->deletion, t->del);
-			}
-		}
-	}
-	rc = km->a.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
-	goto out;
-oom:
-	rc = pit_errf(err, -ENOMEM, "out of memory");
-out:
-	free(head);
-	free(rtp);
-	free(heap);
-	free(started);
-	return rc;
+	km->nopen += sr->open;
 }
 
 int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, struct pit_err *err)
@@ -768,6 +682,16 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	struct src *min = NULL;
 	int rc;
 
+	arena_reset(&km->a);
+	km->nh = km->nact = km->ng = km->nopen = 0;
+	km->at_partition = true;
+	for (int i = 0; i < km->n; i++) {
+		struct src *sr = &km->src[i];
+		if (sr->in && (rc = advance(km, sr, err)) < 0)	/* skips what the caller left of it */
+			return rc;
+		sr->in = false;
+		sr->head = NULL;
+	}
 	for (int i = 0; i < km->n; i++) {
 		struct src *sr = &km->src[i];
 		if (sr->has && (!min || sst_key_compare(&sr->tok, sr->key, sr->klen, &min->tok, min->key, min->klen) < 0))
@@ -777,8 +701,6 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 		return 0;
 	for (int i = 0; i < km->n; i++)
 		km->resume[i] = km->src[i].has ? km->src[i].off : UINT64_MAX;
-	arena_reset(&km->a);
-	km->nrows = km->nrts = 0;
 	if (min->klen > km->kcap) {
 		uint8_t *k = realloc(km->key, min->klen);
 		if (!k)
@@ -792,31 +714,97 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	tok.key = km->key;
 	for (int i = 0; i < km->n; i++) {
 		struct src *sr = &km->src[i];
-		km->inpart[i] = false;
-		km->row_begin[i] = km->row_end[i] = km->rt_begin[i] = km->rt_end[i] = 0;
 		if (!sr->has || sst_key_compare(&sr->tok, sr->key, sr->klen, &tok, km->key, km->cur.key_len) != 0)
 			continue;
-		km->inpart[i] = true;
-		km->ppdel[i] = cut_del(km, sr->pdel);
-		km->cur.deletion = kmerge_del_max(km->cur.deletion, cut_del(km, sr->pdel));
-		km->row_begin[i] = km->nrows;
-		km->rt_begin[i] = km->nrts;
-		if ((rc = read_source(km, i, err)) < 0 || (rc = advance(km, sr, err)) < 0)
+		sr->in = true;
+		sr->ppdel = cut_del(km, sr->pdel);
+		sr->open = false;
+		sr->open_del = LIVE;
+		km->cur.deletion = kmerge_del_max(km->cur.deletion, sr->ppdel);
+		if ((rc = step(km, i, err)) < 0)
 			return rc;
-		km->row_end[i] = km->nrows;
-		km->rt_end[i] = km->nrts;
 	}
-	if ((rc = build(km, err)) < 0)
-		return rc;
 	*p = &km->cur;
 	return 1;
 }
 
+/* Source s of the active set moves on: out of it at the end of its
+ * partition, back into the heap once its head is no longer ahead of the
+ * heap's. */
+static int move_on(struct kmerge *km, int s, struct pit_err *err)
+{
+	struct src *sr = &km->src[s];
+	int rc = sst_scan_next(sr->sc, &sr->head, err), i = 0;
+
+	if (rc < 0)
+		return rc;
+	if (rc > 0 && (!km->nh || place_cmp(km, sr->head, km->src[km->heap[0]].head) < 0))
+		return 0;
+	if (rc == 0)
+		sr->head = NULL;
+	while (km->act[i] != s)
+		i++;
+	km->act[i] = km->act[--km->nact];
+	if (rc > 0) {
+		km->heap[km->nh++] = s;
+		sift_up(km, km->nh - 1);
+	}
+	return 0;
+}
+
 int kmerge_next(struct kmerge *km, const struct sst_unfiltered **u, struct pit_err *err)
 {
-	(void)err;
-	if (km->next >= km->nout)
-		return 0;
-	*u = &km->out[km->next++];
+	int rc, m;
+
+	/* the sources of the row yielded last move on only now: it pointed
+	 * into their scans */
+	arena_reset(&km->a);
+	km->at_partition = false;
+	for (int i = 0; i < km->ng; i++)
+		if ((rc = move_on(km, km->g[i].src, err)) < 0)
+			return rc;
+	km->ng = 0;
+	/* The active set holds the sources whose heads come before every head
+	 * in the heap: replicas of one stretch of rows move through it with a
+	 * comparison or two per row instead of a trip through the heap. */
+	for (;;) {
+		if (!km->nact) {
+			if (!km->nh)
+				return 0;
+			int top = km->heap[0];
+			do
+				km->act[km->nact++] = pop(km);
+			while (km->nh && place_cmp(km, km->src[km->heap[0]].head, km->src[top].head) == 0);
+		}
+		m = km->act[0];
+		for (int i = 1; i < km->nact; i++)
+			if (place_cmp(km, km->src[km->act[i]].head, km->src[m].head) < 0)
+				m = km->act[i];
+		if (km->src[m].head->kind != SST_MARKER)
+			break;
+		take_marker(km, &km->src[m]);
+		if ((rc = move_on(km, m, err)) < 0)
+			return rc;
+	}
+	/* every version of that row, in source order */
+	const struct sst_unfiltered *top = km->src[m].head;
+	for (int i = 0; i < km->nact; i++) {
+		int s = km->act[i], k;
+		if (s != m && place_cmp(km, km->src[s].head, top) != 0)
+			continue;
+		for (k = km->ng++; k > 0 && km->g[k - 1].src > s; k--)
+			km->g[k].src = km->g[k - 1].src;
+		km->g[k].src = s;
+	}
+	for (int i = 0; i < km->ng; i++)
+		if (version_of(km, km->g[i].src, &km->g[i]) < 0)
+			return pit_errf(err, -ENOMEM, "out of memory");
+	if ((rc = kmerge_group(km, km->g, (size_t)km->ng, &km->out, err)) < 0)
+		return rc;
+	if (km->out.kind == SST_ROW)
+		kmerge_fold_ranges(km, &km->out, -1);
+	if (km->a.oom)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	*u = &km->out;
 	return 1;
 }

@@ -57,8 +57,9 @@ struct kconflict {
 	const bool *holds;	/* per node: it holds the partition */
 };
 
-/* The disagreements in the partition kmerge_next_partition gave last, in
- * row order; valid until the next partition. */
+/* The disagreements in what was yielded last: after kmerge_next_partition
+ * the partition's deletion, after kmerge_next that row's. Valid until the
+ * next call. */
 int kmerge_conflicts(struct kmerge *km, const struct kconflict **out, size_t *n, struct pit_err *err);
 
 #endif

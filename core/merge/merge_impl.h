@@ -23,33 +23,26 @@ struct arena {
 struct src {
 	struct sst *s;
 	struct sst_scan *sc;
-	bool has;		/* positioned on a partition */
+	bool has;		/* a partition's header read: the next one to merge */
 	uint64_t off;		/* that partition's offset in Data.db */
 	uint8_t *key;
 	uint32_t klen, kcap;
 	struct sst_token tok;
 	struct sst_deletion pdel;
-	int *smap, *rmap;	/* this SSTable's column -> ssts[0]'s */
+	/* while it holds the partition being merged */
+	bool in;
+	const struct sst_unfiltered *head;	/* its next unfiltered; NULL once done */
+	struct sst_deletion ppdel;	/* its deletion of the partition, cut */
+	bool open;		/* a range deletion of its own covers head's place (counted in km->nopen) */
+	struct sst_deletion open_del;
+	int *smap, *rmap;	/* this SSTable's column -> the union header's */
+	bool same_cols;		/* both maps are the identity */
 };
 
-/* A range deletion of one source: (start, end) bounds and the deletion. */
-struct bound {
-	int n;
-	const uint8_t **v;
-	const uint32_t *len;
-	int sign;		/* where the bound sits against rows sharing its prefix */
-};
-
-struct rt {
-	int src;
-	struct bound start, end;
-	bool open_end;
-	struct sst_deletion del;
-};
-
+/* One source's version of a row: cut at max_ts, columns mapped. */
 struct row {
 	int src;
-	struct sst_unfiltered u;	/* copied, cut, columns mapped */
+	struct sst_unfiltered u;
 };
 
 struct kmerge {
@@ -64,32 +57,27 @@ struct kmerge {
 	struct sst_header uh;
 	size_t capst, capreg;
 	enum sst_partitioner part;
-	struct arena a;
+	bool counters;		/* a counter column: replicas' contexts always need merging */
+	struct arena a;		/* what the last thing yielded points to */
 	uint8_t *key;
 	uint32_t kcap;
 	struct sst_partition cur;
-	struct row *rows;
-	size_t nrows, caprows;
-	struct rt *rts;
-	size_t nrts, caprts;
-	struct sst_unfiltered *out;
-	size_t nout, capout, next;
+	/* the partition's sources by their head: a binary heap, and the few
+	 * whose heads come before all of the heap's */
+	int *heap, nh;
+	int *act, nact;
+	int nopen;		/* sources with a range deletion open */
+	/* the versions merged into the row yielded last (their sources'
+	 * heads stay put until the next call) */
+	struct row *g;
+	int ng;
+	bool at_partition;	/* nothing yielded since kmerge_next_partition */
+	struct sst_unfiltered out;
 	struct sst_cell *cells;	/* scratch for a group's cells */
 	size_t capcells;
-	/* per source, its rows and range deletions in km->rows / km->rts */
-	size_t *row_begin, *row_end, *rt_begin, *rt_end;
-	/* the partition's versions in merged order, grouped by clustering */
-	struct row *sorted;
-	size_t nsorted, capsorted;
-	struct kgroup {
-		size_t first, n;
-	} *grp;
-	size_t ngrp, capgrp;
 	/* conflicts between nodes (kmerge_set_nodes) */
 	const int *node;	/* per source */
 	int nnodes;
-	bool *inpart;		/* per source: holds the current partition */
-	struct sst_deletion *ppdel;	/* per source: its deletion of it */
 	struct kconflict *conf;
 	size_t nconf, capconf;
 };
@@ -102,8 +90,8 @@ int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, 
 		      const uint8_t *const *bv, const uint32_t *bl);
 int kmerge_cmp_cells(const void *x, const void *y, void *cols);
 struct sst_deletion kmerge_del_max(struct sst_deletion a, struct sst_deletion b);
-/* o's deletion with the range deletions that cover it folded in, from the
- * sources for which take(src) is true (NULL: all). */
+/* o's deletion with the range deletions that cover it folded in, from
+ * every source (node < 0) or from that node's. */
 void kmerge_fold_ranges(const struct kmerge *km, struct sst_unfiltered *o, int node);
 
 #endif

@@ -56,6 +56,48 @@ static int version(struct sbuf *sb, const struct sst_header *h, const struct kco
 	}
 }
 
+/* One line of conflicts.jsonl. */
+static int conflict_line(struct sbuf *out, struct bind *b, const struct sst_header *h, const struct sbuf *key,
+			 const struct kconflict *c, const char *const *nodes, int nnodes, struct pit_err *err)
+{
+	bool is_static = c->row && c->row->kind == SST_STATIC_ROW;
+	int rc = 0;
+
+	sbuf_adds(out, "{\"pk\": ");
+	sbuf_add(out, key->buf, key->len);
+	sbuf_adds(out, ", \"ck\": ");
+	if (!c->row)
+		sbuf_adds(out, "null");
+	else if (is_static)
+		sbuf_adds(out, "\"static\"");
+	else if ((rc = bind_render_clustering(b, c->row, CQL_STYLE_JSON, true, out, err)) < 0)
+		return rc;
+	sbuf_addf(out, ", \"what\": \"%s\"", what_name[c->kind]);
+	if (c->kind == KC_CELL || c->kind == KC_COMPLEX_DELETION) {
+		const char *cn = (is_static ? h->statics : h->regulars)[c->col].name;
+		sbuf_adds(out, ", \"column\": ");
+		sbuf_add_json_str(out, cn, strlen(cn));
+	}
+	sbuf_adds(out, ", \"versions\": {");
+	bool firstv = true;
+	for (int k = 0; k < nnodes && rc == 0; k++) {
+		if (!c->holds[k])
+			continue;
+		sbuf_adds(out, firstv ? "" : ", ");
+		firstv = false;
+		sbuf_add_json_str(out, nodes[k], strlen(nodes[k]));
+		sbuf_adds(out, ": ");
+		rc = version(out, h, c, &c->v[k], is_static, err);
+	}
+	sbuf_adds(out, "}, \"winner\": ");
+	if (c->winner >= 0)
+		sbuf_add_json_str(out, nodes[c->winner], strlen(nodes[c->winner]));
+	else
+		sbuf_adds(out, "null");
+	sbuf_adds(out, "}\n");
+	return rc;
+}
+
 int render_conflicts(struct kmerge *km, const char *name, const struct cql_table *t, const char *const *nodes,
 		     int nnodes, dump_write_fn write, void *ctx, struct pit_err *err)
 {
@@ -75,51 +117,23 @@ int render_conflicts(struct kmerge *km, const char *name, const struct cql_table
 		goto out;
 	}
 	while ((rc = kmerge_next_partition(km, &p, err)) > 0) {
-		if ((rc = kmerge_conflicts(km, &cs, &n, err)) < 0)
-			break;
-		if (!n)
-			continue;
-		sbuf_reset(&key);
-		if ((rc = bind_render_key(&b, p, CQL_STYLE_JSON, true, &key, err)) < 0)
-			break;
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			const struct kconflict *c = &cs[i];
-			bool is_static = c->row && c->row->kind == SST_STATIC_ROW;
-			sbuf_adds(&out, "{\"pk\": ");
-			sbuf_add(&out, key.buf, key.len);
-			sbuf_adds(&out, ", \"ck\": ");
-			if (!c->row)
-				sbuf_adds(&out, "null");
-			else if (is_static)
-				sbuf_adds(&out, "\"static\"");
-			else if ((rc = bind_render_clustering(&b, c->row, CQL_STYLE_JSON, true, &out, err)) < 0)
+		const struct sst_unfiltered *u;
+		bool keyed = false;
+		/* the partition's deletion, then row by row */
+		do {
+			if ((rc = kmerge_conflicts(km, &cs, &n, err)) < 0)
 				break;
-			sbuf_addf(&out, ", \"what\": \"%s\"", what_name[c->kind]);
-			if (c->kind == KC_CELL || c->kind == KC_COMPLEX_DELETION) {
-				const char *cn = (is_static ? h->statics : h->regulars)[c->col].name;
-				sbuf_adds(&out, ", \"column\": ");
-				sbuf_add_json_str(&out, cn, strlen(cn));
+			if (n && !keyed) {
+				sbuf_reset(&key);
+				if ((rc = bind_render_key(&b, p, CQL_STYLE_JSON, true, &key, err)) < 0)
+					break;
+				keyed = true;
 			}
-			sbuf_adds(&out, ", \"versions\": {");
-			bool firstv = true;
-			for (int k = 0; k < nnodes && rc == 0; k++) {
-				if (!c->holds[k])
-					continue;
-				sbuf_adds(&out, firstv ? "" : ", ");
-				firstv = false;
-				sbuf_add_json_str(&out, nodes[k], strlen(nodes[k]));
-				sbuf_adds(&out, ": ");
-				rc = version(&out, h, c, &c->v[k], is_static, err);
-			}
-			sbuf_adds(&out, "}, \"winner\": ");
-			if (c->winner >= 0)
-				sbuf_add_json_str(&out, nodes[c->winner], strlen(nodes[c->winner]));
-			else
-				sbuf_adds(&out, "null");
-			sbuf_adds(&out, "}\n");
-		}
-		if (rc == 0)
-			rc = dump_flush(&out, false, write, ctx, err);
+			for (size_t i = 0; i < n && rc == 0; i++)
+				rc = conflict_line(&out, &b, h, &key, &cs[i], nodes, nnodes, err);
+			if (rc == 0)
+				rc = dump_flush(&out, false, write, ctx, err);
+		} while (rc == 0 && (rc = kmerge_next(km, &u, err)) > 0);
 		if (rc < 0)
 			break;
 	}
