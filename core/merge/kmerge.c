@@ -101,9 +101,12 @@ static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 	const struct sst_partition *p;
 	int rc = sst_scan_next_partition(sr->sc, &p, err);
 
-	sr->has = rc > 0;
-	if (rc <= 0)
-		return rc;
+	sr->has = rc > 0 && (!km->end || p->offset < km->end[sr - km->src]);
+	sr->ended = rc > 0 && !sr->has;
+	if (rc > 0)
+		sr->off = p->offset;
+	if (!sr->has)
+		return rc < 0 ? rc : 0;
 	if (p->key_len > sr->kcap) {
 		uint8_t *k = realloc(sr->key, p->key_len);
 		if (!k)
@@ -113,7 +116,6 @@ static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 	}
 	memcpy(sr->key, p->key, p->key_len);
 	sr->klen = p->key_len;
-	sr->off = p->offset;
 	sr->pdel = p->deletion;
 	sst_token_of(km->part, sr->key, sr->klen, &sr->tok);
 	return 1;
@@ -121,11 +123,11 @@ static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 
 int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, struct pit_err *err)
 {
-	return kmerge_open_at(out, ssts, n, max_ts, NULL, err);
+	return kmerge_open_at(out, ssts, n, max_ts, NULL, NULL, err);
 }
 
 int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, const uint64_t *start,
-		   struct pit_err *err)
+		   const uint64_t *end, struct pit_err *err)
 {
 	struct kmerge *km = calloc(1, sizeof(*km));
 	int rc = 0;
@@ -137,6 +139,7 @@ int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts
 	}
 	km->n = n;
 	km->max_ts = max_ts;
+	km->end = end;
 	if (!(km->resume = calloc((size_t)n, sizeof(*km->resume))) || !(km->heap = calloc((size_t)n, sizeof(*km->heap))) ||
 	    !(km->act = calloc((size_t)n, sizeof(*km->act))) ||
 	    !(km->g = calloc((size_t)n, sizeof(*km->g)))) {
@@ -700,7 +703,7 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 	if (!min)
 		return 0;
 	for (int i = 0; i < km->n; i++)
-		km->resume[i] = km->src[i].has ? km->src[i].off : UINT64_MAX;
+		km->resume[i] = km->src[i].has || km->src[i].ended ? km->src[i].off : UINT64_MAX;
 	if (min->klen > km->kcap) {
 		uint8_t *k = realloc(km->key, min->klen);
 		if (!k)

@@ -16,9 +16,11 @@ struct kmerge;
 int kmerge_open(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, struct pit_err *err);
 /* The same starting where kmerge_resume said (start[i] per source): it
  * yields that partition and what follows, as the merge from the beginning
- * would have. */
+ * would have. With end (borrowed, or NULL), it stops before the partitions
+ * at or after end[i] in source i: start and end taken at the same key (with
+ * sst_lower_bound) cut the merge into runs of whole partitions. */
 int kmerge_open_at(struct kmerge **out, struct sst **ssts, int n, int64_t max_ts, const uint64_t *start,
-		   struct pit_err *err);
+		   const uint64_t *end, struct pit_err *err);
 /* After kmerge_next_partition: per source, where kmerge_open_at starts to
  * yield that partition again (UINT64_MAX: the source had nothing left). */
 const uint64_t *kmerge_resume(const struct kmerge *km);

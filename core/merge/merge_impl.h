@@ -24,6 +24,7 @@ struct src {
 	struct sst *s;
 	struct sst_scan *sc;
 	bool has;		/* a partition's header read: the next one to merge */
+	bool ended;		/* the next partition is at or after the end the merge was given */
 	uint64_t off;		/* that partition's offset in Data.db */
 	uint8_t *key;
 	uint32_t klen, kcap;
@@ -49,6 +50,7 @@ struct kmerge {
 	struct src *src;
 	int n;
 	uint64_t *resume;	/* per source: where to start to yield the current partition again */
+	const uint64_t *end;	/* per source: where to stop (borrowed), or NULL */
 	int64_t max_ts;
 	struct sst *s0;
 	const struct sst_header *h;	/* the union header, km->uh */

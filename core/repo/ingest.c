@@ -369,7 +369,9 @@ static int pump(struct ingest *in, struct walk *w, struct manifest *m, struct in
 		pthread_mutex_unlock(&in->mu);
 		size_t f = slot_file[head % in->nslots];
 		int crc = rc ? 0 : commit_slot(in, s, &m->files[f], res, err);
+		pthread_mutex_lock(&in->mu);	/* workers look at every slot's state */
 		s->state = SLOT_FREE;
+		pthread_mutex_unlock(&in->mu);
 		head++;
 		if (crc < 0)
 			rc = crc;

@@ -2,18 +2,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/repo/rfile.h"
+#include "core/util/vec.h"
 
 struct centry {
-	struct chunk_id id;
+	struct chunk_id id;	/* all zero: empty */
 	uint8_t *data;
 	uint32_t len;
 	uint64_t used;		/* LRU clock */
+	int pins;		/* threads copying out of it or filling it */
+	bool loading;		/* being filled: data not valid yet */
 };
 
+/* Chunks are read and decompressed outside the lock, so that threads
+ * sharing a cache (a view rendered by several) wait for each other only
+ * when they need the very same chunk. */
 struct chunk_cache {
 	struct repo *r;
 	pthread_mutex_t mu;
-	struct repo_reader *rr;	/* one decompression at a time, under mu */
+	pthread_cond_t cv;	/* a load ended, a pin went */
+	struct repo_reader **idle;	/* readers no thread is using */
+	size_t nidle, capidle;
 	struct centry *e;
 	size_t n, cap;		/* cap entries of up to CHUNK_SIZE */
 	uint64_t clock, hits, misses;
@@ -22,7 +30,6 @@ struct chunk_cache {
 int chunk_cache_new(struct chunk_cache **out, struct repo *r, size_t max_bytes, struct pit_err *err)
 {
 	struct chunk_cache *cc = calloc(1, sizeof(*cc));
-	int rc;
 
 	*out = NULL;
 	if (!cc)
@@ -30,13 +37,10 @@ int chunk_cache_new(struct chunk_cache **out, struct repo *r, size_t max_bytes, 
 	cc->r = r;
 	cc->cap = max_bytes / CHUNK_SIZE < 2 ? 2 : max_bytes / CHUNK_SIZE;
 	pthread_mutex_init(&cc->mu, NULL);
+	pthread_cond_init(&cc->cv, NULL);
 	if (!(cc->e = calloc(cc->cap, sizeof(*cc->e)))) {
 		chunk_cache_free(cc);
 		return pit_errf(err, -ENOMEM, "out of memory");
-	}
-	if ((rc = repo_reader_new(&cc->rr, r, err)) < 0) {
-		chunk_cache_free(cc);
-		return rc;
 	}
 	*out = cc;
 	return 0;
@@ -49,7 +53,10 @@ void chunk_cache_free(struct chunk_cache *cc)
 	for (size_t i = 0; i < cc->n; i++)
 		free(cc->e[i].data);
 	free(cc->e);
-	repo_reader_free(cc->rr);
+	for (size_t i = 0; i < cc->nidle; i++)
+		repo_reader_free(cc->idle[i]);
+	free(cc->idle);
+	pthread_cond_destroy(&cc->cv);
 	pthread_mutex_destroy(&cc->mu);
 	free(cc);
 }
@@ -60,44 +67,91 @@ void chunk_cache_stats(const struct chunk_cache *cc, uint64_t *hits, uint64_t *m
 	*misses = cc->misses;
 }
 
+static struct centry *find(struct chunk_cache *cc, const struct chunk_id *id)
+{
+	for (size_t i = 0; i < cc->n; i++)
+		if (chunk_id_eq(&cc->e[i].id, id))
+			return &cc->e[i];
+	return NULL;
+}
+
+/* An entry to fill: a new one, or the least recently used that no thread
+ * holds; NULL when every one is held. */
+static struct centry *victim(struct chunk_cache *cc)
+{
+	struct centry *v = NULL;
+
+	if (cc->n < cc->cap) {
+		v = &cc->e[cc->n++];
+		memset(v, 0, sizeof(*v));
+		return v;
+	}
+	for (size_t i = 0; i < cc->n; i++)
+		if (!cc->e[i].pins && !cc->e[i].loading && (!v || cc->e[i].used < v->used))
+			v = &cc->e[i];
+	return v;
+}
+
 /* Copies n bytes at off of chunk (id, raw) into dst. */
 static int cache_read(struct chunk_cache *cc, const struct mf_chunk *ch, uint32_t off, void *dst, size_t n,
 		      struct pit_err *err)
 {
-	struct centry *e = NULL;
+	struct centry *e;
+	struct repo_reader *rr = NULL;
 	int rc = 0;
 
 	pthread_mutex_lock(&cc->mu);
-	for (size_t i = 0; i < cc->n && !e; i++)
-		if (chunk_id_eq(&cc->e[i].id, &ch->id))
-			e = &cc->e[i];
-	if (e) {
-		cc->hits++;
-	} else {
-		cc->misses++;
-		if (cc->n < cc->cap) {
-			e = &cc->e[cc->n++];
-			e->data = NULL;
-		} else {
-			e = &cc->e[0];
-			for (size_t i = 1; i < cc->n; i++)
-				if (cc->e[i].used < e->used)
-					e = &cc->e[i];
+	for (;;) {
+		if ((e = find(cc, &ch->id))) {
+			if (e->loading) {
+				pthread_cond_wait(&cc->cv, &cc->mu);
+				continue;
+			}
+			cc->hits++;
+			e->used = ++cc->clock;
+			e->pins++;
+			pthread_mutex_unlock(&cc->mu);
+			memcpy(dst, e->data + off, n);
+			pthread_mutex_lock(&cc->mu);
+			e->pins--;
+			pthread_cond_broadcast(&cc->cv);
+			pthread_mutex_unlock(&cc->mu);
+			return 0;
 		}
-		if (!e->data && !(e->data = malloc(CHUNK_SIZE))) {
-			rc = pit_errf(err, -ENOMEM, "out of memory");
-		} else if ((rc = repo_read_chunk(cc->rr, &ch->id, ch->raw, e->data, err)) < 0) {
-			memset(&e->id, 0, sizeof(e->id));	/* never a half-filled entry */
-			e->len = 0;
-		} else {
-			e->id = ch->id;
-			e->len = ch->raw;
-		}
+		if ((e = victim(cc)))
+			break;
+		pthread_cond_wait(&cc->cv, &cc->mu);
 	}
-	if (!rc) {
-		e->used = ++cc->clock;
+	cc->misses++;
+	e->id = ch->id;
+	e->loading = true;
+	if (cc->nidle)
+		rr = cc->idle[--cc->nidle];
+	pthread_mutex_unlock(&cc->mu);
+
+	if (!e->data && !(e->data = malloc(CHUNK_SIZE)))
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+	else if (!rr)
+		rc = repo_reader_new(&rr, cc->r, err);
+	if (rc == 0 && (rc = repo_read_chunk(rr, &ch->id, ch->raw, e->data, err)) == 0)
 		memcpy(dst, e->data + off, n);
+
+	pthread_mutex_lock(&cc->mu);
+	if (rr) {
+		if (vec_grow((void **)&cc->idle, &cc->capidle, cc->nidle + 1, sizeof(*cc->idle)) == 0)
+			cc->idle[cc->nidle++] = rr;
+		else
+			repo_reader_free(rr);
 	}
+	if (rc < 0) {
+		memset(&e->id, 0, sizeof(e->id));	/* never a half-filled entry */
+		e->len = 0;
+	} else {
+		e->len = ch->raw;
+	}
+	e->loading = false;
+	e->used = ++cc->clock;
+	pthread_cond_broadcast(&cc->cv);
 	pthread_mutex_unlock(&cc->mu);
 	return rc;
 }

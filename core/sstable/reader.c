@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "core/util/bytes.h"
+#include "core/util/sbuf.h"
 
 #define MAX_STATS (64u << 20)
 
@@ -344,29 +345,74 @@ static bool summary_entry(const struct summary *sm, uint32_t i, const uint8_t **
 	return true;
 }
 
-int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *pos, struct pit_err *err)
-{
+/* Summary.db and Index.db open for lookups of several keys. */
+struct lookup {
+	struct sst *s;
 	struct summary sm;
-	struct bsrc *idx = NULL;
+	struct bsrc *idx;
+	uint8_t *buf;		/* a window of Index.db */
+	size_t cap, wlen;
+	uint64_t wstart;
+};
+
+static void lookup_close(struct lookup *lk)
+{
+	free(lk->buf);
+	free(lk->sm.buf);
+	bsrc_close(lk->idx);
+}
+
+static int lookup_open(struct lookup *lk, struct sst *s, struct pit_err *err)
+{
+	int rc;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->s = s;
+	if ((rc = summary_load(s, &lk->sm, err)) < 0 || (rc = open_component(s, "Index.db", &lk->idx, true, err)) < 0)
+		lookup_close(lk);
+	return rc;
+}
+
+/* The window holds [off, off + need) when Index.db has it. */
+static int window(struct lookup *lk, uint64_t off, size_t need, struct pit_err *err)
+{
+	if (off >= lk->wstart && off - lk->wstart + need <= lk->wlen)
+		return 0;
+	size_t want = need < (16u << 10) ? (16u << 10) : need;
+	if (want > lk->cap) {
+		uint8_t *b = realloc(lk->buf, want);
+		if (!b)
+			return pit_errf(err, -ENOMEM, "out of memory");
+		lk->buf = b;
+		lk->cap = want;
+	}
+	ssize_t got = bsrc_pread(lk->idx, lk->buf, want, off, err);
+	if (got < 0)
+		return (int)got;
+	lk->wstart = off;
+	lk->wlen = (size_t)got;
+	return 0;
+}
+
+/* Index.db's entry for key (exact), or for the first partition at or after
+ * it (UINT64_MAX: none). */
+static int lookup(struct lookup *lk, const uint8_t *key, size_t n, bool exact, uint64_t *pos, struct pit_err *err)
+{
+	struct sst *s = lk->s;
 	struct sst_token want, t;
 	uint64_t start = 0;
-	uint8_t *buf = NULL;
 	int rc;
 
 	sst_token_of(s->stats.partitioner, key, n, &want);
-	if ((rc = summary_load(s, &sm, err)) < 0)
-		return rc;
-	if (sm.buf) {	/* binary search: the last sample <= key */
-		uint32_t lo = 0, hi = sm.count;
+	if (lk->sm.buf) {	/* binary search: the last sample <= key */
+		uint32_t lo = 0, hi = lk->sm.count;
 		while (lo < hi) {
 			uint32_t mid = lo + (hi - lo) / 2;
 			const uint8_t *k;
 			size_t kl;
 			uint64_t p;
-			if (!summary_entry(&sm, mid, &k, &kl, &p)) {
-				rc = pit_errf(err, -EBADMSG, "%s: Summary.db entry %u is malformed", s->name, mid);
-				goto out;
-			}
+			if (!summary_entry(&lk->sm, mid, &k, &kl, &p))
+				return pit_errf(err, -EBADMSG, "%s: Summary.db entry %u is malformed", s->name, mid);
 			sst_token_of(s->stats.partitioner, k, kl, &t);
 			if (sst_key_compare(&t, k, kl, &want, key, n) <= 0)
 				lo = mid + 1;
@@ -376,32 +422,18 @@ int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *po
 		if (lo > 0) {
 			const uint8_t *k;
 			size_t kl;
-			summary_entry(&sm, lo - 1, &k, &kl, &start);
+			summary_entry(&lk->sm, lo - 1, &k, &kl, &start);
 		}
 	}
-	if ((rc = open_component(s, "Index.db", &idx, true, err)) < 0)
-		goto out;
-	/* walk Index.db entries from start until the key or a greater one; an
-	 * entry's key and positions always fit in a window of WIN bytes */
-	enum { WIN = 2 + 65535 + 2 * 9 + 1024 };
-	if (!(buf = malloc(2 * WIN))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	uint64_t size = bsrc_size(idx), off = start, wstart = 0;
-	size_t wlen = 0;
-	rc = -ENOENT;
+	/* walk Index.db entries from start until the key or a greater one: a
+	 * 16-bit key length, the key, two unsigned vints and the promoted
+	 * index the second one sizes */
+	uint64_t size = bsrc_size(lk->idx), off = start;
 	while (off < size) {
-		if (off < wstart || off - wstart + WIN > wlen) {
-			ssize_t got = bsrc_pread(idx, buf, 2 * WIN, off, err);
-			if (got < 0) {
-				rc = (int)got;
-				break;
-			}
-			wstart = off;
-			wlen = (size_t)got;
-		}
-		const uint8_t *p = buf + (off - wstart), *end = buf + wlen;
+		if ((rc = window(lk, off, 2, err)) < 0 ||
+		    (rc = window(lk, off, 2 + (size_t)be16(lk->buf + (off - lk->wstart)) + 18, err)) < 0)
+			return rc;
+		const uint8_t *p = lk->buf + (off - lk->wstart), *end = lk->buf + lk->wlen;
 		if (end - p < 2 || (size_t)(end - p) < 2 + (size_t)be16(p))
 			goto bad;
 		size_t kl = be16(p);
@@ -415,21 +447,81 @@ int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *po
 		p += a + b;
 		sst_token_of(s->stats.partitioner, k, kl, &t);
 		int c = sst_key_compare(&t, k, kl, &want, key, n);
-		if (c == 0) {
+		if (c == 0 || (c > 0 && !exact)) {
 			*pos = dpos;
-			rc = 0;
-			break;
+			return 0;
 		}
 		if (c > 0)
 			break;
-		off = wstart + (uint64_t)(p - buf) + psize;
+		off = lk->wstart + (uint64_t)(p - lk->buf) + psize;
 	}
-	goto out;
+	if (exact)
+		return -ENOENT;
+	*pos = UINT64_MAX;
+	return 0;
 bad:
-	rc = pit_errf(err, -EBADMSG, "%s: offset %llu: malformed index entry", bsrc_name(idx), (unsigned long long)off);
-out:
-	free(buf);
-	free(sm.buf);
-	bsrc_close(idx);
+	return pit_errf(err, -EBADMSG, "%s: offset %llu: malformed index entry", bsrc_name(lk->idx),
+			(unsigned long long)off);
+}
+
+int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *pos, struct pit_err *err)
+{
+	struct lookup lk;
+	int rc = lookup_open(&lk, s, err);
+
+	if (rc == 0) {
+		rc = lookup(&lk, key, n, true, pos, err);
+		lookup_close(&lk);
+	}
 	return rc;
+}
+
+int sst_lower_bounds(struct sst *s, const struct sbuf *keys, uint64_t *pos, struct pit_err *err)
+{
+	struct lookup lk;
+	int rc, i = 0;
+
+	if ((rc = lookup_open(&lk, s, err)) < 0)
+		return rc;
+	for (size_t at = 0; rc == 0 && at + 2 <= keys->len; i++) {
+		const uint8_t *k = (const uint8_t *)keys->buf + at;
+		size_t kl = (size_t)k[0] << 8 | k[1];
+		if (at + 2 + kl > keys->len)
+			rc = pit_errf(err, -EINVAL, "%s: a key list that does not parse", s->name);
+		else
+			rc = lookup(&lk, k + 2, kl, false, &pos[i], err);
+		at += 2 + kl;
+	}
+	lookup_close(&lk);
+	return rc;
+}
+
+int sst_split_keys(struct sst *s, int parts, struct sbuf *keys, struct pit_err *err)
+{
+	struct summary sm;
+	int rc, got = 0;
+
+	sbuf_reset(keys);
+	if ((rc = summary_load(s, &sm, err)) < 0 || !sm.buf)
+		return rc;
+	for (int i = 1; i < parts && sm.count; i++) {
+		uint32_t at = (uint32_t)((uint64_t)sm.count * (uint64_t)i / (uint64_t)parts);
+		const uint8_t *k;
+		size_t kl;
+		uint64_t pos;
+		if (at == 0 || (got && at == (uint32_t)((uint64_t)sm.count * (uint64_t)(i - 1) / (uint64_t)parts)))
+			continue;
+		if (!summary_entry(&sm, at, &k, &kl, &pos) || kl > UINT16_MAX) {
+			rc = pit_errf(err, -EBADMSG, "%s: Summary.db entry %u is malformed", s->name, at);
+			break;
+		}
+		uint8_t len[2] = { (uint8_t)(kl >> 8), (uint8_t)kl };
+		sbuf_add(keys, len, 2);
+		sbuf_add(keys, k, kl);
+		got++;
+	}
+	free(sm.buf);
+	if (rc == 0 && keys->oom)
+		rc = pit_errf(err, -ENOMEM, "out of memory");
+	return rc < 0 ? rc : got;
 }

@@ -63,6 +63,16 @@ int sst_verify_chunks(struct sst *s, struct pit_err *err);
 /* Finds a partition's Data.db position through Summary.db and Index.db:
  * 0 (found), -ENOENT (not in this SSTable) or -errno. */
 int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *pos, struct pit_err *err);
+/* Up to parts - 1 partition keys from Summary.db's samples that cut the
+ * SSTable into about equal runs of partitions, in order, each as a 16-bit
+ * big-endian length and the key into keys: how many, or -errno (0 without
+ * Summary.db). */
+struct sbuf;
+int sst_split_keys(struct sst *s, int parts, struct sbuf *keys, struct pit_err *err);
+/* For each key of such a list, where the first partition at or after it
+ * (token order) starts in Data.db, UINT64_MAX when every partition comes
+ * before it: 0 or -errno. */
+int sst_lower_bounds(struct sst *s, const struct sbuf *keys, uint64_t *pos, struct pit_err *err);
 
 /* ---- what a scan yields (pointers valid until the next call) ---- */
 

@@ -13,8 +13,8 @@
 #include "core/view/render_cql.h"
 #include "core/view/render_jsonl.h"
 #include "core/view/rows.h"
+#include "core/view/rows_impl.h"
 
-#define CACHE_BYTES (64u << 20)
 
 static int km_next_partition(void *ctx, const struct sst_partition **p, struct pit_err *err)
 {
@@ -65,27 +65,15 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	return view_render(r, at_us, ks, table, VIEW_ROWS, write, ctx, rep, err);
 }
 
-/* Everything a view's rendering reads: the chosen SSTables opened through
- * one chunk cache and merged. */
-struct merged {
-	struct view_sources vs;
-	struct chunk_cache *cc;
-	struct cql_schema *schema;
-	const struct cql_table *table;	/* schema.cql's, or NULL */
-	struct sst **ssts;
-	size_t opened;
-	struct kmerge *km;	/* NULL: nothing written by T, an empty table */
-	struct chunk_id sources;	/* sources_id */
-};
-
-static void merged_close(struct merged *mg)
+void merged_close(struct merged *mg)
 {
 	kmerge_close(mg->km);
 	for (size_t i = 0; i < mg->opened; i++)
 		sst_close(mg->ssts[i]);
 	free(mg->ssts);
 	cql_schema_free(mg->schema);
-	chunk_cache_free(mg->cc);
+	if (!mg->cc_shared)
+		chunk_cache_free(mg->cc);
 	if (mg->vs.r)
 		view_sources_release(&mg->vs);
 	memset(mg, 0, sizeof(*mg));
@@ -107,8 +95,9 @@ static void sources_id(const struct view_sources *vs, struct chunk_id *id)
 	sbuf_release(&sb);
 }
 
-static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		       const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct pit_err *err)
+int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct chunk_cache *share,
+		struct pit_err *err)
 {
 	int rc;
 
@@ -128,7 +117,9 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 	}
 	if (!mg->vs.nssts)
 		return 0;
-	if ((rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0 ||
+	mg->cc = share;
+	mg->cc_shared = share != NULL;
+	if ((!share && (rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0) ||
 	    (rc = load_schema(mg->cc, &mg->vs, &mg->schema, err)) < 0)
 		goto fail;
 	if (!(mg->ssts = calloc(mg->vs.nssts, sizeof(*mg->ssts)))) {
@@ -146,7 +137,7 @@ static int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const c
 			goto fail;
 		}
 	if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us,
-				 from ? from->v + k * (1 + (size_t)from->nsrc) + 1 : NULL, err)) < 0)
+				 from ? from->v + k * (1 + (size_t)from->nsrc) + 1 : NULL, NULL, err)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -163,15 +154,7 @@ static int64_t seconds_of(int64_t us)
  * every CKPT_INTERVAL bytes of output. */
 #define CKPT_INTERVAL (256u << 10)
 
-struct ckrec {
-	dump_write_fn write;
-	void *ctx;
-	uint64_t written, last;
-	struct view_ckpts *rec;
-	struct kmerge *km;
-};
-
-static int count_write(void *ctx, const char *p, size_t n)
+int ckrec_write(void *ctx, const char *p, size_t n)
 {
 	struct ckrec *c = ctx;
 
@@ -179,7 +162,7 @@ static int count_write(void *ctx, const char *p, size_t n)
 	return c->write(c->ctx, p, n);
 }
 
-static int record(void *ctx, size_t pending, struct pit_err *err)
+int ckrec_record(void *ctx, size_t pending, struct pit_err *err)
 {
 	struct ckrec *c = ctx;
 	struct view_ckpts *v = c->rec;
@@ -249,6 +232,47 @@ int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n)
 	return 0;
 }
 
+int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		  const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct kmerge *km = mg->km;
+	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx, .table = mg->table };
+	char name[300];
+	int rc;
+
+	o.now_s = seconds_of(at_us);
+	struct live_at at = { o.now_s, at_us };
+	snprintf(name, sizeof(name), "%s.%s", ks, table);
+	if (fmt == VIEW_CONFLICTS) {
+		const char *nodes[256];
+		int *node_of = calloc(mg->vs.nssts, sizeof(int)), nn = 0;
+		if (!node_of)
+			return pit_errf(err, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < mg->vs.nssts; i++) {
+			const char *nd = mg->vs.ssts[i].m->info.node;
+			int j = 0;
+			while (j < nn && strcmp(nodes[j], nd))
+				j++;
+			if (j == nn && nn < 256)
+				nodes[nn++] = nd;
+			node_of[i] = j < 256 ? j : 255;
+		}
+		kmerge_set_nodes(km, node_of, nn);
+		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
+		free(node_of);
+	} else if (fmt == VIEW_CQL || fmt == VIEW_NOW_CQL) {
+		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, ck, write, ctx,
+				err);
+	} else if (fmt == VIEW_CSV) {
+		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, ck, write, ctx, err);
+	} else if (fmt == VIEW_JSONL) {
+		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, ck, write, ctx, err);
+	} else {
+		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
+	}
+	return rc;
+}
+
 int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		   const struct view_ckpts *from, size_t k, struct view_ckpts *rec, dump_write_fn write, void *ctx,
 		   struct view_rows_report *rep, struct pit_err *err)
@@ -261,55 +285,24 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		return pit_errf(err, -ENOTSUP, "%s.%s: this file is not rendered from checkpoints", ks, table);
 	if (!view_format_resumes(fmt))
 		rec = NULL;
-	if ((rc = merged_open(&mg, r, at_us, ks, table, from, k, rep, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, from, k, rep, NULL, err)) < 0 || !mg.km)
 		goto out;
-	struct kmerge *km = mg.km;
-	uint64_t begin = from ? from->v[k * (1 + (size_t)from->nsrc)] : 0;
-	struct ckrec cr = { write, ctx, begin, begin, rec, km };
-	struct render_ckpt ck = { record, &cr, from != NULL };
 	if (rec) {
 		view_ckpts_release(rec);
 		rec->nsrc = (uint32_t)mg.vs.nssts;
 		rec->sources = mg.sources;
 	}
+	if (!from && view_format_resumes(fmt) && (rc = render_parallel(&mg, r, at_us, ks, table, fmt, rec, write, ctx,
+									  rep, err)) != -EAGAIN)
+		goto out;
+	uint64_t begin = from ? from->v[k * (1 + (size_t)from->nsrc)] : 0;
+	struct ckrec cr = { write, ctx, begin, begin, rec, mg.km };
+	struct render_ckpt ck = { ckrec_record, &cr, from != NULL };
 	if (rec || from) {
-		write = count_write;
+		write = ckrec_write;
 		ctx = &cr;
 	}
-	struct dump_opts o = { .mode = DUMP_ROWS, .write = write, .ctx = ctx, .table = mg.table };
-	o.now_s = seconds_of(at_us);
-	struct live_at at = { o.now_s, at_us };
-	char name[300];
-	snprintf(name, sizeof(name), "%s.%s", ks, table);
-	if (fmt == VIEW_CONFLICTS) {
-		const char *nodes[256];
-		int *node_of = calloc(mg.vs.nssts, sizeof(int)), nn = 0;
-		if (!node_of) {
-			rc = pit_errf(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < mg.vs.nssts; i++) {
-			const char *nd = mg.vs.ssts[i].m->info.node;
-			int j = 0;
-			while (j < nn && strcmp(nodes[j], nd))
-				j++;
-			if (j == nn && nn < 256)
-				nodes[nn++] = nd;
-			node_of[i] = j < 256 ? j : 255;
-		}
-		kmerge_set_nodes(km, node_of, nn);
-		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
-		free(node_of);
-	} else if (fmt == VIEW_CQL || fmt == VIEW_NOW_CQL) {
-		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, &ck, write, ctx,
-				err);
-	} else if (fmt == VIEW_CSV) {
-		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, &ck, write, ctx, err);
-	} else if (fmt == VIEW_JSONL) {
-		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, &ck, write, ctx, err);
-	} else {
-		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
-	}
+	rc = render_merged(&mg, at_us, ks, table, fmt, &ck, write, ctx, err);
 out:
 	merged_close(&mg);
 	return rc;
@@ -340,7 +333,7 @@ int view_walk(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	int rc;
 
 	memset(&mg, 0, sizeof(mg));
-	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, &rep, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, &rep, NULL, err)) < 0 || !mg.km)
 		goto out;
 	o.table = mg.table;
 	const struct sst_header *h = kmerge_header(mg.km);

@@ -14,6 +14,7 @@
 
 struct view_rows_report {
 	unsigned backups, sstables, skipped_after, unreadable, absent_nodes;
+	unsigned segments;	/* runs of partitions rendered by threads at once; 0: one thread */
 };
 
 enum view_format {
@@ -54,6 +55,12 @@ bool view_format_resumes(enum view_format fmt);
 int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		   const struct view_ckpts *from, size_t k, struct view_ckpts *rec, dump_write_fn write, void *ctx,
 		   struct view_rows_report *rep, struct pit_err *err);
+
+/* Whole files of the formats that resume are rendered by up to 4 threads,
+ * one per processor (threads 0), when the view's SSTables hold at least
+ * min_bytes (32 MiB at first); threads 1 renders on the caller's thread
+ * alone. Process-wide, for tests and benchmarks. */
+void view_render_threads(unsigned threads, uint64_t min_bytes);
 
 /* The live rows of ks.table at T, merged, one call each (row NULL: a
  * partition with only static cells); h names their columns. */

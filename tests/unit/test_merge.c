@@ -601,6 +601,83 @@ static void test_checkpoints(void **state)
 
 /* conflicts.jsonl: nothing for one node alone; for replicas that missed a
  * third of the writes, disagreements, each a JSON object with a winner. */
+/* Whole files rendered by several threads, each a run of partitions, are
+ * the bytes of one thread, and their checkpoints (one more at each run's
+ * start) resume as any others do; a write that fails stops them all. */
+static int fail_after(void *ctx, const char *p, size_t n)
+{
+	size_t *left = ctx;
+
+	(void)p;
+	if (n > *left)
+		return -1;
+	*left -= n;
+	return 0;
+}
+
+static void test_parallel(void **state)
+{
+	char repo[256];
+	struct pit_err err = { 0 };
+	struct repo *r;
+	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
+	int split = 0, resumed = 0;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/B-all", work);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	struct backup_list l = { 0 };
+	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
+	int64_t at = l.v[l.n - 1].instant_us;
+	backup_list_release(&l);
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+			struct view_rows_report rep;
+			struct sbuf one, many;
+			sbuf_init(&one);
+			sbuf_init(&many);
+			view_render_threads(1, 0);
+			assert_int_equal(view_render(r, at, tables[t][0], tables[t][1], fmts[f], collect, &one, &rep, &err), 0);
+			assert_int_equal(rep.segments, 0);
+			for (unsigned th = 2; th <= 3; th++) {
+				struct view_ckpts ck = { .interval = 16384 };
+				view_render_threads(th, 0);
+				sbuf_reset(&many);
+				assert_int_equal(view_render_at(r, at, tables[t][0], tables[t][1], fmts[f], NULL, 0, &ck, collect,
+								&many, &rep, &err), 0);
+				assert_int_equal(many.len, one.len);
+				assert_memory_equal(many.buf, one.buf, one.len);
+				split += rep.segments > 1;
+				/* a few checkpoints spread over the file */
+				size_t step = ck.n > 6 ? ck.n / 6 : 1;
+				for (size_t k = 0; k < ck.n; k += step) {
+					const uint64_t *rec = ck.v + k * (1 + ck.nsrc);
+					struct sbuf tail;
+					sbuf_init(&tail);
+					assert_true(k == 0 || rec[0] > rec[-(ptrdiff_t)(1 + ck.nsrc)]);
+					assert_int_equal(view_render_at(r, at, tables[t][0], tables[t][1], fmts[f], &ck, k, NULL,
+									collect, &tail, &rep, &err), 0);
+					assert_int_equal(tail.len, one.len - rec[0]);
+					assert_memory_equal(tail.buf, one.buf + rec[0], tail.len);
+					sbuf_release(&tail);
+					resumed++;
+				}
+				view_ckpts_release(&ck);
+				if (rep.segments > 1 && one.len > 4096) {
+					size_t left = one.len / 2;
+					int rc = view_render(r, at, tables[t][0], tables[t][1], fmts[f], fail_after, &left, &rep, &err);
+					assert_true(rc < 0);
+				}
+			}
+			sbuf_release(&one);
+			sbuf_release(&many);
+		}
+	view_render_threads(0, 32u << 20);
+	repo_close(r);
+	printf("# %d renderings cut into runs for threads, %d resumed from their checkpoints\n", split, resumed);
+	assert_true(split >= 8);
+}
+
 static void test_conflicts(void **state)
 {
 	const char *repos[] = { "A-node2", "B-all" };
@@ -666,15 +743,20 @@ static void test_damaged_chunk(void **state)
 	o.tag = tags[0][2];
 	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
 	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
-	/* the pack holding the first chunk of the readings' first Data.db */
+	/* the pack holding a chunk of the readings' largest Data.db */
 	struct manifest *m;
 	struct chunk_loc loc;
 	assert_int_equal(manifest_read(repo_backend(r), &res.backup, &m, &err), 0);
-	size_t fi = 0;
-	while (fi < m->nfiles && !(strstr(m->files[fi].path, "metrics/readings-") && strstr(m->files[fi].path, "-Data.db")))
-		fi++;
+	size_t fi = m->nfiles;
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (strstr(m->files[i].path, "metrics/readings-") && strstr(m->files[i].path, "-Data.db") &&
+		    (fi == m->nfiles || m->files[i].nchunks > m->files[fi].nchunks))
+			fi = i;
 	assert_true(fi < m->nfiles);
-	assert_int_equal(catalog_chunk_find(repo_catalog(r), &m->files[fi].chunks[0].id, &loc, &err), 0);
+	printf("# %s: chunk %u of %u damaged\n", m->files[fi].path, m->files[fi].nchunks / 2, m->files[fi].nchunks);
+	/* the middle chunk (of several, where the file has them) */
+	assert_int_equal(catalog_chunk_find(repo_catalog(r), &m->files[fi].chunks[m->files[fi].nchunks / 2].id, &loc, &err),
+			 0);
 	manifest_free(m);
 	pack_name(&loc.pack, pack);
 	repo_close(r);
@@ -692,11 +774,17 @@ static void test_damaged_chunk(void **state)
 	int64_t at;
 	assert_int_equal(instant_parse(tl_json_get(tl_json_get(cj[0], "snapshots")->v[2], "instant")->s, &at, &err), 0);
 	sbuf_init(&got);
-	int rc = view_render(r, at, "metrics", "readings", VIEW_JSONL, collect, &got, &rep, &err);
-	printf("# %s\n", err.msg);
-	assert_int_equal(rc, -EIO);
-	assert_non_null(strstr(err.msg, "readings-"));
-	assert_non_null(strstr(err.msg, pack));
+	/* by one thread and by several */
+	for (unsigned th = 1; th <= 2; th++) {
+		view_render_threads(th, 0);
+		memset(&err, 0, sizeof(err));
+		int rc = view_render(r, at, "metrics", "readings", VIEW_JSONL, collect, &got, &rep, &err);
+		printf("# %u thread(s), %u runs: %s\n", th, rep.segments, err.msg);
+		assert_int_equal(rc, -EIO);
+		assert_non_null(strstr(err.msg, "readings-"));
+		assert_non_null(strstr(err.msg, pack));
+	}
+	view_render_threads(0, 32u << 20);
 	/* another table of the same node and instant still renders */
 	sbuf_reset(&got);
 	assert_int_equal(view_render(r, at, "shop", "orders", VIEW_JSONL, collect, &got, &rep, &err), 0);
@@ -862,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_vfile),
 		cmocka_unit_test(test_checkpoints),
+		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_any_order),

@@ -1,0 +1,58 @@
+/* What core/view/rows.c and its parallel renderer (rows_parallel.c) share.
+ * Nothing else includes this. */
+#ifndef PIT_VIEW_ROWS_IMPL_H
+#define PIT_VIEW_ROWS_IMPL_H
+
+#include "core/cql/schema.h"
+#include "core/merge/kmerge.h"
+#include "core/merge/select.h"
+#include "core/view/liverows.h"
+#include "core/view/rows.h"
+
+/* decompressed repository chunks one rendering keeps */
+#define CACHE_BYTES (64u << 20)
+
+/* Everything a view's rendering reads: the chosen SSTables opened through
+ * one chunk cache and merged. */
+struct merged {
+	struct view_sources vs;
+	struct chunk_cache *cc;
+	bool cc_shared;		/* cc is another merged's */
+	struct cql_schema *schema;
+	const struct cql_table *table;	/* schema.cql's, or NULL */
+	struct sst **ssts;
+	size_t opened;
+	struct kmerge *km;	/* NULL: nothing written by T, an empty table */
+	struct chunk_id sources;	/* sources_id */
+};
+
+/* share: another merged's chunk cache to read through, or NULL for one of
+ * its own (CACHE_BYTES). */
+int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct chunk_cache *share,
+		struct pit_err *err);
+void merged_close(struct merged *mg);
+/* fmt of mg->km's merge, written through write. */
+int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
+		  const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err);
+
+/* A writer that counts what it passes on and, at partition starts, records
+ * checkpoints in rec (or not, NULL) every interval bytes. */
+struct ckrec {
+	dump_write_fn write;
+	void *ctx;
+	uint64_t written, last;
+	struct view_ckpts *rec;
+	struct kmerge *km;
+};
+int ckrec_write(void *ctx, const char *p, size_t n);
+int ckrec_record(void *ctx, size_t pending, struct pit_err *err);
+
+/* The whole of fmt rendered by several threads, each a run of partitions
+ * (mg open from the top, rec as view_render_at fills it, rep->segments
+ * set): -EAGAIN, nothing written, where one thread is what it takes. */
+int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+		    enum view_format fmt, struct view_ckpts *rec, dump_write_fn write, void *ctx,
+		    struct view_rows_report *rep, struct pit_err *err);
+
+#endif
