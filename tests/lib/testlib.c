@@ -490,7 +490,7 @@ double tl_now(void)
 
 struct tl_run tl_sh(const char *cmd)
 {
-	struct tl_run r = { 0, 0, 0 };
+	struct tl_run r = { 0, 0, 0, 0 };
 	struct rusage ru;
 	int st;
 	double t0 = tl_now();
@@ -504,6 +504,8 @@ struct tl_run tl_sh(const char *cmd)
 		return r;
 	r.secs = tl_now() - t0;
 	r.rss_kb = ru.ru_maxrss;
+	r.cpu_secs = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     (double)ru.ru_stime.tv_usec / 1e6;
 	r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	if (!r.ok)
 		fprintf(stderr, "failed: %s\n", cmd);

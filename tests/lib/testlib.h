@@ -43,6 +43,7 @@ double tl_now(void);
  * (benchmarks: run from a small process, a peak RSS survives fork and exec). */
 struct tl_run {
 	double secs;
+	double cpu_secs;	/* user + system */
 	long rss_kb;
 	int ok;
 };

@@ -514,23 +514,32 @@ static void test_vfile(void **state)
 	repo_close(r);
 }
 
+/* The repository of every backup, and its newest instant. */
+static int64_t open_all(struct repo **r)
+{
+	char repo[256];
+	struct pit_err err = { 0 };
+	struct backup_list l = { 0 };
+
+	snprintf(repo, sizeof(repo), "%s/B-all", work);
+	assert_int_equal(repo_open(r, repo, REPO_READ, &err), 0);
+	assert_int_equal(catalog_backup_list(repo_catalog(*r), &l, &err), 0);
+	int64_t at = l.v[l.n - 1].instant_us;
+	backup_list_release(&l);
+	return at;
+}
+
 /* Rendering from every checkpoint gives exactly the rest of the file, for
  * every format that has checkpoints, on the 5-node divergent cluster. */
 static void test_checkpoints(void **state)
 {
-	char repo[256];
 	struct pit_err err = { 0 };
 	struct repo *r;
 	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
 	int resumed = 0;
 
 	(void)state;
-	snprintf(repo, sizeof(repo), "%s/B-all", work);
-	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
-	struct backup_list l = { 0 };
-	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
-	int64_t at = l.v[l.n - 1].instant_us;
-	backup_list_release(&l);
+	int64_t at = open_all(&r);
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 			struct view_ckpts ck = { .interval = 16384 };
@@ -617,19 +626,13 @@ static int fail_after(void *ctx, const char *p, size_t n)
 
 static void test_parallel(void **state)
 {
-	char repo[256];
 	struct pit_err err = { 0 };
 	struct repo *r;
 	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
 	int split = 0, resumed = 0;
 
 	(void)state;
-	snprintf(repo, sizeof(repo), "%s/B-all", work);
-	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
-	struct backup_list l = { 0 };
-	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
-	int64_t at = l.v[l.n - 1].instant_us;
-	backup_list_release(&l);
+	int64_t at = open_all(&r);
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 			struct view_rows_report rep;
