@@ -65,10 +65,7 @@ struct sim {
 	uint8_t (*last_order)[34];
 	struct pit_err *err;
 	struct fwriter *fw;
-	/* what s->written can be at most, from the last drain of the writer;
-	 * and per node and table the live SSTable bytes, likewise */
-	uint64_t written_bound, live_bound[MAX_NODES][NT];
-	int count_bound[MAX_NODES][NT];	/* SSTables per node and table, at most */
+	bool snap_check;	/* the next snapshot's size may be written: drain and see */
 };
 
 /* ---- small helpers ---- */
@@ -248,10 +245,14 @@ static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_u
  * Flushes and compactions run on a thread of their own while the next writes
  * are simulated. The simulation reads nothing they change until it drains
  * the writer: before a snapshot, before the truth reads the log, and when
- * s->written might have reached the next snapshot's size. That last test uses
- * an upper bound of what the pending work can add, so the run makes the same
- * decisions, at the same writes, as if every flush had been done at once. */
-enum { FQ = 4 };
+ * the next snapshot's size may have been reached. Whether it may is known
+ * without waiting for the writer, from what is the same at the same write in
+ * every run however the threads are scheduled: before handing over job j,
+ * the simulation waits for job j - LAG to end and adds to what had been
+ * written then an estimate of the jobs after it (an SSTable about the size
+ * of its memtable's model). An estimate that falls short only makes the
+ * snapshot come a few flushes late. */
+enum { FQ = 4, LAG = FQ + 1, FRING = 2 * LAG };
 
 struct fjob {
 	int ni, t;
@@ -267,6 +268,9 @@ struct fwriter {
 	pthread_cond_t cv;
 	struct fjob q[FQ];
 	int head, n, rc;
+	uint64_t pushed, done;	/* jobs handed over, jobs ended */
+	uint64_t after[FRING];	/* job j: s->written once it ended, at j % FRING */
+	uint64_t guess[FRING];	/* job j: its memtable's model bytes */
 	struct pit_err err;
 };
 
@@ -290,6 +294,7 @@ static void *fw_main(void *arg)
 		gmem_release(&j.m);
 		pthread_mutex_lock(&fw->mu);
 		fw->busy = false;
+		fw->after[fw->done++ % FRING] = fw->s->written;
 		if (rc < 0 && !fw->rc)
 			fw->rc = rc;
 		pthread_cond_broadcast(&fw->cv);
@@ -328,18 +333,6 @@ static int fw_drain(struct sim *s)
 		*s->err = fw->err;
 		return rc;
 	}
-	if (s->written > s->written_bound)
-		return pit_errf(s->err, -EIO, "gen: internal: %llu SSTable bytes written, bound %llu",
-				(unsigned long long)s->written, (unsigned long long)s->written_bound);
-	s->written_bound = s->written;
-	for (int ni = 0; ni < s->nnodes; ni++)
-		for (int t = 0; t < NT; t++) {
-			uint64_t live = 0;
-			for (int i = 0; i < s->nodes[ni].nssts[t]; i++)
-				live += s->nodes[ni].ssts[t][i].bytes;
-			s->live_bound[ni][t] = live;
-			s->count_bound[ni][t] = s->nodes[ni].nssts[t];
-		}
 	return 0;
 }
 
@@ -372,21 +365,22 @@ static int flush(struct sim *s, int ni, int t)
 
 	if (m->nparts == 0)
 		return 0;
-	/* an SSTable takes less than 2 bytes per byte of model (the model counts
-	 * 12 bytes of overhead a cell, Data.db fewer, and Index.db repeats only
-	 * the keys) plus its fixed components; the compaction it may set off
-	 * (only with 4 SSTables or more) writes at most the live SSTables of its
-	 * table. fw_drain checks it. */
-	uint64_t f = 2 * m->bytes + (256u << 10);
-	s->live_bound[ni][t] += f;
-	s->written_bound += f + (++s->count_bound[ni][t] >= 4 ? s->live_bound[ni][t] : 0);
+	uint64_t next = s->o->size * (uint64_t)(s->nsnap + 1) / NSNAP, j;
 	pthread_mutex_lock(&fw->mu);
-	while (fw->n == FQ && !fw->rc)
+	j = fw->pushed;
+	while (((j >= LAG && fw->done <= j - LAG) || fw->n == FQ) && !fw->rc)
 		pthread_cond_wait(&fw->cv, &fw->mu);
 	int rc = fw->rc;
 	if (!rc) {
+		uint64_t expect = j >= LAG ? fw->after[(j - LAG) % FRING] : 0;
+		fw->guess[j % FRING] = m->bytes;
+		for (uint64_t k = j >= LAG ? j - LAG + 1 : 0; k <= j; k++)
+			expect += fw->guess[k % FRING];
+		if (expect >= next)
+			s->snap_check = true;
 		fw->q[(fw->head + fw->n) % FQ] = (struct fjob){ ni, t, *m, s->now_us };
 		fw->n++;
+		fw->pushed++;
 		pthread_cond_broadcast(&fw->cv);
 	}
 	pthread_mutex_unlock(&fw->mu);
@@ -716,6 +710,7 @@ static int snapshot(struct sim *s)
 		if ((rc = snapshot_keyspaces(s, &s->nodes[ni], k, created)) < 0)
 			return rc;
 	s->nsnap++;
+	s->snap_check = false;	/* the flushes above were of the size just reached */
 	s->sum->snapshots++;
 	return 0;
 }
@@ -1232,8 +1227,8 @@ int gen_run(const struct gen_opts *opts, struct gen_summary *sum, struct pit_err
 		s->now_us += (int64_t)rng_below(&s->rng, 2 * gap) + 1;
 		rc = one_write(s);
 		uint64_t next = o.size * (uint64_t)(s->nsnap + 1) / NSNAP;
-		if (rc == 0 && s->written_bound >= next && (rc = fw_drain(s)) == 0 && s->written >= next &&
-		    (rc = snapshot(s)) == 0 && s->nsnap < NSNAP && tr)
+		if (rc == 0 && s->snap_check && (rc = fw_drain(s)) == 0 && !(s->snap_check = false) &&
+		    s->written >= next && (rc = snapshot(s)) == 0 && s->nsnap < NSNAP && tr)
 			rc = truth_advance(s, tr, &ndone, false);
 	}
 	if (rc < 0)

@@ -62,6 +62,8 @@ static FILE *create(const struct sst_writer *w, const char *comp, struct pit_err
 	FILE *f = p ? fopen(p, "wbx") : NULL;
 	if (!f)
 		*rc = pit_errf(err, p ? -errno : -ENOMEM, "%s: %s", p ? p : comp, strerror(errno));
+	else
+		setvbuf(f, NULL, _IOFBF, 256u << 10);	/* fewer, larger writes */
 	free(p);
 	return f;
 }
