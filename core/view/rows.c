@@ -150,9 +150,6 @@ static int64_t seconds_of(int64_t us)
 	return us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
 }
 
-/* Counts what is written and, at partition starts, records checkpoints
- * every CKPT_INTERVAL bytes of output. */
-#define CKPT_INTERVAL (256u << 10)
 
 int ckrec_write(void *ctx, const char *p, size_t n)
 {
@@ -292,8 +289,8 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		rec->nsrc = (uint32_t)mg.vs.nssts;
 		rec->sources = mg.sources;
 	}
-	if (!from && view_format_resumes(fmt) && (rc = render_parallel(&mg, r, at_us, ks, table, fmt, rec, write, ctx,
-									  rep, err)) != -EAGAIN)
+	if (view_format_resumes(fmt) &&
+	    (rc = render_parallel(&mg, r, at_us, ks, table, fmt, from, k, rec, write, ctx, rep, err)) != -EAGAIN)
 		goto out;
 	uint64_t begin = from ? from->v[k * (1 + (size_t)from->nsrc)] : 0;
 	struct ckrec cr = { write, ctx, begin, begin, rec, mg.km };

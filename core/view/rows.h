@@ -31,11 +31,11 @@ int view_rows(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 int view_render(struct repo *r, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
 
-/* Checkpoints of a rendering: about every 256 KiB of output, at the start of a
+/* Checkpoints of a rendering: about every 64 KiB of output, at the start of a
  * partition, its byte offset in the output and where each source SSTable
  * (in the order the view selects them) starts to yield that partition. */
 struct view_ckpts {
-	uint64_t interval;	/* bytes between checkpoints; 0: 256 KiB */
+	uint64_t interval;	/* bytes between checkpoints; 0: 64 KiB */
 	uint32_t nsrc;
 	struct chunk_id sources;	/* which SSTables, in which order: what the positions are of */
 	size_t n, cap;

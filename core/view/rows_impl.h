@@ -37,7 +37,9 @@ int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *
 		  const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err);
 
 /* A writer that counts what it passes on and, at partition starts, records
- * checkpoints in rec (or not, NULL) every interval bytes. */
+ * checkpoints in rec (or not, NULL) every rec->interval bytes, or
+ * CKPT_INTERVAL. */
+#define CKPT_INTERVAL (64u << 10)
 struct ckrec {
 	dump_write_fn write;
 	void *ctx;
@@ -48,11 +50,13 @@ struct ckrec {
 int ckrec_write(void *ctx, const char *p, size_t n);
 int ckrec_record(void *ctx, size_t pending, struct pit_err *err);
 
-/* The whole of fmt rendered by several threads, each a run of partitions
- * (mg open from the top, rec as view_render_at fills it, rep->segments
- * set): -EAGAIN, nothing written, where one thread is what it takes. */
+/* fmt rendered by several threads, each a run of partitions: the whole of
+ * it (from NULL; rec as view_render_at fills it), or what follows
+ * checkpoint k of from, cut at the checkpoints after it. mg is open and
+ * rep->segments set. -EAGAIN, nothing written, where one thread is what it
+ * takes. */
 int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		    enum view_format fmt, struct view_ckpts *rec, dump_write_fn write, void *ctx,
-		    struct view_rows_report *rep, struct pit_err *err);
+		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
+		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
 
 #endif

@@ -33,6 +33,7 @@ void view_render_threads(unsigned threads, uint64_t min_bytes)
 
 struct seg {
 	const uint64_t *start, *end;	/* per source */
+	bool resume;		/* not the top of the file: no header */
 	struct sbuf buf;	/* rendered, not yet taken by the writer */
 	bool done;
 	int rc;
@@ -49,6 +50,7 @@ struct par {
 	bool stop;
 	unsigned threads;
 	struct chunk_cache *cc;
+	struct merged *lend;	/* the caller's, for one thread to use */
 	struct repo *r;
 	int64_t at_us;
 	const char *ks, *table;
@@ -77,14 +79,23 @@ static int seg_write(void *ctx, const char *p, size_t n)
 static void *worker(void *arg)
 {
 	struct par *pp = arg;
-	struct merged mg;
+	struct merged own, *mg = &own;
 	struct view_rows_report rep;
 	struct pit_err oerr = { 0 };
+	int orc = 0;
+
+	memset(&own, 0, sizeof(own));
+	/* the caller's merge for the first thread to start, already open */
+	pthread_mutex_lock(&pp->mu);
+	if (pp->lend) {
+		mg = pp->lend;
+		pp->lend = NULL;
+	}
+	pthread_mutex_unlock(&pp->mu);
 	/* one chunk cache for all: the threads work on neighbouring segments,
 	 * so a chunk one of them decompressed is often the next one's too */
-	int orc = merged_open(&mg, pp->r, pp->at_us, pp->ks, pp->table, NULL, 0, &rep, pp->cc, &oerr);
-
-	if (orc == 0 && (!mg.km || !chunk_id_eq(&mg.sources, pp->sources)))
+	if (mg == &own && (orc = merged_open(mg, pp->r, pp->at_us, pp->ks, pp->table, NULL, 0, &rep, pp->cc, &oerr)) == 0 &&
+	    (!mg->km || !chunk_id_eq(&mg->sources, pp->sources)))
 		orc = pit_errf(&oerr, -ESTALE, "%s.%s: the view's SSTables changed while it was rendered", pp->ks,
 			       pp->table);
 	for (;;) {
@@ -98,12 +109,13 @@ static void *worker(void *arg)
 		if (rc < 0) {
 			s->err = oerr;
 		} else {
-			kmerge_close(mg.km);
-			mg.km = NULL;
-			if ((rc = kmerge_open_at(&mg.km, mg.ssts, (int)mg.vs.nssts, pp->at_us, s->start, s->end, &s->err)) == 0) {
-				struct ckrec cr = { seg_write, s, 0, 0, &s->ck, mg.km };
-				struct render_ckpt ck = { ckrec_record, &cr, s != pp->segs };
-				rc = render_merged(&mg, pp->at_us, pp->ks, pp->table, pp->fmt, &ck, ckrec_write, &cr, &s->err);
+			kmerge_close(mg->km);
+			mg->km = NULL;
+			if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, pp->at_us, s->start, s->end,
+						 &s->err)) == 0) {
+				struct ckrec cr = { seg_write, s, 0, 0, &s->ck, mg->km };
+				struct render_ckpt ck = { ckrec_record, &cr, s->resume };
+				rc = render_merged(mg, pp->at_us, pp->ks, pp->table, pp->fmt, &ck, ckrec_write, &cr, &s->err);
 			}
 		}
 		pthread_mutex_lock(&pp->mu);
@@ -114,7 +126,8 @@ static void *worker(void *arg)
 		if (rc < 0)
 			break;	/* the writer stops at this segment */
 	}
-	merged_close(&mg);
+	if (mg == &own)
+		merged_close(mg);
 	return NULL;
 }
 
@@ -161,6 +174,35 @@ static int cut(struct merged *mg, int parts, uint64_t **out, size_t *nsegs, stru
 	return 0;
 }
 
+/* The same from checkpoint k of from on: runs of its checkpoints, each at
+ * least four checkpoint intervals of output, then the rest of the file. */
+static int cut_at(const struct view_ckpts *from, size_t k, size_t n, uint64_t **out, size_t *nsegs,
+		  struct pit_err *err)
+{
+	size_t w = 1 + (size_t)from->nsrc, rows = 0;
+	uint64_t last = 0, run = 4 * (from->interval ? from->interval : CKPT_INTERVAL);
+	uint64_t *b = malloc((from->n - k + 1) * n * sizeof(*b));
+
+	if (!b)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = k; i < from->n; i++) {
+		const uint64_t *c = from->v + i * w;
+		if (rows && c[0] - last < run)
+			continue;
+		memcpy(b + rows++ * n, c + 1, n * sizeof(*b));
+		last = c[0];
+	}
+	for (size_t i = 0; i < n; i++)
+		b[rows * n + i] = UINT64_MAX;
+	if (rows < 2) {
+		free(b);
+		return -EAGAIN;
+	}
+	*out = b;
+	*nsegs = rows;
+	return 0;
+}
+
 static int add_ckpt(struct view_ckpts *rec, uint64_t off, const uint64_t *pos)
 {
 	size_t w = 1 + rec->nsrc;
@@ -184,7 +226,7 @@ static int drain(struct par *pp, struct seg *s, uint64_t *written, struct view_c
 	int rc = 0;
 
 	sbuf_init(&out);
-	if (rec && s != pp->segs && (!rec->n || rec->v[(rec->n - 1) * (1 + (size_t)rec->nsrc)] < base) &&
+	if (rec && s->resume && (!rec->n || rec->v[(rec->n - 1) * (1 + (size_t)rec->nsrc)] < base) &&
 	    add_ckpt(rec, base, s->start) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	do {
@@ -220,8 +262,8 @@ static int drain(struct par *pp, struct seg *s, uint64_t *written, struct view_c
 }
 
 int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		    enum view_format fmt, struct view_ckpts *rec, dump_write_fn write, void *ctx,
-		    struct view_rows_report *rep, struct pit_err *err)
+		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
+		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = tune_threads ? tune_threads : cpus > 0 ? (unsigned)cpus : 1;
@@ -239,7 +281,10 @@ int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char
 	memset(&pp, 0, sizeof(pp));
 	uint64_t parts = bytes / SEG_SOURCE_BYTES;
 	parts = parts < 4 * threads ? 4 * threads : parts > MAX_SEGS ? MAX_SEGS : parts;
-	if ((rc = cut(mg, (int)parts, &bounds, &pp.nsegs, err)) < 0)
+	if (from)
+		written = from->v[k * (1 + (size_t)from->nsrc)];
+	if ((rc = from ? cut_at(from, k, mg->vs.nssts, &bounds, &pp.nsegs, err)
+		       : cut(mg, (int)parts, &bounds, &pp.nsegs, err)) < 0)
 		return rc;
 	if (!(pp.segs = calloc(pp.nsegs, sizeof(*pp.segs)))) {
 		free(bounds);
@@ -249,6 +294,7 @@ int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char
 	pthread_cond_init(&pp.cv, NULL);
 	pp.threads = threads;
 	pp.cc = mg->cc;
+	pp.lend = mg;
 	pp.r = r;
 	pp.at_us = at_us;
 	pp.ks = ks;
@@ -260,6 +306,7 @@ int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char
 		s->start = bounds + j * mg->vs.nssts;
 		s->end = bounds + (j + 1) * mg->vs.nssts;
 		s->par = &pp;
+		s->resume = from || j > 0;
 		s->ck.nsrc = (uint32_t)mg->vs.nssts;
 		if (rec)
 			s->ck.interval = rec->interval;

@@ -78,8 +78,12 @@ static int sink(void *ctx, const char *p, size_t n)
 		}
 		size_t room = f->cap - (size_t)(f->end - f->start);
 		if (!room) {
-			if (f->want > f->end)
-				f->start += n < f->cap ? n : f->cap;
+			/* a reader wants what comes next: make room for that much
+			 * only (a large write would push out what it reads now) */
+			uint64_t k = f->want > f->end ? f->want - f->end : 0;
+			k = k < n ? k : n;
+			if (k)
+				f->start += k < f->cap ? k : f->cap;
 			else
 				pthread_cond_wait(&f->cv, &f->mu);
 			continue;

@@ -441,7 +441,7 @@ static void test_vfile(void **state)
 	char repo[256];
 	struct pit_err err = { 0 };
 	struct repo *r;
-	const char *paths[] = { "/at/latest/shop/orders/data.cql", NULL };
+	const char *paths[] = { "/at/latest/shop/orders/data.cql", NULL, NULL };
 	char raw[1024];
 
 	(void)state;
@@ -472,12 +472,17 @@ static void test_vfile(void **state)
 	repo_manifest_release(r, m);
 	backup_list_release(&l);
 
-	for (int p = 0; p < 2; p++) {
+	/* the rendered file once more, rendered by threads in runs */
+	for (int p = 0; p < 3; p++) {
 		struct tree_node n;
 		struct sbuf want;
 		struct vfile *f;
 		char buf[131072];
 		sbuf_init(&want);
+		if (p == 2) {
+			paths[2] = paths[0];
+			view_render_threads(2, 0);
+		}
 		assert_int_equal(tree_resolve(r, paths[p], &n, &err), 0);
 		assert_int_equal(tree_read(r, &n, collect, &want, &err), 0);
 		/* a window of 256 KiB: random reads make the renderer restart */
@@ -491,7 +496,7 @@ static void test_vfile(void **state)
 		}
 		assert_int_equal(got, 0);
 		assert_int_equal(off, want.len);
-		if (p == 0)
+		if (p != 1)
 			assert_int_equal(vfile_renderings(f), 1);	/* front to back: one */
 		pthread_t th[8];
 		struct vreader v[8];
@@ -511,6 +516,7 @@ static void test_vfile(void **state)
 		vfile_close(f);
 		sbuf_release(&want);
 	}
+	view_render_threads(0, 32u << 20);
 	repo_close(r);
 }
 
@@ -629,7 +635,7 @@ static void test_parallel(void **state)
 	struct pit_err err = { 0 };
 	struct repo *r;
 	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
-	int split = 0, resumed = 0;
+	int split = 0, resumed = 0, split_resumed = 0;
 
 	(void)state;
 	int64_t at = open_all(&r);
@@ -660,6 +666,7 @@ static void test_parallel(void **state)
 					assert_true(k == 0 || rec[0] > rec[-(ptrdiff_t)(1 + ck.nsrc)]);
 					assert_int_equal(view_render_at(r, at, tables[t][0], tables[t][1], fmts[f], &ck, k, NULL,
 									collect, &tail, &rep, &err), 0);
+					split_resumed += rep.segments > 1;
 					assert_int_equal(tail.len, one.len - rec[0]);
 					assert_memory_equal(tail.buf, one.buf + rec[0], tail.len);
 					sbuf_release(&tail);
@@ -677,8 +684,10 @@ static void test_parallel(void **state)
 		}
 	view_render_threads(0, 32u << 20);
 	repo_close(r);
-	printf("# %d renderings cut into runs for threads, %d resumed from their checkpoints\n", split, resumed);
+	printf("# %d renderings cut into runs for threads, %d resumed from their checkpoints (%d of them in runs)\n",
+	       split, resumed, split_resumed);
 	assert_true(split >= 8);
+	assert_true(split_resumed >= 8);
 }
 
 static void test_conflicts(void **state)
