@@ -97,6 +97,13 @@ static void floating(double v, int precision, struct sbuf *out)
 	sbuf_addf(out, "%.*g", precision, v);
 }
 
+/* v's last width decimal digits, zero-padded. */
+static void put_digits(char *p, unsigned v, int width)
+{
+	for (int k = width - 1; k >= 0; k--, v /= 10)
+		p[k] = (char)('0' + v % 10);
+}
+
 static void timestamp(int64_t ms, bool quote, struct sbuf *out)
 {
 	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000), sub = ms - s * 1000;
@@ -123,8 +130,7 @@ static void timestamp(int64_t ms, bool quote, struct sbuf *out)
 	if (quote)
 		*p++ = '\'';
 	for (int i = 0; i < 7; i++) {
-		for (int k = width[i] - 1; k >= 0; k--, v[i] /= 10)
-			p[k] = (char)('0' + v[i] % 10);
+		put_digits(p, v[i], width[i]);
 		p += width[i];
 		if (i < 6)
 			*p++ = sep[i];
@@ -318,10 +324,17 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, int dept
 		int64_t days = (int64_t)be32(p) - (1ll << 31), y;
 		unsigned m, d;
 		cql_civil_from_days(days, &y, &m, &d);
-		if (y < 1 || y > 9999)
+		if (y < 1 || y > 9999) {
 			sbuf_addf(out, "%lld", (long long)days);
-		else
-			sbuf_addf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+		} else {	/* a date is often part of the key of every row: not printf */
+			char b[10];
+			put_digits(b, (unsigned)y, 4);
+			b[4] = '-';
+			put_digits(b + 5, m, 2);
+			b[7] = '-';
+			put_digits(b + 8, d, 2);
+			sbuf_add(out, b, sizeof(b));
+		}
 		return 0;
 	}
 	case CQL_TIME: {

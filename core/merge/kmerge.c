@@ -370,10 +370,10 @@ static bool is_counter(const struct sst_column *c) { return cql_type_kind(c->typ
 
 /* ---- clustering order ---- */
 
-int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
-		      const uint8_t *const *bv, const uint32_t *bl)
+static int cmp_values_from(const struct kmerge *km, int from, int n, const uint8_t *const *av, const uint32_t *al,
+			   const uint8_t *const *bv, const uint32_t *bl)
 {
-	for (int i = 0; i < n; i++) {
+	for (int i = from; i < n; i++) {
 		int f = km->fastcmp ? km->fastcmp[i] : 0, w = f < 0 ? -f : f, c;
 		if (w && al[i] == (uint32_t)w && bl[i] == (uint32_t)w) {
 			/* the clustering of most time series: a timestamp, a bigint */
@@ -389,6 +389,12 @@ int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, 
 			return c;
 	}
 	return 0;
+}
+
+int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
+		      const uint8_t *const *bv, const uint32_t *bl)
+{
+	return cmp_values_from(km, 0, n, av, al, bv, bl);
 }
 
 /* Where a marker sits against rows sharing its clustering prefix: before
@@ -414,7 +420,7 @@ static int place_cmp(const struct kmerge *km, const struct sst_unfiltered *a, co
 	if (as || bs)
 		return bs - as;
 	int n = a->nclust < b->nclust ? a->nclust : b->nclust;
-	int f = km->fastcmp[0], c;
+	int f = km->fastcmp[0], c, from = 0;
 	if (n && f > 0 && a->clen[0] == (uint32_t)f && b->clen[0] == (uint32_t)f) {
 		/* the clustering of most time series (a timestamp, a bigint)
 		 * decides here without a call */
@@ -422,8 +428,9 @@ static int place_cmp(const struct kmerge *km, const struct sst_unfiltered *a, co
 		int64_t y = f == 8 ? (int64_t)be64(b->cval[0]) : (int32_t)be32(b->cval[0]);
 		if (x != y)
 			return x < y ? -1 : 1;
+		from = 1;
 	}
-	if ((c = kmerge_cmp_values(km, n, a->cval, a->clen, b->cval, b->clen)))
+	if ((c = cmp_values_from(km, from, n, a->cval, a->clen, b->cval, b->clen)))
 		return c;
 	int sa = a->kind == SST_MARKER ? bound_side(a->bound) : 0, sb = b->kind == SST_MARKER ? bound_side(b->bound) : 0;
 	if (a->nclust == b->nclust)
