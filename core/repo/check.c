@@ -130,6 +130,7 @@ static int mark_bad(struct check *c, const struct chunk_id *id, const char *why)
 	if (vec_grow((void **)&c->bad, &c->capbad, c->nbad + 1, sizeof(*c->bad)) < 0 || !(why = strdup(why)))
 		return pit_errf(c->err, -ENOMEM, "out of memory");
 	c->bad[c->nbad++] = (struct badchunk){ *id, (char *)why };
+	repo_damage_note(c->r, id, why);	/* for the views' sources.json */
 	return 0;
 }
 

@@ -472,7 +472,54 @@ int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struc
 	return chunk_decode(rr->cc, loc->codec, rr->buf, loc->stored, dst, loc->raw, id, where, err);
 }
 
+/* The catalog key under which a damaged chunk's first error is kept. */
+static void damage_key(const struct chunk_id *id, struct chunk_id *key)
+{
+	uint8_t b[8 + sizeof(id->b)];
+
+	memcpy(b, "damaged:", 8);
+	memcpy(b + 8, id->b, sizeof(id->b));
+	chunk_id_of(key, b, sizeof(b));
+}
+
+void repo_damage_note(struct repo *r, const struct chunk_id *id, const char *msg)
+{
+	struct chunk_id key;
+
+	damage_key(id, &key);
+	catalog_blob_put(r->cat, &key, msg, strlen(msg), NULL);	/* best effort: a read-only cache keeps nothing */
+}
+
+bool repo_damage(struct repo *r, const struct chunk_id *id, char *msg, size_t cap)
+{
+	struct chunk_id key;
+	void *data = NULL;
+	size_t len = 0;
+
+	damage_key(id, &key);
+	if (catalog_blob_get(r->cat, &key, &data, &len) < 0)
+		return false;
+	if (cap) {
+		len = len < cap - 1 ? len : cap - 1;
+		memcpy(msg, data, len);
+		msg[len] = '\0';
+	}
+	free(data);
+	return true;
+}
+
+static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
+
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
+{
+	int rc = read_chunk(rr, id, raw, dst, err);
+
+	if (rc == -EIO)
+		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
+	return rc;
+}
+
+static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
 {
 	struct chunk_loc loc;
 	char hex[33];

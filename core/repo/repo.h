@@ -68,6 +68,12 @@ struct chunkpool *repo_chunkpool(struct repo *r);
 /* Reads chunk id (raw bytes) into dst, verified against its id (or kept
  * from an earlier verified read). */
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
+/* Chunks found damaged (a read that failed with -EIO, or pitfs check) are
+ * noted in the repository's local cache with the first error, so that a
+ * view's sources.json can name the files they belong to. */
+void repo_damage_note(struct repo *r, const struct chunk_id *id, const char *msg);
+/* true, and its error into msg (cap bytes), when chunk id was found damaged. */
+bool repo_damage(struct repo *r, const struct chunk_id *id, char *msg, size_t cap);
 /* The same from a known location (check --read-data reads packs this way). */
 int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
 		  struct pit_err *err);

@@ -671,6 +671,36 @@ out:
 	return rc;
 }
 
+/* The chunks of the view's SSTables found damaged so far (by a read that
+ * failed, or pitfs check): which file, where in it, and what was wrong. */
+static void damaged(struct repo *r, const struct view_sources *vs, struct sbuf *sb)
+{
+	bool any = false;
+	char msg[600];
+
+	for (size_t i = 0; i < vs->nssts; i++) {
+		const struct manifest *m = vs->ssts[i].m;
+		const char *prefix = vs->ssts[i].sum->prefix;
+		size_t plen = strlen(prefix);
+		for (size_t f = mf_lower_bound(m, prefix); f < m->nfiles && !strncmp(m->files[f].path, prefix, plen); f++) {
+			uint64_t off = 0;
+			for (uint32_t k = 0; k < m->files[f].nchunks; off += m->files[f].chunks[k++].raw) {
+				if (!repo_damage(r, &m->files[f].chunks[k].id, msg, sizeof(msg)))
+					continue;
+				sbuf_adds(sb, any ? ",\n  {\"sstable\": " : "\n  {\"sstable\": ");
+				sbuf_add_json_str(sb, prefix, plen);
+				sbuf_adds(sb, ", \"file\": ");
+				sbuf_add_json_str(sb, m->files[f].path, strlen(m->files[f].path));
+				sbuf_addf(sb, ", \"offset\": %llu, \"length\": %u, \"error\": ", (unsigned long long)off,
+					  m->files[f].chunks[k].raw);
+				sbuf_add_json_str(sb, msg, strlen(msg));
+				sbuf_addc(sb, '}');
+				any = true;
+			}
+		}
+	}
+}
+
 static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
 {
 	struct view_sources vs;
@@ -719,6 +749,8 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 		sbuf_add_json_str(&sb, vs.unparsed[i]->error, strlen(vs.unparsed[i]->error));
 		sbuf_addc(&sb, '}');
 	}
+	sbuf_adds(&sb, "],\n \"damaged\": [");
+	damaged(r, &vs, &sb);
 	sbuf_adds(&sb, "]}\n");
 	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : write(ctx, sb.buf, sb.len) < 0 ? -EIO : 0;
 	sbuf_release(&sb);
@@ -767,7 +799,7 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 				    &rep, err);
 	else
 		rc = view_read(r, n, count_through, &c, err);
-	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0) {
+	if (rc == 0 && !tree_changes(n) && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
 		if (fmt >= 0) {
@@ -873,7 +905,7 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 			*size = st.size;
 		return rc;
 	}
-	if (n->kind == T_VIEW_FILE && sources_digest(r, n, &sources, NULL) == 0) {
+	if (n->kind == T_VIEW_FILE && !tree_changes(n) && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		if (catalog_size_get(repo_catalog(r), &key, size) == 0)
 			return 0;

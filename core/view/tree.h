@@ -61,12 +61,15 @@ int tree_read_from(struct repo *r, const struct tree_node *file, uint64_t want, 
 int tree_usage(struct repo *r, uint64_t *bytes, uint64_t *files, struct pit_err *err);
 /* The attributes of a node (see struct tree_stat). */
 int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
-/* Whether what n shows changes when a backup is ingested or forgotten: the
- * top, /at, /at/latest and the lists of nodes and of a node's backups. A
- * named instant and a backup's files do not (a mount caches them long). */
+/* Whether what n shows changes when a backup is ingested or forgotten, or
+ * damage is found: the top, /at, /at/latest, the lists of nodes and of a
+ * node's backups, and a view's sources.json (it names the damaged chunks
+ * found so far). The rest of a named instant and a backup's files do not (a
+ * mount caches them long). */
 static inline bool tree_changes(const struct tree_node *n)
 {
-	return n->kind == T_ROOT || n->kind == T_AT || n->kind == T_NODES || n->kind == T_NODE || n->latest;
+	return n->kind == T_ROOT || n->kind == T_AT || n->kind == T_NODES || n->kind == T_NODE || n->latest ||
+	       (n->kind == T_VIEW_FILE && !strcmp(n->file, "sources.json"));
 }
 /* True where a directory's entry is a symbolic link (/at/latest). */
 static inline bool tree_entry_is_link(const struct tree_node *dir, const char *name)

@@ -205,12 +205,13 @@ pack=$(ls -S "$work/bad/packs"/*/* | head -1)
 size=$(stat -c %s "$pack")
 printf '\377' | dd of="$pack" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 mount_fg "$work/bad" "$mnt"
-eio=0 good=0 wrong=0
+eio=0 good=0 wrong=0 bad_sst=
 for f in $(cd "$mnt/nodes" && find . -type f | sed 's|^\./||'); do
 	if cat "$mnt/nodes/$f" >"$work/one" 2>"$work/one.err"; then
 		if cmp -s "$work/one" "$work/rs/$f"; then good=$((good + 1)); else wrong=$((wrong + 1)); fi
 	elif grep -q "Input/output error" "$work/one.err"; then
 		eio=$((eio + 1))
+		case $f in *-big-*.db) [ -n "$bad_sst" ] || bad_sst=$f ;; esac
 	else
 		wrong=$((wrong + 1)); echo "# $f: $(cat "$work/one.err")"
 	fi
@@ -218,6 +219,15 @@ done
 echo "# damaged pack: $eio files give EIO, $good read back right, $wrong wrong"
 check "a damaged chunk: EIO for its files, the right bytes for every other" test $eio -ge 1 -a $good -ge 50 -a $wrong -eq 0
 check "the log names the damaged pack" grep -q "packs/" "$work/mount.log"
+# the views made of that SSTable name the damaged file in their sources.json
+named=0
+if [ -n "$bad_sst" ]; then
+	rel=${bad_sst#*/*/}
+	for s in "$mnt"/at/2*/*/*/sources.json; do
+		if grep -q "\"file\": \"$rel\"" "$s"; then named=$((named + 1)); fi
+	done
+fi
+check "sources.json names the damaged file (${bad_sst:-none}) in $named views" test -n "$bad_sst" -a $named -ge 1
 check "unmounts cleanly after errors" unmount_fg "$mnt"
 
 # daemon mode: comes up in the background, goes with fusermount3 -u

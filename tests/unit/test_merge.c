@@ -766,6 +766,8 @@ static void test_damaged_chunk(void **state)
 			fi = i;
 	assert_true(fi < m->nfiles);
 	printf("# %s: chunk %u of %u damaged\n", m->files[fi].path, m->files[fi].nchunks / 2, m->files[fi].nchunks);
+	char damaged_path[1024];
+	snprintf(damaged_path, sizeof(damaged_path), "%s", m->files[fi].path);
 	/* the middle chunk (of several, where the file has them) */
 	assert_int_equal(catalog_chunk_find(repo_catalog(r), &m->files[fi].chunks[m->files[fi].nchunks / 2].id, &loc, &err),
 			 0);
@@ -797,6 +799,21 @@ static void test_damaged_chunk(void **state)
 		assert_non_null(strstr(err.msg, pack));
 	}
 	view_render_threads(0, 32u << 20);
+	/* the view's sources.json names the file, where, and what was wrong */
+	{
+		struct tree_node tn;
+		char want[1100], p[300];
+		snprintf(p, sizeof(p), "/at/%s/metrics/readings/sources.json",
+			 tl_json_get(tl_json_get(cj[0], "snapshots")->v[2], "instant")->s);
+		assert_int_equal(tree_resolve(r, p, &tn, &err), 0);
+		sbuf_reset(&got);
+		assert_int_equal(tree_read(r, &tn, collect, &got, &err), 0);
+		sbuf_addc(&got, 0);
+		printf("# %s", got.buf);
+		snprintf(want, sizeof(want), "\"file\": \"%s\"", damaged_path);
+		assert_non_null(strstr(got.buf, want));
+		assert_non_null(strstr(got.buf, "does not decompress") ? got.buf : strstr(got.buf, "hash mismatch"));
+	}
 	/* another table of the same node and instant still renders */
 	sbuf_reset(&got);
 	assert_int_equal(view_render(r, at, "shop", "orders", VIEW_JSONL, collect, &got, &rep, &err), 0);
