@@ -5,6 +5,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include "core/repo/repo.h"
@@ -25,9 +26,14 @@ struct fs {
 	uid_t uid;
 	gid_t gid;
 	bool foreground;	/* log to stderr, else to syslog */
+	char bdi[32];		/* the mount's device, "major:minor" */
+	atomic_bool ra_set;
 };
 
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* Widens the kernel's read-ahead for this mount, once (fs/mount.c). */
+void fs_widen_readahead(struct fs *fs);
 
 /* Closes the files still open; after the loop has ended. */
 void fs_close_open_files(struct fs *fs);
