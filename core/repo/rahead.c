@@ -10,7 +10,7 @@
  * decompressing take longer than the readers' copying, and two chunks load
  * at once. */
 #define SLOTS 6
-#define AHEAD 3
+#define AHEAD 4
 #define WORKERS 2
 
 enum slot_state { S_EMPTY, S_LOADING, S_READY, S_FAILED };
@@ -98,6 +98,7 @@ static void *worker_main(void *arg)
 		s->state = S_LOADING;
 		s->chunk = k;
 		s->rc = 0;
+		bool ahead = ra->next != 0;	/* a front-to-back reader: no need to keep it for others */
 		pthread_mutex_unlock(&ra->mu);
 		struct pit_err err = { 0 };
 		int rc = rrc;
@@ -106,7 +107,8 @@ static void *worker_main(void *arg)
 		else if (!s->data && !(s->data = malloc(CHUNK_SIZE)))
 			rc = pit_errf(&err, -ENOMEM, "out of memory");
 		else
-			rc = repo_read_chunk(rr, &ra->f->chunks[k].id, ra->f->chunks[k].raw, s->data, &err);
+			rc = (ahead ? repo_read_chunk_once : repo_read_chunk)(rr, &ra->f->chunks[k].id,
+									      ra->f->chunks[k].raw, s->data, &err);
 		pthread_mutex_lock(&ra->mu);
 		s->state = rc < 0 ? S_FAILED : S_READY;
 		s->rc = rc;

@@ -508,18 +508,30 @@ bool repo_damage(struct repo *r, const struct chunk_id *id, char *msg, size_t ca
 	return true;
 }
 
-static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
+static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
+		      struct pit_err *err);
 
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
 {
-	int rc = read_chunk(rr, id, raw, dst, err);
+	int rc = read_chunk(rr, id, raw, dst, true, err);
 
 	if (rc == -EIO)
 		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
 	return rc;
 }
 
-static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
+int repo_read_chunk_once(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst,
+			 struct pit_err *err)
+{
+	int rc = read_chunk(rr, id, raw, dst, false, err);
+
+	if (rc == -EIO)
+		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
+	return rc;
+}
+
+static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
+		      struct pit_err *err)
 {
 	struct chunk_loc loc;
 	char hex[33];
@@ -539,7 +551,7 @@ static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_
 		return pit_errf(err, -EIO, "%s: chunk %s: index says %u bytes, manifest %u", rr->r->path, hex,
 				loc.raw, raw);
 	}
-	if ((rc = repo_read_loc(rr, id, &loc, dst, err)) == 0 && rr->r->pool)
+	if ((rc = repo_read_loc(rr, id, &loc, dst, err)) == 0 && rr->r->pool && keep)
 		chunkpool_put(rr->r->pool, id, dst, raw);
 	return rc;
 }
