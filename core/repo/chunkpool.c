@@ -4,12 +4,15 @@
 #include "core/repo/chunkpool.h"
 
 #define BUCKETS 4096u
+/* Evicted entries kept for the next chunks: a 1 MiB buffer malloc'd and
+ * freed per chunk costs page faults and zeroing on every one. */
+#define SPARES 8
 
 struct pentry {
 	struct chunk_id id;
 	uint8_t *data;
-	uint32_t len;
-	struct pentry *next;		/* in its bucket */
+	uint32_t len, cap;
+	struct pentry *next;		/* in its bucket, or among the spares */
 	struct pentry *older, *newer;	/* the LRU list */
 };
 
@@ -17,6 +20,8 @@ struct chunkpool {
 	pthread_mutex_t mu;
 	struct pentry *bucket[BUCKETS];
 	struct pentry *oldest, *newest;
+	struct pentry *spare;
+	int nspare;
 	size_t bytes, max;
 	uint64_t hits, misses;
 };
@@ -39,6 +44,11 @@ void chunkpool_free(struct chunkpool *p)
 		return;
 	for (struct pentry *e = p->oldest, *n; e; e = n) {
 		n = e->newer;
+		free(e->data);
+		free(e);
+	}
+	for (struct pentry *e = p->spare, *n; e; e = n) {
+		n = e->next;
 		free(e->data);
 		free(e);
 	}
@@ -120,22 +130,50 @@ static void evict(struct chunkpool *p, struct pentry *e)
 	*pp = e->next;
 	unlink_lru(p, e);
 	p->bytes -= e->len;
+	if (p->nspare < SPARES) {
+		e->next = p->spare;
+		p->spare = e;
+		p->nspare++;
+		return;
+	}
 	free(e->data);
 	free(e);
 }
 
-void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw)
+/* An entry whose buffer holds raw bytes: a spare, else a new one. */
+static struct pentry *entry_for(struct chunkpool *p, uint32_t raw)
 {
 	struct pentry *e = NULL;
 
-	if (raw > p->max || !(e = calloc(1, sizeof(*e))) || !(e->data = malloc(raw ? raw : 1))) {
-		if (raw <= p->max && e)
-			free(e);
-		return;	/* a cache: nothing lost when it cannot keep something */
+	pthread_mutex_lock(&p->mu);
+	for (struct pentry **pp = &p->spare; *pp; pp = &(*pp)->next)
+		if ((*pp)->cap >= raw && (*pp)->cap / 2 <= raw) {	/* not a big buffer for a small chunk */
+			e = *pp;
+			*pp = e->next;
+			p->nspare--;
+			break;
+		}
+	pthread_mutex_unlock(&p->mu);
+	if (e)
+		return e;
+	if (!(e = calloc(1, sizeof(*e))) || !(e->data = malloc(raw ? raw : 1))) {
+		free(e);
+		return NULL;
 	}
+	e->cap = raw;
+	return e;
+}
+
+void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw)
+{
+	struct pentry *e;
+
+	if (raw > p->max || !(e = entry_for(p, raw)))
+		return;	/* a cache: nothing lost when it cannot keep something */
 	memcpy(e->data, data, raw);	/* outside the lock */
 	e->id = *id;
 	e->len = raw;
+	e->next = e->older = e->newer = NULL;
 	pthread_mutex_lock(&p->mu);
 	if (find(p, id)) {	/* another reader was first */
 		pthread_mutex_unlock(&p->mu);

@@ -799,7 +799,7 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 				    &rep, err);
 	else
 		rc = view_read(r, n, count_through, &c, err);
-	if (rc == 0 && !tree_changes(n) && sources_digest(r, n, &sources, NULL) == 0) {
+	if (rc == 0 && !tree_shows_damage(n) && sources_digest(r, n, &sources, NULL) == 0) {
 		size_key(&sources, n->file, &key);
 		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
 		if (fmt >= 0) {
@@ -893,10 +893,11 @@ static int discard(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+static bool kept_size(struct repo *r, const struct tree_node *n, uint64_t *size);
+
 int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct pit_err *err)
 {
 	struct counting c = { discard, NULL, 0 };
-	struct chunk_id sources, key;
 	int rc;
 
 	if (n->kind == T_BACKUP_FILE) {
@@ -905,15 +906,30 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 			*size = st.size;
 		return rc;
 	}
-	if (n->kind == T_VIEW_FILE && !tree_changes(n) && sources_digest(r, n, &sources, NULL) == 0) {
-		size_key(&sources, n->file, &key);
-		if (catalog_size_get(repo_catalog(r), &key, size) == 0)
-			return 0;
-	}
+	if (kept_size(r, n, size))
+		return 0;
 	if ((rc = tree_read(r, n, count_through, &c, err)) < 0)
 		return rc;
 	*size = c.n;
 	return 0;
+}
+
+/* A view file's size as a rendering left it in the catalog. */
+static bool kept_size(struct repo *r, const struct tree_node *n, uint64_t *size)
+{
+	struct chunk_id sources, key;
+
+	if (n->kind != T_VIEW_FILE || tree_shows_damage(n) || sources_digest(r, n, &sources, NULL) < 0)
+		return false;
+	size_key(&sources, n->file, &key);
+	return catalog_size_get(repo_catalog(r), &key, size) == 0;
+}
+
+bool tree_size_known(struct repo *r, const struct tree_node *n)
+{
+	uint64_t size;
+
+	return n->kind != T_VIEW_FILE || kept_size(r, n, &size);
 }
 
 /* The newest backup's instant: the time of the directories above the views. */

@@ -61,15 +61,21 @@ int tree_read_from(struct repo *r, const struct tree_node *file, uint64_t want, 
 int tree_usage(struct repo *r, uint64_t *bytes, uint64_t *files, struct pit_err *err);
 /* The attributes of a node (see struct tree_stat). */
 int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
-/* Whether what n shows changes when a backup is ingested or forgotten, or
+/* A view's sources.json names the damaged chunks found so far: its bytes
+ * change as damage is found, so its size is never kept.
+ * Whether what n shows changes when a backup is ingested or forgotten, or
  * damage is found: the top, /at, /at/latest, the lists of nodes and of a
  * node's backups, and a view's sources.json (it names the damaged chunks
  * found so far). The rest of a named instant and a backup's files do not (a
  * mount caches them long). */
+static inline bool tree_shows_damage(const struct tree_node *n)
+{
+	return n->kind == T_VIEW_FILE && !strcmp(n->file, "sources.json");
+}
 static inline bool tree_changes(const struct tree_node *n)
 {
 	return n->kind == T_ROOT || n->kind == T_AT || n->kind == T_NODES || n->kind == T_NODE || n->latest ||
-	       (n->kind == T_VIEW_FILE && !strcmp(n->file, "sources.json"));
+	       tree_shows_damage(n);
 }
 /* True where a directory's entry is a symbolic link (/at/latest). */
 static inline bool tree_entry_is_link(const struct tree_node *dir, const char *name)
@@ -79,5 +85,8 @@ static inline bool tree_entry_is_link(const struct tree_node *dir, const char *n
 /* A file's exact size: kept from an earlier rendering, else rendered now
  * (and kept). */
 int tree_size(struct repo *r, const struct tree_node *file, uint64_t *size, struct pit_err *err);
+/* Whether tree_size answers without rendering (always but for view files
+ * not rendered yet, and sources.json, whose size is never kept). */
+bool tree_size_known(struct repo *r, const struct tree_node *n);
 
 #endif
