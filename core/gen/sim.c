@@ -213,11 +213,19 @@ static int64_t mem_min_ts(const struct gmem *m)
 	return min;
 }
 
-static int compact(struct sim *s, int ni, int t, int64_t now_us, struct pit_err *err);
+struct wrote;
+static int compact(struct sim *s, int ni, int t, int64_t now_us, struct wrote *wr, struct pit_err *err);
+
+/* What one flush (and the compaction it set off) wrote. */
+struct wrote {
+	uint64_t bytes;
+	unsigned flushes, compactions;
+};
 
 /* Writes a full memtable as an SSTable, links it into backups/, logs it for
- * the truth and compacts; on the flush writer's thread. */
-static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_us, struct pit_err *err)
+ * the truth and compacts; on a flush writer's thread. */
+static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_us, struct wrote *wr,
+		     struct pit_err *err)
 {
 	struct gnode *n = &s->nodes[ni];
 	uint64_t bytes = 0;
@@ -230,74 +238,120 @@ static int flush_now(struct sim *s, int ni, int t, struct gmem *m, int64_t now_u
 	touch_sstable(n->tdir[t], gen, now_us);
 	link_into(n->tdir[t], gen, "backups");	/* incremental backups: every flushed SSTable */
 	add_sst(n, t, gen, mem_min_ts(m), bytes, true);
-	if (s->log && gen_log_flush(s->log, ni, t, m) < 0)
+	if (s->log && gen_log_flush(s->log, ni, t, m) < 0)	/* one fwrite a record: whole */
 		return pit_errf(err, -EIO, "%s: cannot write the flush log", s->log_path);
-	s->written += bytes;
-	s->sum->flushes++;
-	s->sum->sstables++;
-	s->sum->bytes += bytes;
-	if (s->o->progress)
-		s->o->progress(s->o->ctx, s->written, s->o->size);
-	return compact(s, ni, t, now_us, err);
+	wr->bytes += bytes;
+	wr->flushes++;
+	return compact(s, ni, t, now_us, wr, err);
 }
 
-/* ---- the flush writer ----
- * Flushes and compactions run on a thread of their own while the next writes
- * are simulated. The simulation reads nothing they change until it drains
- * the writer: before a snapshot, before the truth reads the log, and when
- * the next snapshot's size may have been reached. Whether it may is known
- * without waiting for the writer, from what is the same at the same write in
- * every run however the threads are scheduled: before handing over job j,
- * the simulation waits for job j - LAG to end and adds to what had been
- * written then an estimate of the jobs after it (an SSTable about the size
- * of its memtable's model). An estimate that falls short only makes the
- * snapshot come a few flushes late. */
-enum { FQ = 4, LAG = FQ + 1, FRING = 2 * LAG };
+/* ---- the flush writers ----
+ * Flushes and compactions run on threads of their own while the next writes
+ * are simulated, two at once, never two of the same node and table (those
+ * run in the order they were handed over; the others in any order: the
+ * files of one table depend only on that table's jobs, and the truth replays
+ * the flush log in any order to the same result). The simulation reads
+ * nothing they change until it drains the writers: before a snapshot, before
+ * the truth reads the log, and when the next snapshot's size may have been
+ * reached. Whether it may is known without waiting, from what is the same at
+ * the same write in every run however the threads are scheduled: before
+ * handing over job j, the simulation waits for jobs 0 .. j - LAG to end and
+ * adds to what they wrote an estimate of the jobs after them (an SSTable
+ * about the size of its memtable's model). An estimate that falls short only
+ * makes the snapshot come a few flushes late. */
+enum { NWRITERS = 2, FQ = 4, LAG = FQ + NWRITERS, FRING = 2 * LAG };
 
 struct fjob {
 	int ni, t;
 	struct gmem m;
 	int64_t now_us;
+	uint64_t seq;
 };
 
 struct fwriter {
 	struct sim *s;
-	pthread_t th;
-	bool started, stop, busy;
+	pthread_t th[NWRITERS];
+	int started, running;
+	bool stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct fjob q[FQ];
-	int head, n, rc;
-	uint64_t pushed, done;	/* jobs handed over, jobs ended */
-	uint64_t after[FRING];	/* job j: s->written once it ended, at j % FRING */
+	struct fjob q[FQ];	/* in the order handed over */
+	int n, rc;
+	bool busy[MAX_NODES][NT];
+	uint64_t pushed;	/* jobs handed over */
+	uint64_t through;	/* jobs 0 .. through - 1 have ended */
+	bool ended[FRING];	/* job j has ended, at j % FRING */
+	uint64_t bytes[FRING];	/* what job j wrote */
+	uint64_t upto[FRING];	/* what jobs 0 .. j wrote */
 	uint64_t guess[FRING];	/* job j: its memtable's model bytes */
 	struct pit_err err;
 };
 
+/* The first job no writer may be doing a job of the same table before, or -1. */
+static int next_job(const struct fwriter *fw)
+{
+	for (int i = 0; i < fw->n; i++) {
+		const struct fjob *j = &fw->q[i];
+		bool earlier = fw->busy[j->ni][j->t];
+		for (int k = 0; k < i && !earlier; k++)
+			earlier = fw->q[k].ni == j->ni && fw->q[k].t == j->t;
+		if (!earlier)
+			return i;
+	}
+	return -1;
+}
+
 static void *fw_main(void *arg)
 {
 	struct fwriter *fw = arg;
+	struct sim *s = fw->s;
 
 	pthread_mutex_lock(&fw->mu);
 	for (;;) {
-		while (!fw->n && !fw->stop)
+		int i = next_job(fw);
+		if (i < 0) {
+			if (fw->stop && !fw->n)
+				break;
 			pthread_cond_wait(&fw->cv, &fw->mu);
-		if (!fw->n)
-			break;
-		struct fjob j = fw->q[fw->head];
-		fw->head = (fw->head + 1) % FQ;
+			continue;
+		}
+		struct fjob j = fw->q[i];
+		memmove(&fw->q[i], &fw->q[i + 1], (size_t)(fw->n - i - 1) * sizeof(*fw->q));
 		fw->n--;
-		fw->busy = true;
+		fw->busy[j.ni][j.t] = true;
+		fw->running++;
 		int failed = fw->rc;
 		pthread_mutex_unlock(&fw->mu);
-		int rc = failed ? failed : flush_now(fw->s, j.ni, j.t, &j.m, j.now_us, &fw->err);
+		struct wrote wr = { 0, 0, 0 };
+		struct pit_err err = { 0 };
+		int rc = failed ? failed : flush_now(s, j.ni, j.t, &j.m, j.now_us, &wr, &err);
 		gmem_release(&j.m);
 		pthread_mutex_lock(&fw->mu);
-		fw->busy = false;
-		fw->after[fw->done++ % FRING] = fw->s->written;
-		if (rc < 0 && !fw->rc)
+		fw->busy[j.ni][j.t] = false;
+		fw->running--;
+		s->written += wr.bytes;
+		s->sum->flushes += wr.flushes;
+		s->sum->compactions += wr.compactions;
+		s->sum->sstables += wr.flushes + wr.compactions;
+		s->sum->bytes += wr.bytes;
+		fw->ended[j.seq % FRING] = true;
+		fw->bytes[j.seq % FRING] = wr.bytes;
+		for (; fw->ended[fw->through % FRING] && fw->through < fw->pushed; fw->through++) {
+			uint64_t k = fw->through;
+			fw->ended[k % FRING] = false;
+			fw->upto[k % FRING] = (k ? fw->upto[(k - 1) % FRING] : 0) + fw->bytes[k % FRING];
+		}
+		if (rc < 0 && !fw->rc) {
 			fw->rc = rc;
+			fw->err = err;
+		}
+		uint64_t written = s->written;
 		pthread_cond_broadcast(&fw->cv);
+		if (s->o->progress) {
+			pthread_mutex_unlock(&fw->mu);
+			s->o->progress(s->o->ctx, written, s->o->size);
+			pthread_mutex_lock(&fw->mu);
+		}
 	}
 	pthread_mutex_unlock(&fw->mu);
 	return NULL;
@@ -312,20 +366,20 @@ static int fw_start(struct sim *s)
 	pthread_mutex_init(&fw->mu, NULL);
 	pthread_cond_init(&fw->cv, NULL);
 	s->fw = fw;
-	if (pthread_create(&fw->th, NULL, fw_main, fw) != 0)
-		return pit_errf(s->err, -EAGAIN, "cannot start the flush writer");
-	fw->started = true;
-	return 0;
+	for (; fw->started < NWRITERS; fw->started++)
+		if (pthread_create(&fw->th[fw->started], NULL, fw_main, fw) != 0)
+			break;
+	return fw->started ? 0 : pit_errf(s->err, -EAGAIN, "cannot start the flush writers");
 }
 
 /* Waits for every pending flush; then s->written and the nodes' SSTable
- * lists are exact again, and the bounds start from them. */
+ * lists are exact again. */
 static int fw_drain(struct sim *s)
 {
 	struct fwriter *fw = s->fw;
 
 	pthread_mutex_lock(&fw->mu);
-	while (fw->n || fw->busy)
+	while (fw->n || fw->running)
 		pthread_cond_wait(&fw->cv, &fw->mu);
 	int rc = fw->rc;
 	pthread_mutex_unlock(&fw->mu);
@@ -347,17 +401,17 @@ static void fw_stop(struct sim *s)
 		fw->rc = -ECANCELED;	/* what is still queued is dropped */
 	pthread_cond_broadcast(&fw->cv);
 	pthread_mutex_unlock(&fw->mu);
-	if (fw->started)
-		pthread_join(fw->th, NULL);
+	for (int i = 0; i < fw->started; i++)
+		pthread_join(fw->th[i], NULL);
 	for (int i = 0; i < fw->n; i++)
-		gmem_release(&fw->q[(fw->head + i) % FQ].m);
+		gmem_release(&fw->q[i].m);
 	pthread_mutex_destroy(&fw->mu);
 	pthread_cond_destroy(&fw->cv);
 	free(fw);
 	s->fw = NULL;
 }
 
-/* Hands a full memtable to the writer and starts an empty one. */
+/* Hands a full memtable to the writers and starts an empty one. */
 static int flush(struct sim *s, int ni, int t)
 {
 	struct fwriter *fw = s->fw;
@@ -368,18 +422,17 @@ static int flush(struct sim *s, int ni, int t)
 	uint64_t next = s->o->size * (uint64_t)(s->nsnap + 1) / NSNAP, j;
 	pthread_mutex_lock(&fw->mu);
 	j = fw->pushed;
-	while (((j >= LAG && fw->done <= j - LAG) || fw->n == FQ) && !fw->rc)
+	while (((j >= LAG && fw->through <= j - LAG) || fw->n == FQ) && !fw->rc)
 		pthread_cond_wait(&fw->cv, &fw->mu);
 	int rc = fw->rc;
 	if (!rc) {
-		uint64_t expect = j >= LAG ? fw->after[(j - LAG) % FRING] : 0;
+		uint64_t expect = j >= LAG ? fw->upto[(j - LAG) % FRING] : 0;
 		fw->guess[j % FRING] = m->bytes;
 		for (uint64_t k = j >= LAG ? j - LAG + 1 : 0; k <= j; k++)
 			expect += fw->guess[k % FRING];
 		if (expect >= next)
 			s->snap_check = true;
-		fw->q[(fw->head + fw->n) % FQ] = (struct fjob){ ni, t, *m, s->now_us };
-		fw->n++;
+		fw->q[fw->n++] = (struct fjob){ ni, t, *m, s->now_us, j };
 		fw->pushed++;
 		pthread_cond_broadcast(&fw->cv);
 	}
@@ -387,7 +440,7 @@ static int flush(struct sim *s, int ni, int t)
 	if (rc < 0) {
 		gmem_release(m);
 		gmem_init(m, &s->t[t]);
-		return fw_drain(s);	/* brings the writer's error over */
+		return fw_drain(s);	/* brings the writers' error over */
 	}
 	gmem_init(m, &s->t[t]);
 	return 0;
@@ -546,7 +599,7 @@ static int cmp_sst(const void *a, const void *b)
 
 /* Size-tiered: four SSTables within a factor of two of each other merge into
  * one; tombstones past gc_grace go when nothing older can be elsewhere. */
-static int compact(struct sim *s, int ni, int t, int64_t now_us, struct pit_err *err)
+static int compact(struct sim *s, int ni, int t, int64_t now_us, struct wrote *wr, struct pit_err *err)
 {
 	struct gnode *n = &s->nodes[ni];
 	int rc;
@@ -593,10 +646,8 @@ static int compact(struct sim *s, int ni, int t, int64_t now_us, struct pit_err 
 	memmove(&n->ssts[t][pick], &n->ssts[t][pick + 4], (size_t)(n->nssts[t] - pick - 4) * sizeof(struct gsst));
 	n->nssts[t] -= 4;
 	add_sst(n, t, gen, min_ts, bytes, false);
-	s->written += bytes;
-	s->sum->compactions++;
-	s->sum->sstables++;
-	s->sum->bytes += bytes;
+	wr->bytes += bytes;
+	wr->compactions++;
 	return 0;
 }
 
