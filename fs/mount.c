@@ -89,7 +89,14 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 	char *abs = NULL, *mnt_abs = NULL, opts[8192], esc[4096];
 	int rc;
 
-	if ((rc = repo_open(&fs.r, repo, REPO_READ, err)) < 0)
+	/* a shared lock for as long as it is mounted: prune waits rather than
+	 * take packs away under the readers; where the lock cannot be had (a
+	 * repository on read-only media, no write permission), no lock */
+	if ((rc = repo_open(&fs.r, repo, REPO_SHARED, err)) == -EACCES || rc == -EROFS || rc == -EPERM) {
+		memset(err, 0, sizeof(*err));
+		rc = repo_open(&fs.r, repo, REPO_READ, err);
+	}
+	if (rc < 0)
 		return rc;
 	/* a mount serves reads for hours: chunks read once stay for the next
 	 * readers (random reads of rendered files start by decompressing a

@@ -34,6 +34,19 @@ static void report(void *ctx, const struct backup_info *bi, bool keep)
 	       bi->kind == BACKUP_FULL ? "full" : "incremental");
 }
 
+/* forget and prune have the repository to themselves: they wait for
+ * whatever holds it (a mount may hold it for days), and say so. */
+static int open_alone(struct repo **r, const char *repo, struct pit_err *err)
+{
+	int rc = repo_open(r, repo, REPO_EXCLUSIVE_NOWAIT, err);
+
+	if (rc != -EWOULDBLOCK)
+		return rc;
+	fprintf(stderr, "pitfs: %s; waiting for it to be released\n", pit_err_msg(err, rc));
+	memset(err, 0, sizeof(*err));
+	return repo_open(r, repo, REPO_EXCLUSIVE, err);
+}
+
 int cmd_forget(int argc, char **argv)
 {
 	struct forget_policy p = { .report = report };
@@ -73,7 +86,7 @@ int cmd_forget(int argc, char **argv)
 		return usage_error("forget", "needs REPO");
 	if (!nids == !(p.keep_last || p.keep_within_us))
 		return usage_error("forget", "give either backup ids or a policy (--keep-last, --keep-within)");
-	if ((rc = repo_open(&r, repo, REPO_EXCLUSIVE, &err)) < 0)
+	if ((rc = open_alone(&r, repo, &err)) < 0)
 		return op_error("%s", pit_err_msg(&err, rc));
 	if (nids) {
 		struct chunk_id id[256];
@@ -106,7 +119,7 @@ int cmd_prune(int argc, char **argv)
 
 	if (argc != 2 || argv[1][0] == '-')
 		return usage_error("prune", "expects exactly one argument, the repository");
-	if ((rc = repo_open(&r, argv[1], REPO_EXCLUSIVE, &err)) < 0)
+	if ((rc = open_alone(&r, argv[1], &err)) < 0)
 		return op_error("%s", pit_err_msg(&err, rc));
 	rc = prune_run(r, &res, &err);
 	repo_close(r);

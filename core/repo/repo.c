@@ -158,9 +158,12 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 	snprintf(dir, sizeof(dir), "%s/cache", path);
 	if ((rc = catalog_open(&r->cat, dir, err)) < 0)
 		goto fail;
-	if (mode == REPO_EXCLUSIVE) {
-		if ((rc = lock(r, LOCK_EX, err)) < 0)
+	if (mode == REPO_EXCLUSIVE || mode == REPO_EXCLUSIVE_NOWAIT) {
+		if ((rc = lock(r, mode == REPO_EXCLUSIVE ? LOCK_EX : LOCK_EX | LOCK_NB, err)) < 0) {
+			if (rc == -EWOULDBLOCK)
+				pit_errf(err, rc, "%s: in use (an ingest, check, restore or mount holds it)", path);
 			goto fail;
+		}
 	} else if (mode == REPO_WRITE) {
 		/* Alone in the repository: tidy up after crashed writers first. */
 		if (lock(r, LOCK_EX | LOCK_NB, err) == 0) {

@@ -25,10 +25,12 @@ struct repo;
 
 enum repo_mode {
 	REPO_READ,		/* no lock: listing and reading */
-	REPO_SHARED,		/* shared lock, nothing written: check, restore */
+	REPO_SHARED,		/* shared lock, nothing written: check, restore, mount */
 	REPO_WRITE,		/* shared lock: ingests run side by side; when alone,
 				 * first adopts packs a crash left unindexed */
 	REPO_EXCLUSIVE,		/* exclusive lock: forget, prune */
+	REPO_EXCLUSIVE_NOWAIT,	/* the same, or -EWOULDBLOCK at once while another holds the lock
+				 * (an ingest, check, restore or mount) */
 };
 
 struct repo_config {

@@ -228,6 +228,11 @@ if [ -n "$bad_sst" ]; then
 	done
 fi
 check "sources.json names the damaged file (${bad_sst:-none}) in $named views" test -n "$bad_sst" -a $named -ge 1
+# the mount holds the repository: prune waits (and says so) instead of
+# taking packs away under its readers
+timeout 2 "$pitfs" prune "$work/bad" >/dev/null 2>"$work/prune.err"; rc=$?
+check "prune waits while the repository is mounted (exit $rc: $(head -c 120 "$work/prune.err"))" \
+	test $rc -eq 124 -a -n "$(grep 'in use' "$work/prune.err")"
 check "unmounts cleanly after errors" unmount_fg "$mnt"
 
 # daemon mode: comes up in the background, goes with fusermount3 -u
