@@ -144,7 +144,8 @@ int gen_log_replay(const uint8_t *log, size_t n, struct gmem *states, int nnodes
 		   int64_t hi, uint64_t scopes);
 
 /* truth.c: the live rows of a state at an instant, one JSON line each. */
-int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, FILE *f, struct pit_err *err);
+int truth_render(const struct gmem *m, int64_t at_us, struct sbuf *out, int (*sink)(void *, const void *, size_t),
+		 void *ctx, struct pit_err *err);
 /* The truth is written in runs: each replays the flush log as far as it is
  * written when the run starts, for instants (ascending, after the last run's)
  * whose writes are all flushed by then, and writes the cluster's and each

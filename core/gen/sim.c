@@ -1367,7 +1367,7 @@ int gen_render_files(const char *const *dirs, int ndirs, const char *ks, const c
 		closedir(dh);
 	}
 	if (rc == 0)
-		rc = truth_render(&state, at_us, out, NULL, err);
+		rc = truth_render(&state, at_us, out, NULL, NULL, err);
 	gmem_release(&state);
 	gen_table_release(&t);
 	return rc;
