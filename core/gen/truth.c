@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "core/cql/value.h"
 #include "core/util/bytes.h"
+#include "core/util/fdio.h"
 #include "core/view/dump.h"
 
 static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
@@ -189,20 +190,6 @@ static int dsink_open(struct dsink *d, const char *path)
 	return 0;
 }
 
-static int put_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int dsink_write(void *ctx, const void *p, size_t n)
 {
 	struct dsink *d = ctx;
@@ -216,7 +203,7 @@ static int dsink_write(void *ctx, const void *p, size_t n)
 		q += k;
 		n -= k;
 		if (d->len == DBLOCK) {
-			if (put_all(d->fd, d->buf, DBLOCK) < 0)
+			if (fd_write_all(d->fd, d->buf, DBLOCK) < 0)
 				return -EIO;
 			d->len = 0;
 		}
@@ -231,7 +218,7 @@ static int dsink_close(struct dsink *d)
 	if (d->len) {
 		size_t padded = d->direct ? (d->len + DALIGN - 1) / DALIGN * DALIGN : d->len;
 		memset(d->buf + d->len, 0, padded - d->len);
-		rc = put_all(d->fd, d->buf, padded);
+		rc = fd_write_all(d->fd, d->buf, padded);
 	}
 	if (rc == 0 && d->direct && ftruncate(d->fd, (off_t)d->size) < 0)
 		rc = -EIO;

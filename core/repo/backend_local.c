@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/repo/backend_local.h"
+#include "core/util/fdio.h"
 
 struct backend {
 	int dirfd;
@@ -133,21 +134,13 @@ int backend_tmp_open(struct backend *b, struct backend_tmp *t, struct pit_err *e
 
 int backend_tmp_write(struct backend *b, struct backend_tmp *t, const void *p, size_t n, struct pit_err *err)
 {
-	const char *c = p;
+	int rc = fd_write_all(t->fd, p, n);
 
-	while (n) {
-		ssize_t w = write(t->fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return sys_err(b, err, "cannot write", t->path);
-		}
-		c += w;
-		n -= (size_t)w;
-		t->size += (uint64_t)w;
+	if (rc < 0) {
+		errno = -rc;
+		return sys_err(b, err, "cannot write", t->path);
 	}
+	t->size += n;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "core/repo/manifest.h"
 #include "core/repo/restore.h"
+#include "core/util/fdio.h"
 
 /* "<ks>/<table dir>/..." split for the filters. */
 static bool wanted(const char *path, const struct restore_opts *o)
@@ -30,20 +31,6 @@ static int mkdirs(char *path, struct pit_err *err)
 		*p = '/';
 		if (rc)
 			return pit_errf(err, rc, "%s: cannot create directory: %s", path, strerror(-rc));
-	}
-	return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w == 0 ? -EIO : -errno;
-		p += w;
-		n -= (size_t)w;
 	}
 	return 0;
 }
@@ -72,7 +59,7 @@ static int restore_file(struct repo_reader *rr, const struct mf_file *f, const c
 			pit_err_prefix(err, rc, "%s", f->path);
 			break;
 		}
-		if ((rc = write_all(fd, buf, f->chunks[i].raw)) < 0)
+		if ((rc = fd_write_all(fd, buf, f->chunks[i].raw)) < 0)
 			pit_errf(err, rc, "%s: cannot write: %s", tmp, strerror(-rc));
 		total += f->chunks[i].raw;
 	}
