@@ -21,6 +21,7 @@
 #include "core/repo/obj.h"
 #include "core/repo/pack.h"
 #include "core/repo/prune.h"
+#include "core/repo/rfile.h"
 #include "core/repo/rahead.h"
 #include "core/repo/repo.h"
 #include "core/repo/restore.h"
@@ -641,6 +642,31 @@ static void *rareader_main(void *arg)
 	return NULL;
 }
 
+struct ccreader {
+	struct bsrc *bs;
+	const uint8_t *want;
+	size_t n;
+	unsigned seed;
+	int bad;
+};
+
+static void *ccreader_main(void *arg)
+{
+	struct ccreader *v = arg;
+	static __thread uint8_t buf[300000];
+	struct pit_err err = { 0 };
+
+	for (int i = 0; i < 40; i++) {
+		size_t len = 1 + (size_t)rand_r(&v->seed) % sizeof(buf);
+		uint64_t off = (uint64_t)rand_r(&v->seed) % v->n;
+		size_t exp = v->n - off < len ? v->n - off : len;
+		ssize_t got = bsrc_pread(v->bs, buf, len, off, &err);
+		if (got != (ssize_t)exp || memcmp(buf, v->want + off, exp))
+			v->bad++;
+	}
+	return NULL;
+}
+
 /* A file of several chunks read back through the read-ahead reader: front
  * to back and at random places, by 6 threads at once, always its bytes. */
 static void test_rahead(void **state)
@@ -693,6 +719,37 @@ static void test_rahead(void **state)
 	}
 	assert_int_equal(bad, 0);
 	rahead_close(ra);
+	repo_manifest_release(r, m);
+	repo_close(r);
+
+	/* One chunk cache of two chunks shared by 6 threads, each with its own
+	 * reader of the file, no pool behind it: loads happen outside the
+	 * cache's lock, often with every entry held, and every read is the
+	 * file's bytes. */
+	struct chunk_cache *cc;
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
+	mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	assert_int_equal(chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, &err), 0);
+	struct ccreader c[6];
+	for (int i = 0; i < 6; i++) {
+		c[i] = (struct ccreader){ NULL, data, n, (unsigned)(i + 100), 0 };
+		assert_int_equal(rfile_open(&c[i].bs, cc, mf, "big.bin", &err), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, ccreader_main, &c[i]), 0);
+	}
+	bad = 0;
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		bad += c[i].bad;
+		bsrc_close(c[i].bs);
+	}
+	uint64_t hits, misses;
+	chunk_cache_stats(cc, &hits, &misses);
+	printf("# shared chunk cache: %llu hits, %llu loads for 6 x 40 reads\n", (unsigned long long)hits,
+	       (unsigned long long)misses);
+	assert_int_equal(bad, 0);
+	assert_true(misses > 2);	/* it did evict and load again */
+	chunk_cache_free(cc);
 	repo_manifest_release(r, m);
 	repo_close(r);
 	free(data);
