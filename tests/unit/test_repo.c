@@ -611,8 +611,11 @@ static void test_instant(void **state)
 	repo_close(r);
 }
 
+/* A thread reading a file through rahead or a plain byte source, front to
+ * back or at random places, counting reads that are not the file's bytes. */
 struct rareader {
-	struct rahead *ra;
+	struct rahead *ra;	/* or: */
+	struct bsrc *bs;
 	const uint8_t *want;
 	size_t n;
 	unsigned seed;
@@ -631,38 +634,13 @@ static void *rareader_main(void *arg)
 		size_t len = v->sequential ? 131072 : 1 + (size_t)rand_r(&v->seed) % sizeof(buf);
 		if (!v->sequential)
 			off = (uint64_t)rand_r(&v->seed) % (v->n + 10);
-		ssize_t got = rahead_pread(v->ra, buf, len, off, &err);
+		ssize_t got = v->ra ? rahead_pread(v->ra, buf, len, off, &err) : bsrc_pread(v->bs, buf, len, off, &err);
 		size_t exp = off >= v->n ? 0 : v->n - off < len ? v->n - off : len;
 		if (got != (ssize_t)exp || (exp && memcmp(buf, v->want + off, exp)))
 			v->bad++;
 		off += (size_t)(got > 0 ? got : 0);
 		if (v->sequential && off >= v->n)
 			off = 0;
-	}
-	return NULL;
-}
-
-struct ccreader {
-	struct bsrc *bs;
-	const uint8_t *want;
-	size_t n;
-	unsigned seed;
-	int bad;
-};
-
-static void *ccreader_main(void *arg)
-{
-	struct ccreader *v = arg;
-	static __thread uint8_t buf[300000];
-	struct pit_err err = { 0 };
-
-	for (int i = 0; i < 40; i++) {
-		size_t len = 1 + (size_t)rand_r(&v->seed) % sizeof(buf);
-		uint64_t off = (uint64_t)rand_r(&v->seed) % v->n;
-		size_t exp = v->n - off < len ? v->n - off : len;
-		ssize_t got = bsrc_pread(v->bs, buf, len, off, &err);
-		if (got != (ssize_t)exp || memcmp(buf, v->want + off, exp))
-			v->bad++;
 	}
 	return NULL;
 }
@@ -709,7 +687,7 @@ static void test_rahead(void **state)
 	pthread_t th[6];
 	struct rareader v[6];
 	for (int i = 0; i < 6; i++) {
-		v[i] = (struct rareader){ ra, data, n, (unsigned)i, i < 2, 0 };
+		v[i] = (struct rareader){ ra, NULL, data, n, (unsigned)i, i < 2, 0 };
 		assert_int_equal(pthread_create(&th[i], NULL, rareader_main, &v[i]), 0);
 	}
 	int bad = 0;
@@ -731,21 +709,20 @@ static void test_rahead(void **state)
 	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
 	mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
 	assert_int_equal(chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, &err), 0);
-	struct ccreader c[6];
 	for (int i = 0; i < 6; i++) {
-		c[i] = (struct ccreader){ NULL, data, n, (unsigned)(i + 100), 0 };
-		assert_int_equal(rfile_open(&c[i].bs, cc, mf, "big.bin", &err), 0);
-		assert_int_equal(pthread_create(&th[i], NULL, ccreader_main, &c[i]), 0);
+		v[i] = (struct rareader){ NULL, NULL, data, n, (unsigned)(i + 100), false, 0 };
+		assert_int_equal(rfile_open(&v[i].bs, cc, mf, "big.bin", &err), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, rareader_main, &v[i]), 0);
 	}
 	bad = 0;
 	for (int i = 0; i < 6; i++) {
 		pthread_join(th[i], NULL);
-		bad += c[i].bad;
-		bsrc_close(c[i].bs);
+		bad += v[i].bad;
+		bsrc_close(v[i].bs);
 	}
 	uint64_t hits, misses;
 	chunk_cache_stats(cc, &hits, &misses);
-	printf("# shared chunk cache: %llu hits, %llu loads for 6 x 40 reads\n", (unsigned long long)hits,
+	printf("# shared chunk cache: %llu hits, %llu loads for 6 x 60 reads\n", (unsigned long long)hits,
 	       (unsigned long long)misses);
 	assert_int_equal(bad, 0);
 	assert_true(misses > 2);	/* it did evict and load again */
