@@ -90,13 +90,8 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 	int rc;
 
 	/* a shared lock for as long as it is mounted: prune waits rather than
-	 * take packs away under the readers; where the lock cannot be had (a
-	 * repository on read-only media, no write permission), no lock */
-	if ((rc = repo_open(&fs.r, repo, REPO_SHARED, err)) == -EACCES || rc == -EROFS || rc == -EPERM) {
-		memset(err, 0, sizeof(*err));
-		rc = repo_open(&fs.r, repo, REPO_READ, err);
-	}
-	if (rc < 0)
+	 * take packs away under the readers */
+	if ((rc = repo_open(&fs.r, repo, REPO_SHARED_IF_ABLE, err)) < 0)
 		return rc;
 	/* a mount serves reads for hours: chunks read once stay for the next
 	 * readers (random reads of rendered files start by decompressing a

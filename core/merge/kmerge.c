@@ -391,12 +391,6 @@ static int cmp_values_from(const struct kmerge *km, int from, int n, const uint8
 	return 0;
 }
 
-int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
-		      const uint8_t *const *bv, const uint32_t *bl)
-{
-	return cmp_values_from(km, 0, n, av, al, bv, bl);
-}
-
 /* Where a marker sits against rows sharing its clustering prefix: before
  * them (-1) or after them (1); Cassandra's Kind.comparedToClustering. */
 static int bound_side(enum sst_bound b)

@@ -88,8 +88,6 @@ struct kmerge {
 void *kmerge_alloc(struct arena *a, size_t n);
 /* One merged row (o) from the versions g[0..n) of the same clustering. */
 int kmerge_group(struct kmerge *km, struct row *g, size_t n, struct sst_unfiltered *o, struct pit_err *err);
-int kmerge_cmp_values(const struct kmerge *km, int n, const uint8_t *const *av, const uint32_t *al,
-		      const uint8_t *const *bv, const uint32_t *bl);
 int kmerge_cmp_cells(const void *x, const void *y, void *cols);
 struct sst_deletion kmerge_del_max(struct sst_deletion a, struct sst_deletion b);
 /* o's deletion with the range deletions that cover it folded in, from

@@ -132,12 +132,17 @@ static int component(void *ctx, const char *prefix, const char *comp, struct bsr
 	return rfile_open(out, v->cc, f, name, err);
 }
 
-int select_open(struct chunk_cache *cc, struct view_sst *v, struct sst **out, struct pit_err *err)
+void select_use_cache(struct view_sources *vs, struct chunk_cache *cc)
+{
+	for (size_t i = 0; i < vs->nssts; i++)
+		vs->ssts[i].cc = cc;
+}
+
+int select_open(const struct view_sst *v, struct sst **out, struct pit_err *err)
 {
 	const char *base = strrchr(v->sum->prefix, '/');
 	char data[256];
 
-	v->cc = cc;
 	snprintf(data, sizeof(data), "%sData.db", base ? base + 1 : v->sum->prefix);
-	return sst_open(out, data, component, v, err);
+	return sst_open(out, data, component, (void *)v, err);
 }

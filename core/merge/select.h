@@ -13,7 +13,7 @@
 struct view_sst {
 	const struct manifest *m;	/* the backup it came from (owned by the sources) */
 	const struct mf_sstable *sum;	/* its summary in that manifest */
-	struct chunk_cache *cc;		/* set by select_open: what its components read through */
+	struct chunk_cache *cc;		/* set by select_use_cache: what its components read through */
 };
 
 struct view_sources {
@@ -35,8 +35,11 @@ int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		   struct pit_err *err);
 void view_sources_release(struct view_sources *vs);
 
-/* Opens one selected SSTable, reading its components through cc; v must
- * outlive the SSTable (it opens further components later). */
-int select_open(struct chunk_cache *cc, struct view_sst *v, struct sst **out, struct pit_err *err);
+/* The chunk cache every selected SSTable's components are read through:
+ * set once, before they are opened (then by any number of threads). */
+void select_use_cache(struct view_sources *vs, struct chunk_cache *cc);
+/* Opens one selected SSTable; v must outlive the SSTable (it opens further
+ * components later). */
+int select_open(const struct view_sst *v, struct sst **out, struct pit_err *err);
 
 #endif

@@ -150,7 +150,9 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 		goto fail;
 	if (mode != REPO_READ) {
 		r->lockfd = openat(backend_dirfd(r->b), "locks/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (r->lockfd < 0) {
+		if (r->lockfd < 0 && mode == REPO_SHARED_IF_ABLE && (errno == EACCES || errno == EROFS || errno == EPERM))
+			mode = REPO_READ;
+		else if (r->lockfd < 0) {
 			rc = pit_errf(err, -errno, "%s/locks/lock: %s", path, strerror(errno));
 			goto fail;
 		}
@@ -173,7 +175,7 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 		}
 		if ((rc = lock(r, LOCK_SH, err)) < 0)
 			goto fail;
-	} else if (mode == REPO_SHARED) {
+	} else if (mode == REPO_SHARED || mode == REPO_SHARED_IF_ABLE) {
 		if ((rc = lock(r, LOCK_SH, err)) < 0)
 			goto fail;
 	}
@@ -511,30 +513,34 @@ bool repo_damage(struct repo *r, const struct chunk_id *id, char *msg, size_t ca
 	return true;
 }
 
-static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
-		      struct pit_err *err);
+static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
+			 struct pit_err *err);
 
-int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
+/* A chunk read, kept in the pool (keep) when it verifies, noted as damaged
+ * when it does not. */
+static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
+		      struct pit_err *err)
 {
-	int rc = read_chunk(rr, id, raw, dst, true, err);
+	int rc = find_and_read(rr, id, raw, dst, keep, err);
 
 	if (rc == -EIO)
 		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
 	return rc;
+}
+
+int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
+{
+	return read_chunk(rr, id, raw, dst, true, err);
 }
 
 int repo_read_chunk_once(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst,
 			 struct pit_err *err)
 {
-	int rc = read_chunk(rr, id, raw, dst, false, err);
-
-	if (rc == -EIO)
-		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
-	return rc;
+	return read_chunk(rr, id, raw, dst, false, err);
 }
 
-static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
-		      struct pit_err *err)
+static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
+			 struct pit_err *err)
 {
 	struct chunk_loc loc;
 	char hex[33];

@@ -25,7 +25,9 @@ struct repo;
 
 enum repo_mode {
 	REPO_READ,		/* no lock: listing and reading */
-	REPO_SHARED,		/* shared lock, nothing written: check, restore, mount */
+	REPO_SHARED,		/* shared lock, nothing written: check, restore */
+	REPO_SHARED_IF_ABLE,	/* the same where the lock file can be opened, else no lock
+				 * (read-only media, no write permission): the mount */
 	REPO_WRITE,		/* shared lock: ingests run side by side; when alone,
 				 * first adopts packs a crash left unindexed */
 	REPO_EXCLUSIVE,		/* exclusive lock: forget, prune */

@@ -71,12 +71,46 @@ void merged_close(struct merged *mg)
 	for (size_t i = 0; i < mg->opened; i++)
 		sst_close(mg->ssts[i]);
 	free(mg->ssts);
-	cql_schema_free(mg->schema);
-	if (!mg->cc_shared)
+	if (!mg->borrowed) {
+		cql_schema_free(mg->schema);
 		chunk_cache_free(mg->cc);
-	if (mg->vs.r)
-		view_sources_release(&mg->vs);
+		if (mg->vs.r)
+			view_sources_release(&mg->vs);
+	}
 	memset(mg, 0, sizeof(*mg));
+}
+
+/* mg's SSTables opened through its chunk cache, as its schema types them. */
+static int open_ssts(struct merged *mg, struct pit_err *err)
+{
+	int rc = 0;
+
+	if (!(mg->ssts = calloc(mg->vs.nssts, sizeof(*mg->ssts))))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	for (; mg->opened < mg->vs.nssts; mg->opened++)
+		if ((rc = select_open(&mg->vs.ssts[mg->opened], &mg->ssts[mg->opened], err)) < 0 ||
+		    (rc = bind_fix_types(mg->ssts[mg->opened], mg->table, err)) < 0) {
+			if (mg->ssts[mg->opened])
+				mg->opened++;
+			break;
+		}
+	return rc;
+}
+
+int merged_open_like(struct merged *mg, const struct merged *like, struct pit_err *err)
+{
+	int rc;
+
+	memset(mg, 0, sizeof(*mg));
+	mg->vs = like->vs;
+	mg->cc = like->cc;
+	mg->schema = like->schema;
+	mg->table = like->table;
+	mg->sources = like->sources;
+	mg->borrowed = true;
+	if ((rc = open_ssts(mg, err)) < 0)
+		merged_close(mg);
+	return rc;
 }
 
 /* Which SSTables a view reads, in order: checkpoints hold positions in them. */
@@ -96,8 +130,7 @@ static void sources_id(const struct view_sources *vs, struct chunk_id *id)
 }
 
 int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct chunk_cache *share,
-		struct pit_err *err)
+		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct pit_err *err)
 {
 	int rc;
 
@@ -117,26 +150,14 @@ int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks
 	}
 	if (!mg->vs.nssts)
 		return 0;
-	mg->cc = share;
-	mg->cc_shared = share != NULL;
-	if ((!share && (rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0) ||
+	if ((rc = chunk_cache_new(&mg->cc, r, CACHE_BYTES, err)) < 0 ||
 	    (rc = load_schema(mg->cc, &mg->vs, &mg->schema, err)) < 0)
 		goto fail;
-	if (!(mg->ssts = calloc(mg->vs.nssts, sizeof(*mg->ssts)))) {
-		rc = pit_errf(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
+	select_use_cache(&mg->vs, mg->cc);
 	for (int i = 0; mg->schema && i < cql_schema_ntables(mg->schema) && !mg->table; i++)
 		if (!strcmp(cql_table_name(cql_schema_table(mg->schema, i)), table))
 			mg->table = cql_schema_table(mg->schema, i);
-	for (; mg->opened < mg->vs.nssts; mg->opened++)
-		if ((rc = select_open(mg->cc, &mg->vs.ssts[mg->opened], &mg->ssts[mg->opened], err)) < 0 ||
-		    (rc = bind_fix_types(mg->ssts[mg->opened], mg->table, err)) < 0) {
-			if (mg->ssts[mg->opened])
-				mg->opened++;
-			goto fail;
-		}
-	if ((rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us,
+	if ((rc = open_ssts(mg, err)) < 0 || (rc = kmerge_open_at(&mg->km, mg->ssts, (int)mg->vs.nssts, at_us,
 				 from ? from->v + k * (1 + (size_t)from->nsrc) + 1 : NULL, NULL, err)) < 0)
 		goto fail;
 	return 0;
@@ -282,7 +303,7 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		return pit_errf(err, -ENOTSUP, "%s.%s: this file is not rendered from checkpoints", ks, table);
 	if (!view_format_resumes(fmt))
 		rec = NULL;
-	if ((rc = merged_open(&mg, r, at_us, ks, table, from, k, rep, NULL, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, from, k, rep, err)) < 0 || !mg.km)
 		goto out;
 	if (rec) {
 		view_ckpts_release(rec);
@@ -290,7 +311,7 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		rec->sources = mg.sources;
 	}
 	if (view_format_resumes(fmt) &&
-	    (rc = render_parallel(&mg, r, at_us, ks, table, fmt, from, k, rec, write, ctx, rep, err)) != -EAGAIN)
+	    (rc = render_parallel(&mg, at_us, ks, table, fmt, from, k, rec, write, ctx, rep, err)) != -EAGAIN)
 		goto out;
 	uint64_t begin = from ? from->v[k * (1 + (size_t)from->nsrc)] : 0;
 	struct ckrec cr = { write, ctx, begin, begin, rec, mg.km };
@@ -330,7 +351,7 @@ int view_walk(struct repo *r, int64_t at_us, const char *ks, const char *table, 
 	int rc;
 
 	memset(&mg, 0, sizeof(mg));
-	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, &rep, NULL, err)) < 0 || !mg.km)
+	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, &rep, err)) < 0 || !mg.km)
 		goto out;
 	o.table = mg.table;
 	const struct sst_header *h = kmerge_header(mg.km);

@@ -17,20 +17,21 @@
 struct merged {
 	struct view_sources vs;
 	struct chunk_cache *cc;
-	bool cc_shared;		/* cc is another merged's */
 	struct cql_schema *schema;
 	const struct cql_table *table;	/* schema.cql's, or NULL */
 	struct sst **ssts;
 	size_t opened;
 	struct kmerge *km;	/* NULL: nothing written by T, an empty table */
 	struct chunk_id sources;	/* sources_id */
+	bool borrowed;		/* vs, cc and schema are another merged's */
 };
 
-/* share: another merged's chunk cache to read through, or NULL for one of
- * its own (CACHE_BYTES). */
 int merged_open(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
-		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct chunk_cache *share,
-		struct pit_err *err);
+		const struct view_ckpts *from, size_t k, struct view_rows_report *rep, struct pit_err *err);
+/* The same SSTables opened again, for another thread: like's sources, chunk
+ * cache and schema are borrowed (like outlives mg), and nothing is merged
+ * yet (mg->km NULL). */
+int merged_open_like(struct merged *mg, const struct merged *like, struct pit_err *err);
 void merged_close(struct merged *mg);
 /* fmt of mg->km's merge, written through write. */
 int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
@@ -55,7 +56,7 @@ int ckrec_record(void *ctx, size_t pending, struct pit_err *err);
  * checkpoint k of from, cut at the checkpoints after it. mg is open and
  * rep->segments set. -EAGAIN, nothing written, where one thread is what it
  * takes. */
-int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+int render_parallel(struct merged *mg, int64_t at_us, const char *ks, const char *table,
 		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
 		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);
 

@@ -48,14 +48,11 @@ struct par {
 	struct seg *segs;
 	size_t nsegs, next;
 	bool stop;
-	unsigned threads;
-	struct chunk_cache *cc;
-	struct merged *lend;	/* the caller's, for one thread to use */
-	struct repo *r;
+	const struct merged *like;	/* the caller's: what the threads open */
+	struct merged *lend;	/* the same, for one thread to use */
 	int64_t at_us;
 	const char *ks, *table;
 	enum view_format fmt;
-	const struct chunk_id *sources;
 };
 
 static int seg_write(void *ctx, const char *p, size_t n)
@@ -80,24 +77,22 @@ static void *worker(void *arg)
 {
 	struct par *pp = arg;
 	struct merged own, *mg = &own;
-	struct view_rows_report rep;
 	struct pit_err oerr = { 0 };
 	int orc = 0;
 
 	memset(&own, 0, sizeof(own));
-	/* the caller's merge for the first thread to start, already open */
+	/* the caller's merge for the first thread to start, already open; the
+	 * others open the same SSTables through the same chunk cache: the
+	 * threads work on neighbouring segments, so a chunk one of them
+	 * decompressed is often the next one's too */
 	pthread_mutex_lock(&pp->mu);
 	if (pp->lend) {
 		mg = pp->lend;
 		pp->lend = NULL;
 	}
 	pthread_mutex_unlock(&pp->mu);
-	/* one chunk cache for all: the threads work on neighbouring segments,
-	 * so a chunk one of them decompressed is often the next one's too */
-	if (mg == &own && (orc = merged_open(mg, pp->r, pp->at_us, pp->ks, pp->table, NULL, 0, &rep, pp->cc, &oerr)) == 0 &&
-	    (!mg->km || !chunk_id_eq(&mg->sources, pp->sources)))
-		orc = pit_errf(&oerr, -ESTALE, "%s.%s: the view's SSTables changed while it was rendered", pp->ks,
-			       pp->table);
+	if (mg == &own)
+		orc = merged_open_like(mg, pp->like, &oerr);
 	for (;;) {
 		struct seg *s;
 		int rc = orc;
@@ -261,7 +256,7 @@ static int drain(struct par *pp, struct seg *s, uint64_t *written, struct view_c
 	return rc;
 }
 
-int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char *ks, const char *table,
+int render_parallel(struct merged *mg, int64_t at_us, const char *ks, const char *table,
 		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
 		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
 {
@@ -292,15 +287,11 @@ int render_parallel(struct merged *mg, struct repo *r, int64_t at_us, const char
 	}
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
-	pp.threads = threads;
-	pp.cc = mg->cc;
-	pp.lend = mg;
-	pp.r = r;
+	pp.like = pp.lend = mg;
 	pp.at_us = at_us;
 	pp.ks = ks;
 	pp.table = table;
 	pp.fmt = fmt;
-	pp.sources = &mg->sources;
 	for (size_t j = 0; j < pp.nsegs; j++) {
 		struct seg *s = &pp.segs[j];
 		s->start = bounds + j * mg->vs.nssts;

@@ -918,8 +918,9 @@ static void test_any_order(void **state)
 		size_t n = vs.nssts;
 		assert_true(n > 3);
 		struct sst **s = calloc(n, sizeof(*s)), **in = calloc(n, sizeof(*in));
+		select_use_cache(&vs, cc);
 		for (size_t i = 0; i < n; i++)
-			assert_int_equal(select_open(cc, &vs.ssts[i], &s[i], &err), 0);
+			assert_int_equal(select_open(&vs.ssts[i], &s[i], &err), 0);
 		for (int order = 0; order < 3; order++) {
 			for (size_t i = 0; i < n; i++)
 				in[i] = order == 0 ? s[i] : order == 1 ? s[n - 1 - i] : s[(i + n / 2) % n];
