@@ -18,7 +18,8 @@ struct catalog_txn {
 	MDB_txn *txn;
 };
 
-#define LOC_LEN 33
+#define LOC_LEN 33	/* then the parts of a CHUNK_PARTS chunk */
+#define LOC_MAX (LOC_LEN + CHUNK_PARTS_LEN(CHUNK_SIZE))
 
 /* LMDB codes -> negative errno, with mdb_strerror() in the message. */
 static int mdb_err(struct pit_err *err, int rc, const char *dir, const char *what)
@@ -32,22 +33,37 @@ static int mdb_err(struct pit_err *err, int rc, const char *dir, const char *wha
 	return pit_errf(err, -EIO, "%s: catalog: %s: %s", dir, what, mdb_strerror(rc));
 }
 
-static void loc_put(uint8_t *p, const struct chunk_loc *l)
+/* Bytes written to p (LOC_MAX of room). */
+static size_t loc_put(uint8_t *p, const struct chunk_loc *l)
 {
 	memcpy(p, l->pack.b, 16);
 	memcpy(p + 16, &l->off, 8);
 	memcpy(p + 24, &l->stored, 4);
 	memcpy(p + 28, &l->raw, 4);
 	p[32] = l->codec;
+	if (l->codec != CHUNK_PARTS)
+		return LOC_LEN;
+	chunk_parts_put(p + LOC_LEN, &l->parts, l->raw);
+	return LOC_LEN + CHUNK_PARTS_LEN(l->raw);
 }
 
-static void loc_get(const uint8_t *p, struct chunk_loc *l)
+/* false when n bytes at p are not a location. */
+static bool loc_get(const uint8_t *p, size_t n, struct chunk_loc *l)
 {
+	if (n < LOC_LEN)
+		return false;
 	memcpy(l->pack.b, p, 16);
 	memcpy(&l->off, p + 16, 8);
 	memcpy(&l->stored, p + 24, 4);
 	memcpy(&l->raw, p + 28, 4);
 	l->codec = p[32];
+	memset(&l->parts, 0, sizeof(l->parts));
+	if (l->codec != CHUNK_PARTS)
+		return n == LOC_LEN;
+	if (l->raw > CHUNK_SIZE || n != LOC_LEN + CHUNK_PARTS_LEN(l->raw))
+		return false;
+	chunk_parts_get(p + LOC_LEN, &l->parts, l->raw);
+	return true;
 }
 
 int catalog_open(struct catalog **out, const char *dir, struct pit_err *err)
@@ -116,12 +132,10 @@ int catalog_chunk_find(struct catalog *cat, const struct chunk_id *id, struct ch
 	if ((rc = rtxn(cat, &txn, err)) < 0)
 		return rc;
 	rc = mdb_get(txn, cat->chunks, &k, &v);
-	if (!rc && v.mv_size == LOC_LEN)
-		loc_get(v.mv_data, loc);
-	else if (!rc)
+	if (!rc && !loc_get(v.mv_data, v.mv_size, loc))
 		rc = pit_errf(err, -EIO, "%s: catalog holds a bad chunk entry (delete the cache to rebuild it)",
 			      cat->dir);
-	else
+	else if (rc)
 		rc = mdb_err(err, rc, cat->dir, "looking up a chunk");
 	mdb_txn_abort(txn);
 	return rc;
@@ -272,12 +286,11 @@ int catalog_chunks(struct catalog *cat, int (*fn)(void *ctx, const struct index_
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct index_entry e;
-		if (k.mv_size != 16 || v.mv_size != LOC_LEN) {
+		if (k.mv_size != 16 || !loc_get(v.mv_data, v.mv_size, &e.loc)) {
 			rc = pit_errf(err, -EIO, "%s: catalog holds a bad chunk entry", cat->dir);
 			break;
 		}
 		memcpy(e.id.b, k.mv_data, 16);
-		loc_get(v.mv_data, &e.loc);
 		rc = fn(ctx, &e);
 	}
 	if (!rc && mrc && mrc != MDB_NOTFOUND)
@@ -349,14 +362,13 @@ int catalog_txn_add_segment(struct catalog_txn *t, const char *name, const struc
 			    struct pit_err *err)
 {
 	struct catalog *c = t->cat;
-	uint8_t loc[LOC_LEN], one = 1;
+	uint8_t loc[LOC_MAX], one = 1;
 	MDB_val k, v;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		k = (MDB_val){ 16, (void *)e[i].id.b };
-		loc_put(loc, &e[i].loc);
-		v = (MDB_val){ LOC_LEN, loc };
+		v = (MDB_val){ loc_put(loc, &e[i].loc), loc };
 		/* The first location recorded wins; a duplicate is just as good. */
 		if ((rc = mdb_put(t->txn, c->chunks, &k, &v, MDB_NOOVERWRITE)) && rc != MDB_KEYEXIST)
 			return mdb_err(err, rc, c->dir, "adding chunks");

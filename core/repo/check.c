@@ -222,7 +222,12 @@ static int check_pack(struct check *c, struct cpack *p, struct repo_reader *rr, 
 		size_t i = first_of_pack(c, &p->id);
 		for (; i < c->nents && chunk_id_eq(&c->bypack[i].loc.pack, &p->id); i++) {
 			const struct index_entry *e = &c->bypack[i];
-			if ((rc = repo_read_loc(rr, &e->id, &e->loc, buf, &perr)) < 0) {
+			if ((rc = repo_read_loc(rr, &e->id, &e->loc, buf, &perr)) == 0 && e->loc.codec == CHUNK_PARTS) {
+				char where[PACK_NAME_MAX + 40];
+				snprintf(where, sizeof(where), "%s, offset %llu", name, (unsigned long long)e->loc.off);
+				rc = chunk_parts_verify(&e->loc.parts, buf, e->loc.raw, where, &perr);
+			}
+			if (rc < 0) {
 				if (rc == -ENOMEM)
 					return pit_errf(c->err, rc, "out of memory");
 				problem(c, "%s", pit_err_msg(&perr, rc));
@@ -342,7 +347,8 @@ int check_run(struct repo *r, const struct check_opts *o, struct check_result *r
 		for (size_t k = 0; p && p->ents && k < p->nents && !found; k++)
 			found = chunk_id_eq(&p->ents[k].id, &e->id) && p->ents[k].off == e->loc.off &&
 				p->ents[k].stored == e->loc.stored && p->ents[k].raw == e->loc.raw &&
-				p->ents[k].codec == e->loc.codec;
+				p->ents[k].codec == e->loc.codec &&
+				!memcmp(&p->ents[k].parts, &e->loc.parts, sizeof(e->loc.parts));
 		if (!found) {
 			char pn[PACK_NAME_MAX], hex[33];
 			pack_name(&e->loc.pack, pn);

@@ -129,7 +129,7 @@ static void evict(struct chunkpool *p, struct pentry *e)
 		pp = &(*pp)->next;
 	*pp = e->next;
 	unlink_lru(p, e);
-	p->bytes -= e->len;
+	p->bytes -= e->cap;
 	if (p->nspare < SPARES) {
 		e->next = p->spare;
 		p->spare = e;
@@ -164,7 +164,41 @@ static struct pentry *entry_for(struct chunkpool *p, uint32_t raw)
 	return e;
 }
 
-void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw)
+static void push_oldest(struct chunkpool *p, struct pentry *e)
+{
+	e->newer = p->oldest;
+	e->older = NULL;
+	if (p->oldest)
+		p->oldest->older = e;
+	else
+		p->newest = e;
+	p->oldest = e;
+}
+
+/* Puts e (its id, data, len and cap set) in the pool; false, and nothing
+ * done, when the chunk is there already. */
+static bool insert(struct chunkpool *p, struct pentry *e, bool cold)
+{
+	pthread_mutex_lock(&p->mu);
+	if (find(p, &e->id)) {	/* another reader was first */
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	while (p->oldest && p->bytes + e->cap > p->max)
+		evict(p, p->oldest);
+	size_t b = bucket_of(&e->id);
+	e->next = p->bucket[b];
+	p->bucket[b] = e;
+	if (cold)
+		push_oldest(p, e);
+	else
+		push_newest(p, e);
+	p->bytes += e->cap;
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *data, uint32_t raw, bool cold)
 {
 	struct pentry *e;
 
@@ -174,20 +208,39 @@ void chunkpool_put(struct chunkpool *p, const struct chunk_id *id, const void *d
 	e->id = *id;
 	e->len = raw;
 	e->next = e->older = e->newer = NULL;
-	pthread_mutex_lock(&p->mu);
-	if (find(p, id)) {	/* another reader was first */
-		pthread_mutex_unlock(&p->mu);
+	if (!insert(p, e, cold)) {
 		free(e->data);
+		free(e);
+	}
+}
+
+void chunkpool_adopt(struct chunkpool *p, const struct chunk_id *id, uint8_t **data, uint32_t cap, uint32_t raw,
+		     bool cold)
+{
+	struct pentry *e;
+
+	if (raw < cap / 2 || cap > p->max) {
+		chunkpool_put(p, id, *data, raw, cold);	/* a small chunk in a big buffer: copied */
+		return;
+	}
+	if (!(e = calloc(1, sizeof(*e))))
+		return;
+	*e = (struct pentry){ .id = *id, .data = *data, .len = raw, .cap = cap };
+	if (!insert(p, e, cold)) {
 		free(e);
 		return;
 	}
-	while (p->oldest && p->bytes + raw > p->max)
-		evict(p, p->oldest);
-	size_t b = bucket_of(id);
-	e->next = p->bucket[b];
-	p->bucket[b] = e;
-	push_newest(p, e);
-	p->bytes += raw;
+	*data = NULL;
+	pthread_mutex_lock(&p->mu);	/* a buffer evicted to make room, if any */
+	for (struct pentry **pp = &p->spare; *pp; pp = &(*pp)->next)
+		if ((*pp)->cap >= cap) {
+			struct pentry *sp = *pp;
+			*pp = sp->next;
+			p->nspare--;
+			*data = sp->data;
+			free(sp);
+			break;
+		}
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -24,6 +24,11 @@ int index_write(struct backend *b, const struct index_entry *e, size_t n, char n
 		obj_put_u32(&sb, e[i].loc.stored);
 		obj_put_u32(&sb, e[i].loc.raw);
 		obj_put_u8(&sb, e[i].loc.codec);
+		if (e[i].loc.codec == CHUNK_PARTS) {
+			uint8_t parts[CHUNK_PARTS_LEN(CHUNK_SIZE)];
+			chunk_parts_put(parts, &e[i].loc.parts, e[i].loc.raw);
+			sbuf_add(&sb, parts, CHUNK_PARTS_LEN(e[i].loc.raw));
+		}
 	}
 	if ((rc = obj_seal(&sb)) < 0) {
 		sbuf_release(&sb);
@@ -67,6 +72,14 @@ int index_read(struct backend *b, const char *name, struct index_entry **out, si
 		e[i].loc.stored = obj_get_u32(&c);
 		e[i].loc.raw = obj_get_u32(&c);
 		e[i].loc.codec = obj_get_u8(&c);
+		if (e[i].loc.codec != CHUNK_PARTS)
+			continue;
+		if (e[i].loc.raw > CHUNK_SIZE || (size_t)(c.end - c.p) < CHUNK_PARTS_LEN(e[i].loc.raw)) {
+			c.bad = true;
+			break;
+		}
+		chunk_parts_get(c.p, &e[i].loc.parts, e[i].loc.raw);
+		c.p += CHUNK_PARTS_LEN(e[i].loc.raw);
 	}
 	if (c.bad || c.p != c.end) {
 		rc = pit_errf(err, -EBADMSG, "%s: index segment does not parse", name);

@@ -1,5 +1,5 @@
 /* Index segments: immutable objects mapping chunk id -> pack, offset,
- * lengths and codec. Written after the packs they describe, so an entry
+ * lengths, codec and parts. Written after the packs they describe, so an entry
  * never names a pack that is not there. */
 #ifndef PIT_REPO_INDEX_H
 #define PIT_REPO_INDEX_H
@@ -14,6 +14,7 @@ struct chunk_loc {
 	uint64_t off;
 	uint32_t stored, raw;
 	uint8_t codec;
+	struct chunk_parts parts;	/* CHUNK_PARTS only; else zero */
 };
 
 struct index_entry {

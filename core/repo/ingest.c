@@ -18,6 +18,7 @@ struct slot {
 	uint8_t *raw, *enc;
 	size_t n, stored;
 	enum chunk_codec codec;
+	struct chunk_parts parts;
 	struct chunk_id id;
 	bool known;
 	int rc;
@@ -139,7 +140,7 @@ static void *worker(void *arg)
 					s->rc = rc;
 			}
 			if (!s->rc && !s->known)
-				s->rc = chunk_encode(cc, s->raw, s->n, s->enc, &s->stored, &s->codec, &s->err);
+				s->rc = chunk_encode(cc, s->raw, s->n, s->enc, &s->stored, &s->codec, &s->parts, &s->err);
 		}
 
 		pthread_mutex_lock(&in->mu);
@@ -234,8 +235,7 @@ static int finish_pack(struct ingest *in, struct pit_err *err)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		in->seg[in->nseg++] = (struct index_entry){ pe[i].id, { pack, pe[i].off, pe[i].stored, pe[i].raw,
-									  pe[i].codec } };
+		in->seg[in->nseg++] = pack_entry_index(&pe[i], &pack);
 	free(pe);
 	return 0;
 }
@@ -262,7 +262,7 @@ static int commit_slot(struct ingest *in, struct slot *s, struct mf_file *f, str
 	if (!in->pw && (rc = pack_writer_open(&in->pw, repo_backend(in->r), err)) < 0)
 		return rc;
 	if ((rc = pack_writer_add(in->pw, &s->id, s->enc, (uint32_t)s->stored, (uint32_t)s->n, (uint8_t)s->codec,
-				  err)) < 0)
+				  &s->parts, err)) < 0)
 		return rc;
 	pthread_mutex_lock(&in->mu);
 	rc = idset_add(&in->session, &s->id);

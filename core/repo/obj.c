@@ -6,12 +6,6 @@
 
 static const char magic[4] = { 'P', 'T', 'F', 'S' };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
 void obj_begin(struct sbuf *sb, const char kind[4])
 {
 	uint8_t h[OBJ_HEADER] = { 0 };

@@ -8,8 +8,9 @@
 #include "core/util/vec.h"
 
 #define HDR 16
-#define ENT 40
+#define ENT 40		/* then the parts of a CHUNK_PARTS chunk (version 2) */
 #define FOOT 24
+#define VERSION 2	/* 1: no parts, fixed-size entries */
 #define BUF (1u << 20)
 
 static const char pack_magic[8] = { 'P', 'T', 'F', 'S', 'P', 'A', 'C', 'K' };
@@ -26,24 +27,17 @@ struct pack_writer {
 	size_t n, cap;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 void pack_name(const struct chunk_id *pack, char out[PACK_NAME_MAX])
 {
 	char hex[33];
 
 	chunk_id_hex(pack, hex);
 	snprintf(out, PACK_NAME_MAX, "packs/%.2s/%s", hex, hex);
+}
+
+struct index_entry pack_entry_index(const struct pack_entry *pe, const struct chunk_id *pack)
+{
+	return (struct index_entry){ pe->id, { *pack, pe->off, pe->stored, pe->raw, pe->codec, pe->parts } };
 }
 
 int pack_name_parse(const char *name, struct chunk_id *pack)
@@ -103,7 +97,7 @@ int pack_writer_open(struct pack_writer **out, struct backend *b, struct pit_err
 		return rc;
 	}
 	memcpy(hdr, pack_magic, 8);
-	put_le32(hdr + 8, 1);
+	put_le32(hdr + 8, VERSION);
 	if ((rc = emit(pw, hdr, HDR, err)) < 0) {
 		pack_writer_abort(pw);
 		return rc;
@@ -113,11 +107,13 @@ int pack_writer_open(struct pack_writer **out, struct backend *b, struct pit_err
 }
 
 int pack_writer_add(struct pack_writer *pw, const struct chunk_id *id, const void *p, uint32_t stored,
-		    uint32_t raw, uint8_t codec, struct pit_err *err)
+		    uint32_t raw, uint8_t codec, const struct chunk_parts *parts, struct pit_err *err)
 {
 	if (vec_grow((void **)&pw->ents, &pw->cap, pw->n + 1, sizeof(*pw->ents)) < 0)
 		return pit_errf(err, -ENOMEM, "out of memory");
-	pw->ents[pw->n] = (struct pack_entry){ *id, pw->size, stored, raw, codec };
+	pw->ents[pw->n] = (struct pack_entry){ *id, pw->size, stored, raw, codec, { { 0 }, { 0 } } };
+	if (codec == CHUNK_PARTS)
+		pw->ents[pw->n].parts = *parts;
 	pw->n++;
 	return emit(pw, p, stored, err);
 }
@@ -155,9 +151,10 @@ int pack_writer_finish(struct pack_writer *pw, struct chunk_id *pack, struct pac
 int pack_writer_seal(struct pack_writer *pw, struct chunk_id *pack, struct pack_entry **entries, size_t *n,
 		     struct backend_tmp *tmp, char name[PACK_NAME_MAX], struct pit_err *err)
 {
-	uint8_t e[ENT], foot[FOOT];
+	uint8_t e[ENT + CHUNK_PARTS_LEN(CHUNK_SIZE)], foot[FOOT];
 	XXH3_state_t *th = XXH3_createState();
 	XXH128_canonical_t c;
+	uint64_t tlen = 0;
 	int rc = 0;
 
 	*entries = NULL;
@@ -175,11 +172,18 @@ int pack_writer_seal(struct pack_writer *pw, struct chunk_id *pack, struct pack_
 		put_le32(e + 24, pe->stored);
 		put_le32(e + 28, pe->raw);
 		e[32] = pe->codec;
-		XXH3_64bits_update(th, e, ENT);
-		rc = emit(pw, e, ENT, err);
+		size_t len = ENT;
+		if (pe->codec == CHUNK_PARTS) {
+			chunk_parts_put(e + ENT, &pe->parts, pe->raw);
+			len += CHUNK_PARTS_LEN(pe->raw);
+		}
+		XXH3_64bits_update(th, e, len);
+		tlen += len;
+		rc = emit(pw, e, len, err);
 	}
 	memset(foot, 0, sizeof(foot));
 	put_le32(foot, (uint32_t)pw->n);
+	put_le32(foot + 4, (uint32_t)tlen);
 	XXH3_64bits_update(th, foot, 8);
 	put_le64(foot + 8, XXH3_64bits_digest(th));
 	memcpy(foot + 16, end_magic, 8);
@@ -203,7 +207,8 @@ int pack_read_trailer(int fd, uint64_t size, const char *name, struct pack_entry
 		      struct pit_err *err)
 {
 	uint8_t foot[FOOT], hdr[HDR], *t = NULL;
-	uint32_t count;
+	const uint8_t *e, *end;
+	uint32_t count, version, i = 0;
 	uint64_t tlen;
 	struct pack_entry *ents = NULL;
 	int rc = 0;
@@ -213,13 +218,13 @@ int pack_read_trailer(int fd, uint64_t size, const char *name, struct pack_entry
 	if (size < HDR + FOOT || pread(fd, hdr, HDR, 0) != HDR || memcmp(hdr, pack_magic, 8))
 		return pit_errf(err, -EIO, "%s: not a pack (bad header or %llu bytes)", name,
 				(unsigned long long)size);
-	if (le32(hdr + 8) != 1)
-		return pit_errf(err, -ENOTSUP, "%s: pack format version %u unknown", name, le32(hdr + 8));
+	if ((version = le32(hdr + 8)) != 1 && version != VERSION)
+		return pit_errf(err, -ENOTSUP, "%s: pack format version %u unknown", name, version);
 	if (pread(fd, foot, FOOT, (off_t)(size - FOOT)) != FOOT || memcmp(foot + 16, end_magic, 8))
 		return pit_errf(err, -EIO, "%s: pack trailer missing (truncated or damaged)", name);
 	count = le32(foot);
-	tlen = (uint64_t)count * ENT;
-	if (tlen > size - HDR - FOOT)
+	tlen = version == 1 ? (uint64_t)count * ENT : le32(foot + 4);
+	if (tlen > size - HDR - FOOT || (uint64_t)count * ENT > tlen)
 		return pit_errf(err, -EIO, "%s: pack trailer claims %u chunks, more than fit", name, count);
 	if (!(t = malloc(tlen + 8)) || !(ents = calloc(count ? count : 1, sizeof(*ents)))) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
@@ -234,18 +239,32 @@ int pack_read_trailer(int fd, uint64_t size, const char *name, struct pack_entry
 		rc = pit_errf(err, -EIO, "%s: pack trailer checksum mismatch (damaged)", name);
 		goto out;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *e = t + (size_t)i * ENT;
+	e = t;
+	end = t + tlen;
+	for (i = 0; i < count; i++) {
 		struct pack_entry *pe = &ents[i];
+		if (end - e < ENT)
+			goto bad;
 		memcpy(pe->id.b, e, 16);
 		pe->off = le64(e + 16);
 		pe->stored = le32(e + 24);
 		pe->raw = le32(e + 28);
 		pe->codec = e[32];
-		if (pe->off < HDR || pe->off + pe->stored > size - FOOT - tlen || pe->raw > CHUNK_SIZE) {
-			rc = pit_errf(err, -EIO, "%s: pack trailer entry %u out of bounds", name, i);
-			goto out;
+		e += ENT;
+		if (pe->off < HDR || pe->off + pe->stored > size - FOOT - tlen || pe->raw > CHUNK_SIZE)
+			goto bad;
+		if (pe->codec == CHUNK_PARTS && version > 1) {
+			if ((size_t)(end - e) < CHUNK_PARTS_LEN(pe->raw))
+				goto bad;
+			chunk_parts_get(e, &pe->parts, pe->raw);
+			e += CHUNK_PARTS_LEN(pe->raw);
+			if (chunk_parts_check(&pe->parts, pe->raw, pe->stored, name, NULL) < 0)
+				goto bad;
 		}
+	}
+	if (e != end) {
+		rc = pit_errf(err, -EIO, "%s: pack trailer does not parse", name);
+		goto out;
 	}
 	*entries = ents;
 	*n = count;
@@ -254,4 +273,7 @@ out:
 	free(t);
 	free(ents);
 	return rc;
+bad:
+	rc = pit_errf(err, -EIO, "%s: pack trailer entry %u out of bounds", name, i);
+	goto out;
 }

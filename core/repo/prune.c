@@ -222,7 +222,7 @@ static int finish_into(struct pack_writer **pw, struct index_entry **keep, size_
 	}
 	*keep = nk;
 	for (size_t i = 0; i < n; i++)
-		nk[(*nkeep)++] = (struct index_entry){ pe[i].id, { pid, pe[i].off, pe[i].stored, pe[i].raw, pe[i].codec } };
+		nk[(*nkeep)++] = pack_entry_index(&pe[i], &pid);
 	free(pe);
 	return 0;
 }
@@ -333,18 +333,19 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 		for (size_t k = lo; k < end; k++) {
 			size_t stored;
 			enum chunk_codec codec;
+			struct chunk_parts parts;
 			if (!referenced(&refs, &l.e[k].id))
 				continue;
 			if ((rc = repo_read_loc(rr, &l.e[k].id, &l.e[k].loc, raw, err)) < 0) {
 				pit_err_prefix(err, rc, "prune stops, nothing removed");
 				goto out;
 			}
-			if ((rc = chunk_encode(cc, raw, l.e[k].loc.raw, enc, &stored, &codec, err)) < 0)
+			if ((rc = chunk_encode(cc, raw, l.e[k].loc.raw, enc, &stored, &codec, &parts, err)) < 0)
 				goto out;
 			if (!pw && (rc = pack_writer_open(&pw, b, err)) < 0)
 				goto out;
 			if ((rc = pack_writer_add(pw, &l.e[k].id, enc, (uint32_t)stored, l.e[k].loc.raw, (uint8_t)codec,
-						  err)) < 0)
+						  &parts, err)) < 0)
 				goto out;
 			res->bytes_repacked += stored;
 			if (pack_writer_size(pw) >= repo_config(r)->pack_target &&

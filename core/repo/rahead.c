@@ -12,13 +12,18 @@
 #define SLOTS 6
 #define AHEAD 4
 #define WORKERS 2
+#define IDLE 4		/* readers kept for reads away from the last one */
+#define NEAR (128u << 10)	/* front to back: a read within this (or its own
+				 * length) of the last one's end; the kernel's
+				 * requests may come a little out of order */
 
 enum slot_state { S_EMPTY, S_LOADING, S_READY, S_FAILED };
 
 struct slot {
 	enum slot_state state;
 	size_t chunk;
-	uint8_t *data;
+	uint8_t *data;		/* CHUNK_SIZE bytes */
+	bool give;		/* read ahead, front to back: to the pool once read */
 	unsigned pins;		/* readers copying out of it */
 	uint64_t used;
 	struct pit_err err;
@@ -37,9 +42,11 @@ struct rahead {
 	bool stop;
 	struct slot slot[SLOTS];
 	size_t want;		/* a chunk a reader waits for, or SIZE_MAX */
-	size_t last;		/* the chunk read last, or SIZE_MAX */
+	uint64_t end;		/* where the last read ended, or UINT64_MAX */
 	size_t next;		/* reads go front to back: read ahead from here; 0: they do not */
 	uint64_t clock;
+	struct repo_reader *idle[IDLE];
+	int nidle;
 };
 
 static struct slot *find(struct rahead *ra, size_t k)
@@ -80,6 +87,21 @@ static size_t job(struct rahead *ra)
 	return SIZE_MAX;
 }
 
+/* A chunk read front to back goes to the repository's pool (if it keeps
+ * one) when its slot is needed again: the buffer itself, no copy, as the
+ * pool's first to go (chunkpool_put's cold), so that it stays while the
+ * pool has room and a long copy never pushes out the chunks in use. Not
+ * while it loads: readers are done with it by then. */
+static void give_to_pool(struct rahead *ra, struct slot *s)
+{
+	struct chunkpool *pool = repo_chunkpool(ra->r);
+
+	if (s->state == S_READY && s->give && s->data && pool)
+		chunkpool_adopt(pool, &ra->f->chunks[s->chunk].id, &s->data, CHUNK_SIZE, ra->f->chunks[s->chunk].raw,
+				true);
+	s->give = false;
+}
+
 static void *worker_main(void *arg)
 {
 	struct rahead *ra = arg;
@@ -95,10 +117,11 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&ra->cv, &ra->mu);
 			continue;
 		}
+		give_to_pool(ra, s);
 		s->state = S_LOADING;
 		s->chunk = k;
 		s->rc = 0;
-		bool ahead = ra->next != 0;	/* a front-to-back reader: no need to keep it for others */
+		bool ahead = ra->next != 0;	/* a front-to-back reader */
 		pthread_mutex_unlock(&ra->mu);
 		struct pit_err err = { 0 };
 		int rc = rrc;
@@ -111,6 +134,7 @@ static void *worker_main(void *arg)
 									      ra->f->chunks[k].raw, s->data, &err);
 		pthread_mutex_lock(&ra->mu);
 		s->state = rc < 0 ? S_FAILED : S_READY;
+		s->give = rc == 0 && ahead;
 		s->rc = rc;
 		s->err = err;
 		s->used = ++ra->clock;
@@ -135,7 +159,8 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 	}
 	ra->r = r;
 	ra->f = f;
-	ra->want = ra->last = SIZE_MAX;
+	ra->want = SIZE_MAX;
+	ra->end = UINT64_MAX;
 	for (uint32_t i = 0; i < f->nchunks; i++) {
 		if (f->chunks[i].raw > CHUNK_SIZE) {
 			free(ra->start);
@@ -147,10 +172,11 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 	}
 	pthread_mutex_init(&ra->mu, NULL);
 	pthread_cond_init(&ra->cv, NULL);
-	/* most files are read front to back (cp, rsync, tar): start there */
+	/* most files are read front to back (cp, rsync, tar): start there;
+	 * reading ahead waits for a first read that shows it */
 	if (f->nchunks) {
-		ra->want = ra->last = 0;
-		ra->next = 1;
+		ra->want = 0;
+		ra->end = 0;
 	}
 	for (; ra->nworkers < WORKERS; ra->nworkers++)
 		if ((rc = pthread_create(&ra->worker[ra->nworkers], NULL, worker_main, ra))) {
@@ -158,6 +184,30 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 			return pit_errf(err, -rc, "%s: cannot start a reader thread", name);
 		}
 	*out = ra;
+	return 0;
+}
+
+/* len bytes at in of chunk k, read by the calling thread with one of the
+ * idle readers; called and returns with ra->mu held. */
+static int read_away(struct rahead *ra, size_t k, uint32_t in, size_t len, uint8_t *dst, struct pit_err *err)
+{
+	struct repo_reader *rr = ra->nidle ? ra->idle[--ra->nidle] : NULL;
+	struct pit_err rerr = { 0 };
+	int rc = 0;
+
+	ra->next = 0;
+	pthread_mutex_unlock(&ra->mu);
+	if (!rr)
+		rc = repo_reader_new(&rr, ra->r, &rerr);
+	if (rc == 0)
+		rc = repo_read_range(rr, &ra->f->chunks[k].id, ra->f->chunks[k].raw, in, len, dst, &rerr);
+	pthread_mutex_lock(&ra->mu);
+	if (rr && ra->nidle < IDLE)
+		ra->idle[ra->nidle++] = rr;
+	else
+		repo_reader_free(rr);
+	if (rc < 0)
+		return pit_errf(err, rc == -ENOMEM ? -ENOMEM : -EIO, "%s: %s", ra->name, pit_err_msg(&rerr, rc));
 	return 0;
 }
 
@@ -181,30 +231,32 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 	uint64_t size = ra->start[ra->f->nchunks];
 	size_t done = 0;
 	ssize_t rc = 0;
+	bool seq;
 
 	if (off >= size)
 		return 0;
 	if (n > size - off)
 		n = (size_t)(size - off);
 	pthread_mutex_lock(&ra->mu);
+	/* front to back: read ahead; else read only the parts asked for */
+	uint64_t near = n > NEAR ? n : NEAR;
+	seq = ra->end != UINT64_MAX && off + near >= ra->end && off <= ra->end + near;
+	ra->end = off + n;
 	while (done < n) {
 		size_t k = chunk_at(ra, off + done);
 		struct slot *s = find(ra, k);
-		/* a read away from the last one, of a chunk the repository keeps:
-		 * just its bytes, no whole chunk into a slot */
-		struct chunkpool *pool = repo_chunkpool(ra->r);
-		if (!s && pool && ra->last != SIZE_MAX && k != ra->last && k != ra->last + 1) {
+		/* a read away from the last one: just its bytes, from the parts of
+		 * the chunk holding them (or the repository's pool), in this
+		 * thread; no whole chunk into a slot */
+		if (!s && !seq) {
 			uint64_t in = off + done - ra->start[k];
 			size_t len = (size_t)(ra->start[k + 1] - (off + done));
 			if (len > n - done)
 				len = n - done;
-			if (chunkpool_get_range(pool, &ra->f->chunks[k].id, ra->f->chunks[k].raw, (uint32_t)in, len,
-						(uint8_t *)buf + done)) {
-				ra->last = k;
-				ra->next = 0;
-				done += len;
-				continue;
-			}
+			if ((rc = read_away(ra, k, (uint32_t)in, len, (uint8_t *)buf + done, err)) < 0)
+				break;
+			done += len;
+			continue;
 		}
 		if (!s || s->state == S_LOADING) {
 			if (!s) {
@@ -228,9 +280,6 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 			len = n - done;
 		s->pins++;
 		s->used = ++ra->clock;
-		/* the same chunk again or the next one: front to back, read ahead */
-		bool seq = ra->last != SIZE_MAX && (k == ra->last || k == ra->last + 1);
-		ra->last = k;
 		if (ra->next != (seq ? k + 1 : 0)) {
 			ra->next = seq ? k + 1 : 0;
 			pthread_cond_broadcast(&ra->cv);
@@ -255,8 +304,12 @@ void rahead_close(struct rahead *ra)
 	pthread_mutex_unlock(&ra->mu);
 	for (int i = 0; i < ra->nworkers; i++)
 		pthread_join(ra->worker[i], NULL);
-	for (int i = 0; i < SLOTS; i++)
+	for (int i = 0; i < SLOTS; i++) {
+		give_to_pool(ra, &ra->slot[i]);
 		free(ra->slot[i].data);
+	}
+	for (int i = 0; i < ra->nidle; i++)
+		repo_reader_free(ra->idle[i]);
 	pthread_cond_destroy(&ra->cv);
 	pthread_mutex_destroy(&ra->mu);
 	free(ra->start);

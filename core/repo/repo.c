@@ -36,7 +36,8 @@ struct repo {
 struct repo_reader {
 	struct repo *r;
 	struct chunk_coder *cc;
-	uint8_t *buf;
+	uint8_t *buf;		/* stored bytes */
+	uint8_t *parts;		/* raw bytes of the parts a range read needs; made on first use */
 };
 
 static int write_config(struct backend *b, const struct repo_config *cfg, struct pit_err *err)
@@ -364,7 +365,7 @@ static int adopt_one(void *ctx, const char *name, uint64_t size)
 		return pit_errf(a->err, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		a->e[a->n++] = (struct index_entry){ pe[i].id, { pack, pe[i].off, pe[i].stored, pe[i].raw, pe[i].codec } };
+		a->e[a->n++] = pack_entry_index(&pe[i], &pack);
 	free(pe);
 	a->packs++;
 	return 0;
@@ -406,6 +407,7 @@ void repo_reader_free(struct repo_reader *rr)
 		return;
 	chunk_coder_free(rr->cc);
 	free(rr->buf);
+	free(rr->parts);
 	free(rr);
 }
 
@@ -455,26 +457,66 @@ static void pack_fd_put(struct repo *r, int slot, int fd)
 	pthread_mutex_unlock(&r->fd_mu);
 }
 
-int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
-		  struct pit_err *err)
+/* len stored bytes at from of the chunk at loc into rr->buf. */
+static int pack_read(struct repo_reader *rr, const struct chunk_loc *loc, uint32_t from, uint32_t len,
+		     const char *where, struct pit_err *err)
 {
-	char where[PACK_NAME_MAX + 40], name[PACK_NAME_MAX];
 	ssize_t got;
 	int fd, slot, e;
 
-	pack_name(&loc->pack, name);
-	snprintf(where, sizeof(where), "%s, offset %llu", name, (unsigned long long)loc->off);
-	if (loc->stored > CHUNK_MAX_STORED || loc->raw > CHUNK_SIZE)
-		return pit_errf(err, -EIO, "%s: chunk lengths out of range", where);
 	if ((fd = pack_fd_get(rr->r, &loc->pack, &slot, err)) < 0)
 		return fd;
-	got = pread(fd, rr->buf, loc->stored, (off_t)loc->off);
+	got = pread(fd, rr->buf, len, (off_t)(loc->off + from));
 	e = errno;
 	pack_fd_put(rr->r, slot, fd);
 	errno = e;
-	if (got != (ssize_t)loc->stored)
+	if (got != (ssize_t)len)
 		return pit_errf(err, -EIO, "%s: %s", where, got < 0 ? strerror(errno) : "pack ends inside the chunk");
-	return chunk_decode(rr->cc, loc->codec, rr->buf, loc->stored, dst, loc->raw, id, where, err);
+	return 0;
+}
+
+static void loc_where(const struct chunk_loc *loc, char *where, size_t cap)
+{
+	char name[PACK_NAME_MAX];
+
+	pack_name(&loc->pack, name);
+	snprintf(where, cap, "%s, offset %llu", name, (unsigned long long)loc->off);
+}
+
+int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
+		  struct pit_err *err)
+{
+	char where[PACK_NAME_MAX + 40];
+	int rc;
+
+	loc_where(loc, where, sizeof(where));
+	if (loc->stored > CHUNK_MAX_STORED || loc->raw > CHUNK_SIZE)
+		return pit_errf(err, -EIO, "%s: chunk lengths out of range", where);
+	if ((rc = pack_read(rr, loc, 0, loc->stored, where, err)) < 0)
+		return rc;
+	return chunk_decode(rr->cc, loc->codec, &loc->parts, rr->buf, loc->stored, dst, loc->raw, id, where, err);
+}
+
+/* n bytes at off of a CHUNK_PARTS chunk: only the parts holding them are
+ * read and checked. */
+static int read_parts(struct repo_reader *rr, const struct chunk_loc *loc, uint32_t off, size_t n, void *dst,
+		      struct pit_err *err)
+{
+	char where[PACK_NAME_MAX + 40];
+	uint32_t p0 = off / CHUNK_PART, p1 = (uint32_t)((off + n - 1) / CHUNK_PART);
+	uint32_t from = p0 ? loc->parts.end[p0 - 1] : 0;
+	int rc;
+
+	loc_where(loc, where, sizeof(where));
+	if ((rc = chunk_parts_check(&loc->parts, loc->raw, loc->stored, where, err)) < 0)
+		return rc;
+	if (!rr->parts && !(rr->parts = malloc(CHUNK_SIZE)))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	if ((rc = pack_read(rr, loc, from, loc->parts.end[p1] - from, where, err)) < 0 ||
+	    (rc = chunk_decode_parts(rr->cc, &loc->parts, loc->raw, p0, p1, rr->buf, rr->parts, where, err)) < 0)
+		return rc;
+	memcpy(dst, rr->parts + (off - (size_t)p0 * CHUNK_PART), n);
+	return 0;
 }
 
 /* The catalog key under which a damaged chunk's first error is kept. */
@@ -539,29 +581,68 @@ int repo_read_chunk_once(struct repo_reader *rr, const struct chunk_id *id, uint
 	return read_chunk(rr, id, raw, dst, false, err);
 }
 
+/* Where chunk id (raw bytes, says the manifest) is stored. */
+static int find_loc(struct repo *r, const struct chunk_id *id, uint32_t raw, struct chunk_loc *loc,
+		    struct pit_err *err)
+{
+	char hex[33];
+	int rc;
+
+	if ((rc = catalog_chunk_find(r->cat, id, loc, err)) < 0) {
+		if (rc != -ENOENT)
+			return rc;
+		chunk_id_hex(id, hex);
+		return pit_errf(err, -EIO, "%s: chunk %s is in no index (missing pack or index segment)", r->path,
+				hex);
+	}
+	if (loc->raw != raw) {
+		chunk_id_hex(id, hex);
+		return pit_errf(err, -EIO, "%s: chunk %s: index says %u bytes, manifest %u", r->path, hex, loc->raw,
+				raw);
+	}
+	return 0;
+}
+
 static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
 			 struct pit_err *err)
 {
 	struct chunk_loc loc;
-	char hex[33];
 	int rc;
 
 	if (rr->r->pool && chunkpool_get(rr->r->pool, id, raw, dst))
 		return 0;	/* verified when it was read */
-	if ((rc = catalog_chunk_find(rr->r->cat, id, &loc, err)) < 0) {
-		if (rc != -ENOENT)
-			return rc;
-		chunk_id_hex(id, hex);
-		return pit_errf(err, -EIO, "%s: chunk %s is in no index (missing pack or index segment)",
-				rr->r->path, hex);
-	}
-	if (loc.raw != raw) {
-		chunk_id_hex(id, hex);
-		return pit_errf(err, -EIO, "%s: chunk %s: index says %u bytes, manifest %u", rr->r->path, hex,
-				loc.raw, raw);
-	}
+	if ((rc = find_loc(rr->r, id, raw, &loc, err)) < 0)
+		return rc;
 	if ((rc = repo_read_loc(rr, id, &loc, dst, err)) == 0 && rr->r->pool && keep)
-		chunkpool_put(rr->r->pool, id, dst, raw);
+		chunkpool_put(rr->r->pool, id, dst, raw, false);
+	return rc;
+}
+
+int repo_read_range(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, uint32_t off, size_t n,
+		    void *dst, struct pit_err *err)
+{
+	struct chunk_loc loc;
+	int rc;
+
+	if (n == 0 || off > raw || n > raw - off)
+		return pit_errf(err, -EINVAL, "%zu bytes at %u of a chunk of %u", n, off, raw);
+	if (rr->r->pool && chunkpool_get_range(rr->r->pool, id, raw, off, n, dst))
+		return 0;
+	if ((rc = find_loc(rr->r, id, raw, &loc, err)) == 0) {
+		if (loc.codec == CHUNK_PARTS) {
+			rc = read_parts(rr, &loc, off, n, dst, err);
+		} else if (rr->parts || (rr->parts = malloc(CHUNK_SIZE))) {
+			if ((rc = repo_read_loc(rr, id, &loc, rr->parts, err)) == 0) {
+				memcpy(dst, rr->parts + off, n);
+				if (rr->r->pool)
+					chunkpool_put(rr->r->pool, id, rr->parts, raw, false);
+			}
+		} else {
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+		}
+	}
+	if (rc == -EIO)
+		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
 	return rc;
 }
 

@@ -72,10 +72,15 @@ struct chunkpool *repo_chunkpool(struct repo *r);
 /* Reads chunk id (raw bytes) into dst, verified against its id (or kept
  * from an earlier verified read). */
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err);
-/* The same for a reader that goes front to back and does not come back
- * (the kernel's page cache keeps what it read): the chunk is not kept. */
+/* The same, not kept in the pool (the caller decides: see rahead.c). */
 int repo_read_chunk_once(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst,
 			 struct pit_err *err);
+/* n bytes at off of chunk id (raw bytes long) into dst, reading and
+ * checking only the parts of the chunk that hold them (the whole chunk
+ * for chunks stored before parts): for small reads at random offsets.
+ * Not kept in the pool. */
+int repo_read_range(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, uint32_t off, size_t n,
+		    void *dst, struct pit_err *err);
 /* Chunks found damaged (a read that failed with -EIO, or pitfs check) are
  * noted in the repository's local cache with the first error, so that a
  * view's sources.json can name the files they belong to. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 #include "core/repo/check.h"
 #include "core/repo/ingest.h"
 #include "core/repo/manifest.h"
@@ -179,11 +180,6 @@ static void test_objects(void **state)
 	const uint8_t *pl;
 	size_t plen;
 	struct pit_err err = { 0 };
-	uint8_t raw[200000], enc[CHUNK_MAX_STORED], back[200000];
-	size_t stored;
-	enum chunk_codec codec;
-	struct chunk_coder *cc;
-	struct chunk_id id;
 
 	(void)state;
 	sbuf_init(&sb);
@@ -202,37 +198,105 @@ static void test_objects(void **state)
 	assert_true(obj_open((uint8_t *)sb.buf, sb.len - 1, "TEST", "t", &pl, &plen, &err) < 0);
 	sbuf_release(&sb);
 
-	assert_int_equal(chunk_coder_new(&cc, 1, 5), 0);
-	/* compressible: stored as zstd; random: stored raw */
-	for (size_t i = 0; i < sizeof(raw); i++)
-		raw[i] = (uint8_t)(i / 100);
-	chunk_id_of(&id, raw, sizeof(raw));
-	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &err), 0);
-	assert_int_equal(codec, CHUNK_ZSTD);
-	assert_true(stored < sizeof(raw) / 10);
-	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), 0);
-	assert_memory_equal(raw, back, sizeof(raw));
-	enc[stored / 2] ^= 1;
-	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), -EIO);
-	uint64_t x = 88172645463325252ull;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		raw[i] = (uint8_t)x;
-	}
-	chunk_id_of(&id, raw, sizeof(raw));
-	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &err), 0);
-	assert_int_equal(codec, CHUNK_RAW);
-	assert_int_equal(stored, sizeof(raw));
-	enc[7] ^= 1;
-	assert_int_equal(chunk_decode(cc, codec, enc, stored, back, sizeof(back), &id, "t", &err), -EIO);
-	assert_non_null(strstr(err.msg, "hash mismatch"));
-	chunk_coder_free(cc);
 	assert_int_equal(parse_duration("7d", &(int64_t){ 0 }), 0);
 	assert_int_equal(parse_duration("7", &(int64_t){ 0 }), -EINVAL);
 }
 
 /* Every snapshot of every node and their incremental backups; each restores
  * byte-exact; storing a snapshot again stores nothing new. */
+static void xorshift_fill(uint8_t *p, size_t n, uint64_t x)
+{
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+/* Chunks in parts: compressible, incompressible and mixed; whole decoding
+ * checks the id, part decoding each part's hash, and a damaged part fails
+ * alone. Chunks of the older codecs still decode. */
+static void test_chunk_parts(void **state)
+{
+	static uint8_t raw[200000], enc[CHUNK_MAX_STORED], back[200000];
+	struct pit_err err = { 0 };
+	struct chunk_parts parts;
+	struct chunk_coder *cc;
+	struct chunk_id id;
+	enum chunk_codec codec;
+	size_t stored;
+	uint32_t np = chunk_nparts(sizeof(raw));
+
+	(void)state;
+	assert_int_equal(np, 4);
+	assert_int_equal(chunk_coder_new(&cc, 1, 5), 0);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(i / 100);
+	chunk_id_of(&id, raw, sizeof(raw));
+	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &parts, &err), 0);
+	assert_int_equal(codec, CHUNK_PARTS);
+	assert_true(stored < sizeof(raw) / 10);
+	assert_int_equal(parts.end[np - 1], stored);
+	assert_int_equal(chunk_parts_check(&parts, sizeof(raw), (uint32_t)stored, "t", &err), 0);
+	assert_int_equal(chunk_decode(cc, codec, &parts, enc, stored, back, sizeof(raw), &id, "t", &err), 0);
+	assert_memory_equal(raw, back, sizeof(raw));
+	for (uint32_t p0 = 0; p0 < np; p0++)
+		for (uint32_t p1 = p0; p1 < np; p1++) {
+			memset(back, 0, sizeof(back));
+			assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), p0, p1,
+							    enc + (p0 ? parts.end[p0 - 1] : 0), back, "t", &err), 0);
+			size_t to = (p1 + 1) * CHUNK_PART < sizeof(raw) ? (p1 + 1) * CHUNK_PART : sizeof(raw);
+			assert_memory_equal(raw + p0 * CHUNK_PART, back, to - p0 * CHUNK_PART);
+		}
+	/* a damaged byte in part 1: the whole chunk and part 1 fail, the others read */
+	enc[parts.end[0] + (parts.end[1] - parts.end[0]) / 2] ^= 1;
+	assert_int_equal(chunk_decode(cc, codec, &parts, enc, stored, back, sizeof(raw), &id, "t", &err), -EIO);
+	assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), 1, 1, enc + parts.end[0], back, "t", &err), -EIO);
+	assert_non_null(strstr(err.msg, "part 1"));
+	assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), 0, 0, enc, back, "t", &err), 0);
+	assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), 2, 3, enc + parts.end[1], back, "t", &err), 0);
+	/* a description that does not fit the stored bytes */
+	struct chunk_parts bad = parts;
+	bad.end[2] = bad.end[1];
+	assert_int_equal(chunk_parts_check(&bad, sizeof(raw), (uint32_t)stored, "t", &err), -EIO);
+	assert_int_equal(chunk_decode(cc, codec, &bad, enc, stored, back, sizeof(raw), &id, "t", &err), -EIO);
+	assert_int_equal(chunk_parts_check(&parts, sizeof(raw), (uint32_t)stored + 1, "t", &err), -EIO);
+
+	/* incompressible: every part raw, at its own offset */
+	xorshift_fill(raw, sizeof(raw), 88172645463325252ull);
+	chunk_id_of(&id, raw, sizeof(raw));
+	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &parts, &err), 0);
+	assert_int_equal(stored, sizeof(raw));
+	for (uint32_t i = 0; i + 1 < np; i++)
+		assert_int_equal(parts.end[i], (i + 1) * CHUNK_PART);
+	assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), 3, 3, enc + 3 * CHUNK_PART, back, "t", &err), 0);
+	assert_memory_equal(back, raw + 3 * CHUNK_PART, sizeof(raw) - 3 * CHUNK_PART);
+	enc[7] ^= 1;
+	assert_int_equal(chunk_decode(cc, codec, &parts, enc, stored, back, sizeof(raw), &id, "t", &err), -EIO);
+	assert_non_null(strstr(err.msg, "hash mismatch"));
+	assert_int_equal(chunk_decode_parts(cc, &parts, sizeof(raw), 0, 0, enc, back, "t", &err), -EIO);
+
+	/* mixed: a compressible first half, a random second half */
+	for (size_t i = 0; i < sizeof(raw) / 2; i++)
+		raw[i] = (uint8_t)(i / 100);
+	chunk_id_of(&id, raw, sizeof(raw));
+	assert_int_equal(chunk_encode(cc, raw, sizeof(raw), enc, &stored, &codec, &parts, &err), 0);
+	assert_true(parts.end[0] < CHUNK_PART / 10);
+	assert_int_equal(parts.end[3] - parts.end[2], sizeof(raw) - 3 * CHUNK_PART);	/* random: raw */
+	assert_int_equal(chunk_decode(cc, codec, &parts, enc, stored, back, sizeof(raw), &id, "t", &err), 0);
+	assert_memory_equal(raw, back, sizeof(raw));
+
+	/* the codecs written before parts: one zstd frame, or raw */
+	stored = ZSTD_compress(enc, sizeof(enc), raw, sizeof(raw), 1);
+	assert_false(ZSTD_isError(stored));
+	assert_int_equal(chunk_decode(cc, CHUNK_ZSTD, NULL, enc, stored, back, sizeof(raw), &id, "t", &err), 0);
+	assert_memory_equal(raw, back, sizeof(raw));
+	enc[stored / 2] ^= 1;
+	assert_int_equal(chunk_decode(cc, CHUNK_ZSTD, NULL, enc, stored, back, sizeof(raw), &id, "t", &err), -EIO);
+	memcpy(enc, raw, sizeof(raw));
+	assert_int_equal(chunk_decode(cc, CHUNK_RAW, NULL, enc, sizeof(raw), back, sizeof(raw), &id, "t", &err), 0);
+	chunk_coder_free(cc);
+}
+
 static void test_ingest_restore(void **state)
 {
 	char repo[256], data[256];
@@ -613,6 +677,31 @@ static void test_instant(void **state)
 
 /* A thread reading a file through rahead or a plain byte source, front to
  * back or at random places, counting reads that are not the file's bytes. */
+/* A new repository holding one backup of one file, ks/t-.../big.bin. */
+static void store_big_bin(char *repo, size_t cap, const char *name, const uint8_t *data, size_t n,
+			  struct ingest_result *res)
+{
+	char dir[300], path[400], cmd[400];
+	struct ingest_opts o = { .node = "node1", .tag = "s", .have_at = true, .at_us = 1000000 };
+	struct pit_err err = { 0 };
+	struct repo *r;
+
+	new_repo(repo, cap, name, 0);
+	snprintf(dir, sizeof(dir), "%s/%s-data/ks/t-0123456789abcdef0123456789abcdef/snapshots/s", work, name);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/big.bin", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	snprintf(dir, sizeof(dir), "%s/%s-data", work, name);
+	o.source = dir;
+	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+	assert_int_equal(ingest_run(r, &o, res, &err), 0);
+	repo_close(r);
+}
+
 struct rareader {
 	struct rahead *ra;	/* or: */
 	struct bsrc *bs;
@@ -649,8 +738,7 @@ static void *rareader_main(void *arg)
  * to back and at random places, by 6 threads at once, always its bytes. */
 static void test_rahead(void **state)
 {
-	char repo[256], dir[300], path[400];
-	struct ingest_opts o = { .node = "node1", .tag = "s", .have_at = true, .at_us = 1000000 };
+	char repo[256];
 	struct ingest_result res;
 	struct pit_err err = { 0 };
 	struct repo *r;
@@ -661,20 +749,8 @@ static void test_rahead(void **state)
 	assert_non_null(data);
 	for (size_t i = 0; i < n; i++)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);
-	new_repo(repo, sizeof(repo), "rahead", 0);
-	snprintf(dir, sizeof(dir), "%s/ra-data/ks/t-0123456789abcdef0123456789abcdef/snapshots/s", work);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/big.bin", dir);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	fclose(f);
-	snprintf(dir, sizeof(dir), "%s/ra-data", work);
-	o.source = dir;
-	assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
-	assert_int_equal(ingest_run(r, &o, &res, &err), 0);
+	store_big_bin(repo, sizeof(repo), "rahead", data, n, &res);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	/* chunks kept for all readers, fewer than the file has: evictions too */
 	assert_int_equal(repo_keep_chunks(r, 3 * CHUNK_SIZE, &err), 0);
 	const struct manifest *m;
@@ -734,6 +810,105 @@ static void test_rahead(void **state)
 
 /* The pool of decompressed chunks: what it keeps it gives back exactly,
  * within its bound, least recently used first out. */
+/* Small reads at random offsets read only the parts of a chunk holding
+ * them: the file's bytes from repo_read_range and from a rahead reader
+ * going nowhere in order; a damaged part fails alone, naming its part, and
+ * fails a whole-chunk read. */
+static void test_read_parts(void **state)
+{
+	char repo[256], path[600];
+	struct ingest_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+	size_t n = 3 * CHUNK_SIZE + 7000;
+	uint8_t *data = malloc(n), *buf = malloc(CHUNK_SIZE), *whole = malloc(CHUNK_SIZE);
+	unsigned seed = 3;
+
+	(void)state;
+	assert_true(data && buf && whole);
+	/* compressible text with random stretches: zstd and raw parts */
+	xorshift_fill(data, n, 7);
+	for (size_t i = 0; i < n; i++)
+		if ((i / 40000) % 3)
+			data[i] = (uint8_t)('a' + i % 23);
+	store_big_bin(repo, sizeof(repo), "parts", data, n, &res);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	const struct manifest *m;
+	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
+	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	assert_non_null(mf);
+	assert_int_equal(mf->nchunks, 4);
+	struct repo_reader *rr;
+	assert_int_equal(repo_reader_new(&rr, r, &err), 0);
+	struct chunk_loc loc;
+	int zstd_parts = 0, raw_parts = 0;
+	for (uint32_t k = 0; k < mf->nchunks; k++) {
+		assert_int_equal(catalog_chunk_find(repo_catalog(r), &mf->chunks[k].id, &loc, &err), 0);
+		assert_int_equal(loc.codec, CHUNK_PARTS);
+		for (uint32_t i = 0; i < chunk_nparts(loc.raw); i++) {
+			uint32_t len = loc.parts.end[i] - (i ? loc.parts.end[i - 1] : 0);
+			len < (i + 1 < chunk_nparts(loc.raw) ? CHUNK_PART : loc.raw - i * CHUNK_PART) ? zstd_parts++
+												    : raw_parts++;
+		}
+	}
+	assert_true(zstd_parts > 0 && raw_parts > 0);
+	/* across part edges, chunk edges, single bytes */
+	for (int i = 0; i < 300; i++) {
+		uint32_t k = (uint32_t)rand_r(&seed) % mf->nchunks, raw = mf->chunks[k].raw;
+		uint32_t off = i % 3 == 0 ? ((uint32_t)rand_r(&seed) % (raw / CHUNK_PART + 1)) * CHUNK_PART - 5
+					  : (uint32_t)rand_r(&seed) % raw;
+		if (off >= raw)
+			off = raw - 1;
+		size_t len = 1 + (size_t)rand_r(&seed) % (i % 2 ? 10 : 200000);
+		if (len > raw - off)
+			len = raw - off;
+		assert_int_equal(repo_read_range(rr, &mf->chunks[k].id, raw, off, len, buf, &err), 0);
+		assert_memory_equal(buf, data + (size_t)k * CHUNK_SIZE + off, len);
+	}
+	struct rahead *ra;
+	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+	for (int i = 0; i < 200; i++) {
+		uint64_t off = (uint64_t)rand_r(&seed) % n;
+		size_t len = 1 + (size_t)rand_r(&seed) % 9000, exp = n - off < len ? n - off : len;
+		assert_int_equal(rahead_pread(ra, buf, len, off, &err), (ssize_t)exp);
+		assert_memory_equal(buf, data + off, exp);
+	}
+	rahead_close(ra);
+
+	/* damage part 5 of chunk 1 */
+	assert_int_equal(catalog_chunk_find(repo_catalog(r), &mf->chunks[1].id, &loc, &err), 0);
+	char pn[PACK_NAME_MAX];
+	pack_name(&loc.pack, pn);
+	snprintf(path, sizeof(path), "%s/%s", repo, pn);
+	uint64_t at = loc.off + loc.parts.end[4] + (loc.parts.end[5] - loc.parts.end[4]) / 2;
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)at), 1);
+	b ^= 0x40;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
+	assert_int_equal(repo_read_range(rr, &mf->chunks[1].id, CHUNK_SIZE, 5 * CHUNK_PART + 10, 100, buf, &err), -EIO);
+	assert_non_null(strstr(err.msg, "part 5"));
+	assert_non_null(strstr(err.msg, pn));
+	assert_int_equal(repo_read_range(rr, &mf->chunks[1].id, CHUNK_SIZE, 6 * CHUNK_PART, 100, buf, &err), 0);
+	assert_memory_equal(buf, data + CHUNK_SIZE + 6 * CHUNK_PART, 100);
+	assert_int_equal(repo_read_chunk(rr, &mf->chunks[1].id, CHUNK_SIZE, whole, &err), -EIO);
+	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+	assert_int_equal(rahead_pread(ra, buf, 10, CHUNK_SIZE + 5 * CHUNK_PART + 77, &err), -EIO);
+	assert_non_null(strstr(err.msg, "big.bin"));
+	assert_int_equal(rahead_pread(ra, buf, 10, 3 * CHUNK_SIZE + 77, &err), 10);
+	rahead_close(ra);
+	b ^= 0x40;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
+	close(fd);
+	repo_reader_free(rr);
+	repo_manifest_release(r, m);
+	repo_close(r);
+	free(data);
+	free(buf);
+	free(whole);
+}
+
 static void test_chunkpool(void **state)
 {
 	struct chunkpool *p;
@@ -749,8 +924,8 @@ static void test_chunkpool(void **state)
 	chunk_id_of(&ic, "c", 1);
 	assert_int_equal(chunkpool_new(&p, 2000), 0);
 	assert_false(chunkpool_get(p, &ia, sizeof(a), out));
-	chunkpool_put(p, &ia, a, sizeof(a));
-	chunkpool_put(p, &ia, a, sizeof(a));	/* twice: kept once */
+	chunkpool_put(p, &ia, a, sizeof(a), false);
+	chunkpool_put(p, &ia, a, sizeof(a), false);	/* twice: kept once */
 	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
 	assert_memory_equal(out, a, sizeof(a));
 	assert_false(chunkpool_get(p, &ia, 999, out));	/* another length: not the same chunk */
@@ -758,17 +933,45 @@ static void test_chunkpool(void **state)
 	assert_true(chunkpool_get_range(p, &ia, sizeof(a), 990, 10, out));	/* a piece of it */
 	assert_memory_equal(out, a, 10);
 	assert_false(chunkpool_get_range(p, &ia, sizeof(a), 995, 10, out));	/* past its end */
-	chunkpool_put(p, &ib, b, sizeof(b));
+	chunkpool_put(p, &ib, b, sizeof(b), false);
 	assert_true(chunkpool_get(p, &ia, sizeof(a), out));	/* a is now the most recent */
-	chunkpool_put(p, &ic, a, sizeof(a));	/* over the bound: b goes */
+	chunkpool_put(p, &ic, a, sizeof(a), false);	/* over the bound: b goes */
 	assert_false(chunkpool_get(p, &ib, sizeof(b), out));
 	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
 	assert_true(chunkpool_get(p, &ic, sizeof(a), out));
-	chunkpool_put(p, &ib, b, 3000);	/* larger than the whole pool: not kept */
+	chunkpool_put(p, &ib, b, 3000, false);	/* larger than the whole pool: not kept */
 	assert_false(chunkpool_get(p, &ib, 3000, out));
 	chunkpool_stats(p, &hits, &misses);
 	assert_int_equal(hits, 5);
 	assert_int_equal(misses, 4);
+	chunkpool_free(p);
+
+	/* a front-to-back copy: kept while there is room, first to go after,
+	 * so that it never pushes out what is in use (a, c) */
+	struct chunk_id stream[4];
+	assert_int_equal(chunkpool_new(&p, 2600), 0);
+	chunkpool_put(p, &ia, a, sizeof(a), false);
+	chunkpool_put(p, &ic, a, sizeof(a), false);
+	for (int i = 0; i < 4; i++) {
+		uint8_t x[500];
+		memset(x, 'x' + i, sizeof(x));
+		chunk_id_of(&stream[i], x, sizeof(x));
+		chunkpool_put(p, &stream[i], x, sizeof(x), true);
+		assert_true(chunkpool_get(p, &ia, sizeof(a), out));
+		assert_true(chunkpool_get(p, &ic, sizeof(a), out));
+	}
+	assert_true(chunkpool_get_range(p, &stream[3], 500, 0, 10, out));	/* the last one fitted */
+	for (int i = 0; i < 3; i++)
+		assert_false(chunkpool_get_range(p, &stream[i], 500, 0, 10, out));
+	chunkpool_free(p);
+	/* room for all: every streamed chunk stays; one read again is in use */
+	assert_int_equal(chunkpool_new(&p, 2000), 0);
+	chunkpool_put(p, &ia, a, sizeof(a), true);
+	chunkpool_put(p, &ib, b, sizeof(b), true);
+	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
+	chunkpool_put(p, &ic, a, sizeof(a), false);	/* b, not read again, goes */
+	assert_false(chunkpool_get(p, &ib, sizeof(b), out));
+	assert_true(chunkpool_get(p, &ia, sizeof(a), out));
 	chunkpool_free(p);
 }
 
@@ -776,6 +979,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_objects),
+		cmocka_unit_test(test_chunk_parts),
 		cmocka_unit_test(test_ingest_restore),
 		cmocka_unit_test(test_unparsed),
 		cmocka_unit_test(test_catalog_rebuild),
@@ -784,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_instant),
 		cmocka_unit_test(test_rahead),
+		cmocka_unit_test(test_read_parts),
 		cmocka_unit_test(test_chunkpool),
 	};
 	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
