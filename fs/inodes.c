@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "core/util/vec.h"
 #include "fs/inodes.h"
 
 #define NBUCKETS 65536u
@@ -131,4 +132,28 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n)
 	pthread_mutex_unlock(&t->mu);
 	free(e->path);
 	free(e);
+}
+
+ssize_t inodes_select(struct inodes *t, bool (*pred)(const struct tree_node *tn, void *ctx), void *ctx,
+		      uint64_t **out)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&t->mu);
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct inode *e = t->by_ino[b]; e; e = e->next_ino) {
+			if (!pred(&e->tn, ctx))
+				continue;
+			if (vec_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
+				pthread_mutex_unlock(&t->mu);
+				free(v);
+				return -ENOMEM;
+			}
+			v[n++] = e->ino;
+		}
+	pthread_mutex_unlock(&t->mu);
+	*out = v;
+	return (ssize_t)n;
 }

@@ -5,6 +5,7 @@
 #define PIT_FS_INODES_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "core/view/tree.h"
 
 struct inode {
@@ -27,5 +28,9 @@ struct inode *inodes_lookup(struct inodes *t, const char *path, const struct tre
 /* A copy of what an inode number names (root: 1); false if unknown. */
 bool inodes_get(struct inodes *t, uint64_t ino, char **path, struct tree_node *tn);
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
+/* The numbers of the entries whose node pred accepts, into *out (free()
+ * it): their count, or -ENOMEM. */
+ssize_t inodes_select(struct inodes *t, bool (*pred)(const struct tree_node *tn, void *ctx), void *ctx,
+		      uint64_t **out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
+#include "fs/watch.h"
 
 #define MOUNT_CHUNK_BYTES (128u << 20)
 
@@ -86,6 +87,7 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *cfg = NULL;
+	struct fs_watch *watch = NULL;
 	char *abs = NULL, *mnt_abs = NULL, opts[8192], esc[4096];
 	int rc;
 
@@ -133,7 +135,10 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 	if (!o->foreground)
 		openlog("pitfs", LOG_PID, LOG_DAEMON);
 	fuse_daemonize(o->foreground);
-	if (!(cfg = fuse_loop_cfg_create())) {
+	/* after daemonizing: a thread does not live through the fork */
+	if ((rc = fs_watch_start(&watch, &fs, se, err)) < 0) {
+		fs_log(&fs, "%s", pit_err_msg(err, rc));
+	} else if (!(cfg = fuse_loop_cfg_create())) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 	} else {
 		fuse_loop_cfg_set_clone_fd(cfg, 0);
@@ -142,6 +147,7 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 			rc = pit_errf(err, -EIO, "%s: the filesystem loop failed", mountpoint);
 		fuse_loop_cfg_destroy(cfg);
 	}
+	fs_watch_stop(watch);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	if (!o->foreground)

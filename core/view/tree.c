@@ -46,6 +46,51 @@ static int backups(struct repo *r, struct backup_list *l, struct pit_err *err)
 	return catalog_backup_list(repo_catalog(r), l, err);
 }
 
+static int cmp_seen(const void *a, const void *b)
+{
+	return memcmp(((const struct tree_seen *)a)->id.b, ((const struct tree_seen *)b)->id.b, 16);
+}
+
+int tree_watch_poll(struct repo *r, struct tree_watch *w, int64_t *from, struct pit_err *err)
+{
+	struct backup_list l = { 0 };
+	struct tree_seen *v;
+	int rc, changed = 0;
+
+	*from = INT64_MAX;
+	if ((rc = backups(r, &l, err)) < 0)
+		return rc;
+	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
+		backup_list_release(&l);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < l.n; i++)
+		v[i] = (struct tree_seen){ l.v[i].id, l.v[i].instant_us };
+	qsort(v, l.n, sizeof(*v), cmp_seen);
+	/* both by id: what only one of them holds was added or went */
+	for (size_t i = 0, k = 0; w->primed && (i < l.n || k < w->n);) {
+		int c = i == l.n ? 1 : k == w->n ? -1 : cmp_seen(&v[i], &w->v[k]);
+		const struct tree_seen *d = c < 0 ? &v[i] : c > 0 ? &w->v[k] : NULL;
+		if (d && d->instant_us < *from)
+			*from = d->instant_us;
+		changed |= d != NULL;
+		i += c <= 0;
+		k += c >= 0;
+	}
+	free(w->v);
+	w->v = v;
+	w->n = l.n;
+	w->primed = true;
+	backup_list_release(&l);
+	return changed;
+}
+
+void tree_watch_release(struct tree_watch *w)
+{
+	free(w->v);
+	memset(w, 0, sizeof(*w));
+}
+
 /* A backup's directory name under /nodes/<node>: its instant, and its
  * short id too when another backup of the node has the same instant. */
 static void backup_dirname(const struct backup_list *l, size_t i, char out[64])

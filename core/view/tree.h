@@ -77,6 +77,31 @@ static inline bool tree_changes(const struct tree_node *n)
 	return n->kind == T_ROOT || n->kind == T_AT || n->kind == T_NODES || n->kind == T_NODE || n->latest ||
 	       tree_shows_damage(n);
 }
+/* An ingest while a mount is up adds backups; every view of an instant at
+ * or after the oldest of them may change (the rest of the tree does not,
+ * and a forget waits for the unmount). A mount keeps the backups it saw
+ * and asks every second. */
+struct tree_seen {
+	struct chunk_id id;
+	int64_t instant_us;
+};
+struct tree_watch {
+	struct tree_seen *v;	/* by id */
+	size_t n;
+	bool primed;
+};
+/* 1 with *from the oldest instant of a backup added or gone since the last
+ * call (the first call only records them), 0 when none is. */
+int tree_watch_poll(struct repo *r, struct tree_watch *w, int64_t *from, struct pit_err *err);
+void tree_watch_release(struct tree_watch *w);
+/* Whether what n shows may change when backups of instants from on are
+ * added: a named instant's directories and views at or after from. */
+static inline bool tree_depends_from(const struct tree_node *n, int64_t from)
+{
+	return !n->latest && n->at_us >= from &&
+	       (n->kind == T_INSTANT || n->kind == T_KEYSPACE || n->kind == T_TABLE || n->kind == T_VIEW_FILE ||
+		n->kind == T_KS_SCHEMA);
+}
 /* True where a directory's entry is a symbolic link (/at/latest). */
 static inline bool tree_entry_is_link(const struct tree_node *dir, const char *name)
 {

@@ -235,6 +235,27 @@ check "prune waits while the repository is mounted (exit $rc: $(head -c 120 "$wo
 	test $rc -eq 124 -a -n "$(grep 'in use' "$work/prune.err")"
 check "unmounts cleanly after errors" unmount_fg "$mnt"
 
+# An ingest while mounted changes the views of every instant at or after
+# its backups: the kernel keeps a named instant's files for a day, so the
+# mount must make it forget them, or it serves the old bytes (or old and
+# new ones mixed). A view of the last snapshot's instant, made of node1's
+# first snapshot; then node1's second snapshot comes in.
+tags=$(sed -n 's/.*"tag": "\([0-9]*\)".*/\1/p' "$work/g/cluster.json")
+t1=$(echo "$tags" | sed -n 1p) t2=$(echo "$tags" | sed -n 2p)
+at=$(sed -n 's/.*"instant": "\([^"]*\)".*/\1/p' "$work/g/cluster.json" | tail -n 1)
+"$pitfs" init "$work/live" >/dev/null
+"$pitfs" ingest "$work/live" "$work/g/node1/data" --node node1 --snapshot "$t1" >/dev/null
+mount_fg "$work/live" "$mnt"
+view="/at/$at/shop/orders/data.csv"
+before=$(cksum < "$mnt$view")
+"$pitfs" ingest "$work/live" "$work/g/node1/data" --node node1 --snapshot "$t2" >/dev/null
+sleep 2.5
+after=$(cksum < "$mnt$view")
+want=$("$pitfs" cat "$work/live" "$view" | cksum)
+check "a view read before an ingest shows the ingested backup after it (pitfs cat's bytes, which changed)" \
+	test "$after" = "$want" -a "$want" != "$before"
+check "unmounts cleanly after a live ingest" unmount_fg "$mnt"
+
 # daemon mode: comes up in the background, goes with fusermount3 -u
 "$pitfs" mount "$work/repo" "$mnt" && sleep 0.2
 check "mounts as a daemon" test -d "$mnt/at/$latest"

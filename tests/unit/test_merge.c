@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/cql/value.h"
 #include "core/gen/gen.h"
 #include "core/merge/kmerge.h"
 #include "core/merge/select.h"
@@ -830,6 +831,49 @@ static void test_damaged_chunk(void **state)
  * line; in data.cql every write time at or before the instant (a replay can
  * never overwrite later data) and TTLs positive; data.now.cql without write
  * times; counters as increments. */
+/* A mount's watch for ingests: the first look records the backups, later
+ * ones say since which instant views changed; what depends on that. */
+static void test_watch(void **state)
+{
+	char repo[256], path[300], inst[40];
+	struct pit_err err = { 0 };
+	struct tree_watch w = { 0 };
+	struct backup_list l = { 0 };
+	struct tree_node n;
+	struct repo *r;
+	int64_t from, t1;
+
+	(void)state;
+	snprintf(repo, sizeof(repo), "%s/W", work);
+	assert_int_equal(repo_init(repo, 0, 0, &err), 0);
+	ingest(0, repo, "node1", tags[0][0]);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(tree_watch_poll(r, &w, &from, &err), 0);	/* records */
+	assert_int_equal(tree_watch_poll(r, &w, &from, &err), 0);
+	ingest(0, repo, "node1", tags[0][2]);
+	ingest(0, repo, "node2", tags[0][1]);
+	assert_int_equal(tree_watch_poll(r, &w, &from, &err), 1);
+	assert_int_equal(catalog_backup_list(repo_catalog(r), &l, &err), 0);
+	assert_int_equal(l.n, 3);
+	t1 = l.v[1].instant_us;	/* in instant order: the first snapshot, then those added */
+	assert_true(from == t1);
+	assert_int_equal(tree_watch_poll(r, &w, &(int64_t){ 0 }, &err), 0);
+	/* views at or after from change; before it, /at/latest and /nodes not */
+	cql_time_us_str(t1, inst);
+	snprintf(path, sizeof(path), "/at/%s/shop/orders/data.csv", inst);
+	assert_int_equal(tree_resolve(r, path, &n, &err), 0);
+	assert_true(tree_depends_from(&n, from));
+	assert_true(tree_depends_from(&n, from - 1));
+	assert_false(tree_depends_from(&n, from + 1));
+	assert_int_equal(tree_resolve(r, "/at/latest/shop/orders/data.csv", &n, &err), 0);
+	assert_false(tree_depends_from(&n, from));
+	assert_int_equal(tree_resolve(r, "/nodes/node1", &n, &err), 0);
+	assert_false(tree_depends_from(&n, INT64_MIN));
+	backup_list_release(&l);
+	tree_watch_release(&w);
+	repo_close(r);
+}
+
 static void test_cql(void **state)
 {
 	char repo[256];
@@ -986,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_checkpoints),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_any_order),
 		cmocka_unit_test(test_damaged_chunk),
