@@ -200,6 +200,21 @@ static int flush_wait(struct ingest *in, struct pit_err *err)
 	return rc;
 }
 
+/* The entries so far as an index segment, once the packs they name are
+ * committed (an entry never names a pack that is not there). */
+static int write_segment(struct ingest *in, struct pit_err *err)
+{
+	char name[INDEX_NAME_MAX];
+	int rc;
+
+	if (!in->nseg)
+		return 0;
+	if ((rc = flush_wait(in, err)) < 0 || (rc = index_write(repo_backend(in->r), in->seg, in->nseg, name, err)) < 0)
+		return rc;
+	in->nseg = 0;
+	return 0;
+}
+
 static int finish_pack(struct ingest *in, struct pit_err *err)
 {
 	struct chunk_id pack;
@@ -237,7 +252,7 @@ static int finish_pack(struct ingest *in, struct pit_err *err)
 	for (size_t i = 0; i < n; i++)
 		in->seg[in->nseg++] = pack_entry_index(&pe[i], &pack);
 	free(pe);
-	return 0;
+	return in->nseg >= (in->o->index_every ? in->o->index_every : INGEST_INDEX_EVERY) ? write_segment(in, err) : 0;
 }
 
 /* The single place that decides whether a chunk is stored: in file order. */
@@ -557,11 +572,8 @@ stop:
 	pack_writer_abort(in.pw);
 	if (rc < 0)
 		goto cleanup;
-	if (in.nseg) {
-		char name[INDEX_NAME_MAX];
-		if ((rc = index_write(repo_backend(r), in.seg, in.nseg, name, err)) < 0)
-			goto cleanup;
-	}
+	if ((rc = write_segment(&in, err)) < 0)
+		goto cleanup;
 	/* the backup */
 	struct backup_info *bi = &m->info;
 	if (o->incremental ? o->have_at : w.manifest_instant_us == INT64_MIN && o->have_at) {

@@ -12,6 +12,11 @@ struct ingest_progress {
 	uint64_t files_done, files_total, bytes_done, bytes_total;
 };
 
+/* An ingest writes an index segment every so many new chunks (16 GiB of
+ * data), not one at the end: what it holds of the index stays bounded
+ * (an entry, with its parts, is about 250 bytes). */
+#define INGEST_INDEX_EVERY 16384
+
 struct ingest_opts {
 	const char *source, *node, *dc, *rack;
 	const char *tag;	/* snapshot tag; NULL with incremental */
@@ -20,6 +25,7 @@ struct ingest_opts {
 	int64_t at_us;
 	bool read_all;		/* read even files stored before unchanged */
 	int threads;		/* 0: one per CPU */
+	uint32_t index_every;	/* new chunks per index segment; 0: INGEST_INDEX_EVERY */
 	void (*progress)(void *ctx, const struct ingest_progress *p);
 	void (*warn)(void *ctx, const char *msg);
 	void *ctx;

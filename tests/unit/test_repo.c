@@ -677,16 +677,19 @@ static void test_instant(void **state)
 
 /* A thread reading a file through rahead or a plain byte source, front to
  * back or at random places, counting reads that are not the file's bytes. */
-/* A new repository holding one backup of one file, ks/t-.../big.bin. */
-static void store_big_bin(char *repo, size_t cap, const char *name, const uint8_t *data, size_t n,
-			  struct ingest_result *res)
+/* A new repository (packs of pack bytes, 0: the default) holding one
+ * backup of one file, ks/t-.../big.bin, indexed every index_every chunks
+ * (0: the default). */
+static void store_big_bin(char *repo, size_t cap, const char *name, const uint8_t *data, size_t n, uint32_t pack,
+			  uint32_t index_every, struct ingest_result *res)
 {
 	char dir[300], path[400], cmd[400];
-	struct ingest_opts o = { .node = "node1", .tag = "s", .have_at = true, .at_us = 1000000 };
+	struct ingest_opts o = { .node = "node1", .tag = "s", .have_at = true, .at_us = 1000000,
+				 .index_every = index_every };
 	struct pit_err err = { 0 };
 	struct repo *r;
 
-	new_repo(repo, cap, name, 0);
+	new_repo(repo, cap, name, pack);
 	snprintf(dir, sizeof(dir), "%s/%s-data/ks/t-0123456789abcdef0123456789abcdef/snapshots/s", work, name);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -749,7 +752,7 @@ static void test_rahead(void **state)
 	assert_non_null(data);
 	for (size_t i = 0; i < n; i++)
 		data[i] = (uint8_t)(i * 2654435761u >> 13);
-	store_big_bin(repo, sizeof(repo), "rahead", data, n, &res);
+	store_big_bin(repo, sizeof(repo), "rahead", data, n, 0, 0, &res);
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	/* chunks kept for all readers, fewer than the file has: evictions too */
 	assert_int_equal(repo_keep_chunks(r, 3 * CHUNK_SIZE, &err), 0);
@@ -831,7 +834,7 @@ static void test_read_parts(void **state)
 	for (size_t i = 0; i < n; i++)
 		if ((i / 40000) % 3)
 			data[i] = (uint8_t)('a' + i % 23);
-	store_big_bin(repo, sizeof(repo), "parts", data, n, &res);
+	store_big_bin(repo, sizeof(repo), "parts", data, n, 0, 0, &res);
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	const struct manifest *m;
 	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
@@ -907,6 +910,53 @@ static void test_read_parts(void **state)
 	free(data);
 	free(buf);
 	free(whole);
+}
+
+static int count_object(void *ctx, const char *name, uint64_t size)
+{
+	(void)name, (void)size;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* An ingest writes an index segment every so many new chunks: several for
+ * one backup, all of them found again when the catalog is rebuilt. */
+static void test_index_every(void **state)
+{
+	char repo[256], cache[300];
+	struct ingest_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+	size_t n = 5 * CHUNK_SIZE + 100;
+	uint8_t *data = malloc(n), *buf = malloc(n);
+	int segs = 0;
+
+	(void)state;
+	assert_true(data && buf);
+	xorshift_fill(data, n, 99);
+	/* a pack a chunk, a segment every two */
+	store_big_bin(repo, sizeof(repo), "segs", data, n, CHUNK_SIZE / 2, 2, &res);
+	for (int rebuilt = 0; rebuilt < 2; rebuilt++) {
+		assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+		if (!rebuilt) {
+			assert_int_equal(backend_list(repo_backend(r), "index", count_object, &segs, &err), 0);
+			assert_int_equal(segs, 3);
+		}
+		const struct manifest *m;
+		assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
+		const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+		struct rahead *ra;
+		assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+		assert_int_equal(rahead_pread(ra, buf, n, 0, &err), (ssize_t)n);
+		assert_memory_equal(buf, data, n);
+		rahead_close(ra);
+		repo_manifest_release(r, m);
+		repo_close(r);
+		snprintf(cache, sizeof(cache), "%s/cache", repo);
+		tl_rm_rf(cache);
+	}
+	free(data);
+	free(buf);
 }
 
 static void test_chunkpool(void **state)
@@ -989,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_instant),
 		cmocka_unit_test(test_rahead),
 		cmocka_unit_test(test_read_parts),
+		cmocka_unit_test(test_index_every),
 		cmocka_unit_test(test_chunkpool),
 	};
 	return cmocka_run_group_tests_name("repo", tests, setup, teardown);
