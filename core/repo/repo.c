@@ -618,6 +618,17 @@ static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint
 	return rc;
 }
 
+void repo_prefetch(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw)
+{
+	struct chunk_loc loc;
+	int fd, slot;
+
+	if (find_loc(rr->r, id, raw, &loc, NULL) < 0 || (fd = pack_fd_get(rr->r, &loc.pack, &slot, NULL)) < 0)
+		return;
+	posix_fadvise(fd, (off_t)loc.off, loc.stored, POSIX_FADV_WILLNEED);
+	pack_fd_put(rr->r, slot, fd);
+}
+
 int repo_read_range(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, uint32_t off, size_t n,
 		    void *dst, struct pit_err *err)
 {

@@ -75,6 +75,9 @@ int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 /* The same, not kept in the pool (the caller decides: see rahead.c). */
 int repo_read_chunk_once(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst,
 			 struct pit_err *err);
+/* Asks the kernel to start reading chunk id's stored bytes (a reader
+ * going front to back that will want it soon); nothing on any failure. */
+void repo_prefetch(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw);
 /* n bytes at off of chunk id (raw bytes long) into dst, reading and
  * checking only the parts of the chunk that hold them (the whole chunk
  * for chunks stored before parts): for small reads at random offsets.
