@@ -12,9 +12,16 @@
 #include "fs/inodes.h"
 
 /* An open file; the list lets an unmount close what the kernel left open
- * (a lazy unmount under readers sends no release). */
+ * (a lazy unmount under readers sends no release). When an ingest changes
+ * what it shows (fs/watch.c), it is marked stale and opened again before
+ * its next read, so that its reads do not put old bytes back in the
+ * kernel's cache after the kernel was told to forget them. */
 struct open_file {
 	struct vfile *f;
+	pthread_rwlock_t lock;	/* f: shared while read, alone while opened again */
+	atomic_bool stale;
+	char *path;
+	struct tree_node tn;
 	struct open_file *prev, *next;
 };
 
@@ -34,6 +41,9 @@ extern const struct fuse_lowlevel_ops fs_ops;
 
 /* Widens the kernel's read-ahead for this mount, once (fs/mount.c). */
 void fs_widen_readahead(struct fs *fs);
+
+/* Marks stale the open files whose node pred accepts (fs/watch.c). */
+void fs_stale_open_files(struct fs *fs, bool (*pred)(const struct tree_node *tn, void *ctx), void *ctx);
 
 /* Closes the files still open; after the loop has ended. */
 void fs_close_open_files(struct fs *fs);

@@ -360,14 +360,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_err(req, rc == -ENOENT || rc == -EISDIR || rc == -ENOMEM ? rc : -EIO);
 		return;
 	}
-	free(path);
 	struct open_file *of = calloc(1, sizeof(*of));
 	if (!of) {
 		vfile_close(f);
+		free(path);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	of->f = f;
+	of->path = path;
+	of->tn = tn;
+	pthread_rwlock_init(&of->lock, NULL);
 	pthread_mutex_lock(&fs->open_mu);
 	of->next = fs->open;
 	if (fs->open)
@@ -379,19 +382,47 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 }
 
+/* A stale open file opened again on what the repository holds now. */
+static int reopen(struct fs *fs, struct open_file *of, struct pit_err *err)
+{
+	struct vfile *f;
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&of->lock);
+	if (atomic_load(&of->stale)) {
+		if ((rc = vfile_open(&f, fs->r, &of->tn, of->path, err)) == 0) {
+			vfile_close(of->f);
+			of->f = f;
+			atomic_store(&of->stale, false);
+		}
+	}
+	pthread_rwlock_unlock(&of->lock);
+	return rc;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct vfile *f = ((struct open_file *)(uintptr_t)fi->fh)->f;
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct pit_err err = { 0 };
 	char *buf = malloc(size ? size : 1);
+	ssize_t got;
 
 	(void)ino;
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ssize_t got = vfile_pread(f, buf, size, (uint64_t)off, &err);
+	if (atomic_load(&of->stale) && (got = reopen(fs, of, &err)) < 0) {
+		fs_log(fs, "open %s again after an ingest: %s", of->path, pit_err_msg(&err, (int)got));
+		fuse_reply_err(req, got == -ENOMEM ? ENOMEM : got == -ENOENT ? ENOENT : EIO);
+		free(buf);
+		return;
+	}
+	pthread_rwlock_rdlock(&of->lock);
+	got = vfile_pread(of->f, buf, size, (uint64_t)off, &err);
+	/* before the reply: once replied, the kernel may release the file */
+	pthread_rwlock_unlock(&of->lock);
 	if (got < 0) {
 		fs_log(fs, "read at %lld: %s", (long long)off, pit_err_msg(&err, (int)got));
 		fuse_reply_err(req, got == -ENOMEM ? ENOMEM : EIO);
@@ -399,6 +430,23 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 		fuse_reply_buf(req, buf, (size_t)got);
 	}
 	free(buf);
+}
+
+void fs_stale_open_files(struct fs *fs, bool (*pred)(const struct tree_node *tn, void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&fs->open_mu);
+	for (struct open_file *of = fs->open; of; of = of->next)
+		if (pred(&of->tn, ctx))
+			atomic_store(&of->stale, true);
+	pthread_mutex_unlock(&fs->open_mu);
+}
+
+static void free_open(struct open_file *of)
+{
+	vfile_close(of->f);
+	pthread_rwlock_destroy(&of->lock);
+	free(of->path);
+	free(of);
 }
 
 static void forget_open(struct fs *fs, struct open_file *of)
@@ -420,8 +468,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	pthread_mutex_lock(&fs->open_mu);
 	forget_open(fs, of);
 	pthread_mutex_unlock(&fs->open_mu);
-	vfile_close(of->f);
-	free(of);
+	free_open(of);
 	fuse_reply_err(req, 0);
 }
 
@@ -431,8 +478,7 @@ void fs_close_open_files(struct fs *fs)
 	while (fs->open) {
 		struct open_file *of = fs->open;
 		forget_open(fs, of);
-		vfile_close(of->f);
-		free(of);
+		free_open(of);
 	}
 	pthread_mutex_unlock(&fs->open_mu);
 }

@@ -9,6 +9,7 @@ struct fs_watch {
 	struct fs *fs;
 	struct fuse_session *se;
 	struct tree_watch tw;
+	int64_t again;		/* forgotten from this instant at the last look, or INT64_MAX */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -20,30 +21,45 @@ static bool changed_from(const struct tree_node *tn, void *ctx)
 	return tree_depends_from(tn, *(const int64_t *)ctx);
 }
 
-/* One look at the backups; what they change is forgotten by the kernel. */
+/* Tells the kernel to forget every entry it knows of a named instant at or
+ * after from. Outside the inode table's lock: the kernel may wait for
+ * reads in flight before it answers. */
+static void forget_from(struct fs_watch *w, int64_t from)
+{
+	uint64_t *inos;
+	ssize_t n = inodes_select(w->fs->inodes, changed_from, &from, &inos);
+
+	if (n < 0) {
+		fs_log(w->fs, "watching for new backups: out of memory");
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		fuse_lowlevel_notify_inval_inode(w->se, inos[i], 0, 0);	/* -ENOENT: the kernel has dropped it */
+	free(inos);
+}
+
+/* One look at the backups; what they change is forgotten by the kernel,
+ * and once more at the next look: a read that began before the open files
+ * were marked stale may have put old bytes back in between. */
 static void look(struct fs_watch *w)
 {
 	struct pit_err err = { 0 };
 	int64_t from;
-	uint64_t *inos;
-	ssize_t n;
 	int rc = tree_watch_poll(w->fs->r, &w->tw, &from, &err);
 
+	if (w->again != INT64_MAX) {
+		forget_from(w, w->again);
+		w->again = INT64_MAX;
+	}
 	if (rc < 0) {
 		fs_log(w->fs, "watching for new backups: %s", pit_err_msg(&err, rc));
 		return;
 	}
 	if (rc == 0)
 		return;
-	if ((n = inodes_select(w->fs->inodes, changed_from, &from, &inos)) < 0) {
-		fs_log(w->fs, "watching for new backups: out of memory");
-		return;
-	}
-	/* outside the inode table's lock: the kernel may wait for reads in
-	 * flight before it answers */
-	for (ssize_t i = 0; i < n; i++)
-		fuse_lowlevel_notify_inval_inode(w->se, inos[i], 0, 0);	/* -ENOENT: the kernel has dropped it */
-	free(inos);
+	fs_stale_open_files(w->fs, changed_from, &from);
+	forget_from(w, from);
+	w->again = from;
 }
 
 static void *watch_main(void *arg)
@@ -79,6 +95,7 @@ int fs_watch_start(struct fs_watch **out, struct fs *fs, struct fuse_session *se
 		return pit_errf(err, -ENOMEM, "out of memory");
 	w->fs = fs;
 	w->se = se;
+	w->again = INT64_MAX;
 	if ((rc = tree_watch_poll(fs->r, &w->tw, &from, err)) < 0) {
 		free(w);
 		return rc;

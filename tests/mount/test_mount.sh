@@ -248,8 +248,12 @@ at=$(sed -n 's/.*"instant": "\([^"]*\)".*/\1/p' "$work/g/cluster.json" | tail -n
 mount_fg "$work/live" "$mnt"
 view="/at/$at/shop/orders/data.csv"
 before=$(cksum < "$mnt$view")
+exec 3<"$mnt$view"	# held open across the ingest, read after it
+head -c 100 <&3 >/dev/null
 "$pitfs" ingest "$work/live" "$work/g/node1/data" --node node1 --snapshot "$t2" >/dev/null
 sleep 2.5
+cat <&3 >/dev/null
+exec 3<&-
 after=$(cksum < "$mnt$view")
 want=$("$pitfs" cat "$work/live" "$view" | cksum)
 check "a view read before an ingest shows the ingested backup after it (pitfs cat's bytes, which changed)" \
