@@ -180,12 +180,23 @@ static int decode_part(struct chunk_coder *cc, uint32_t raw_len, uint32_t i, con
 	return 0;
 }
 
+/* -EIO unless part i's raw bytes (at p) have the hash its description gives. */
+static int check_part(const struct chunk_parts *parts, uint32_t raw_len, uint32_t i, const uint8_t *p,
+		      const char *where, struct pit_err *err)
+{
+	if (XXH3_64bits(p, part_len(raw_len, i)) != parts->hash[i])
+		return pit_errf(err, -EIO, "%s: chunk part %u: content hash mismatch (damaged pack)", where, i);
+	return 0;
+}
+
 int chunk_parts_verify(const struct chunk_parts *parts, const void *raw, uint32_t raw_len, const char *where,
 		       struct pit_err *err)
 {
+	int rc;
+
 	for (uint32_t i = 0; i < chunk_nparts(raw_len); i++)
-		if (XXH3_64bits((const uint8_t *)raw + (size_t)i * CHUNK_PART, part_len(raw_len, i)) != parts->hash[i])
-			return pit_errf(err, -EIO, "%s: chunk part %u: content hash mismatch (damaged pack)", where, i);
+		if ((rc = check_part(parts, raw_len, i, (const uint8_t *)raw + (size_t)i * CHUNK_PART, where, err)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -199,10 +210,9 @@ int chunk_decode_parts(struct chunk_coder *cc, const struct chunk_parts *parts, 
 
 	for (uint32_t i = p0; i <= p1; i++) {
 		uint32_t from = i ? parts->end[i - 1] : 0;
-		if ((rc = decode_part(cc, raw_len, i, s + (from - base), parts->end[i] - from, d, where, err)) < 0)
+		if ((rc = decode_part(cc, raw_len, i, s + (from - base), parts->end[i] - from, d, where, err)) < 0 ||
+		    (rc = check_part(parts, raw_len, i, d, where, err)) < 0)
 			return rc;
-		if (XXH3_64bits(d, part_len(raw_len, i)) != parts->hash[i])
-			return pit_errf(err, -EIO, "%s: chunk part %u: content hash mismatch (damaged pack)", where, i);
 		d += part_len(raw_len, i);
 	}
 	return 0;

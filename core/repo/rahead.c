@@ -249,14 +249,14 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 	while (done < n) {
 		size_t k = chunk_at(ra, off + done);
 		struct slot *s = find(ra, k);
+		uint64_t in = off + done - ra->start[k];	/* what of chunk k this read wants */
+		size_t len = (size_t)(ra->start[k + 1] - (off + done));
+		if (len > n - done)
+			len = n - done;
 		/* a read away from the last one: just its bytes, from the parts of
 		 * the chunk holding them (or the repository's pool), in this
 		 * thread; no whole chunk into a slot */
 		if (!s && !seq) {
-			uint64_t in = off + done - ra->start[k];
-			size_t len = (size_t)(ra->start[k + 1] - (off + done));
-			if (len > n - done)
-				len = n - done;
 			if ((rc = read_away(ra, k, (uint32_t)in, len, (uint8_t *)buf + done, err)) < 0)
 				break;
 			done += len;
@@ -278,10 +278,6 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 		}
 		if (ra->want == k)
 			ra->want = SIZE_MAX;
-		uint64_t in = off + done - ra->start[k];
-		size_t len = (size_t)(ra->start[k + 1] - (off + done));
-		if (len > n - done)
-			len = n - done;
 		s->pins++;
 		s->used = ++ra->clock;
 		if (ra->next != (seq ? k + 1 : 0)) {
