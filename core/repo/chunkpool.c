@@ -140,20 +140,29 @@ static void evict(struct chunkpool *p, struct pentry *e)
 	free(e);
 }
 
-/* An entry whose buffer holds raw bytes: a spare, else a new one. */
-static struct pentry *entry_for(struct chunkpool *p, uint32_t raw)
+/* A spare whose buffer holds from lo to hi bytes, taken from the spares;
+ * NULL if none does. */
+static struct pentry *take_spare(struct chunkpool *p, uint32_t lo, uint64_t hi)
 {
 	struct pentry *e = NULL;
 
 	pthread_mutex_lock(&p->mu);
 	for (struct pentry **pp = &p->spare; *pp; pp = &(*pp)->next)
-		if ((*pp)->cap >= raw && (*pp)->cap / 2 <= raw) {	/* not a big buffer for a small chunk */
+		if ((*pp)->cap >= lo && (*pp)->cap <= hi) {
 			e = *pp;
 			*pp = e->next;
 			p->nspare--;
 			break;
 		}
 	pthread_mutex_unlock(&p->mu);
+	return e;
+}
+
+/* An entry whose buffer holds raw bytes: a spare, else a new one. */
+static struct pentry *entry_for(struct chunkpool *p, uint32_t raw)
+{
+	struct pentry *e = take_spare(p, raw, 2 * (uint64_t)raw + 1);	/* not a big buffer for a small chunk */
+
 	if (e)
 		return e;
 	if (!(e = calloc(1, sizeof(*e))) || !(e->data = malloc(raw ? raw : 1))) {
@@ -231,17 +240,10 @@ void chunkpool_adopt(struct chunkpool *p, const struct chunk_id *id, uint8_t **d
 		return;
 	}
 	*data = NULL;
-	pthread_mutex_lock(&p->mu);	/* a buffer evicted to make room, if any */
-	for (struct pentry **pp = &p->spare; *pp; pp = &(*pp)->next)
-		if ((*pp)->cap >= cap) {
-			struct pentry *sp = *pp;
-			*pp = sp->next;
-			p->nspare--;
-			*data = sp->data;
-			free(sp);
-			break;
-		}
-	pthread_mutex_unlock(&p->mu);
+	if ((e = take_spare(p, cap, UINT64_MAX))) {	/* a buffer evicted to make room */
+		*data = e->data;
+		free(e);
+	}
 }
 
 void chunkpool_stats(struct chunkpool *p, uint64_t *hits, uint64_t *misses)

@@ -12,7 +12,6 @@
 #define SLOTS 6
 #define AHEAD 4
 #define WORKERS 2
-#define IDLE 4		/* readers kept for reads away from the last one */
 #define NEAR (128u << 10)	/* front to back: a read within this (or its own
 				 * length) of the last one's end; the kernel's
 				 * requests may come a little out of order */
@@ -45,8 +44,6 @@ struct rahead {
 	uint64_t end;		/* where the last read ended, or UINT64_MAX */
 	size_t next;		/* reads go front to back: read ahead from here; 0: they do not */
 	uint64_t clock;
-	struct repo_reader *idle[IDLE];
-	int nidle;
 };
 
 static struct slot *find(struct rahead *ra, size_t k)
@@ -191,25 +188,20 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 	return 0;
 }
 
-/* len bytes at in of chunk k, read by the calling thread with one of the
- * idle readers; called and returns with ra->mu held. */
+/* len bytes at in of chunk k, read by the calling thread; called and
+ * returns with ra->mu held. */
 static int read_away(struct rahead *ra, size_t k, uint32_t in, size_t len, uint8_t *dst, struct pit_err *err)
 {
-	struct repo_reader *rr = ra->nidle ? ra->idle[--ra->nidle] : NULL;
+	struct repo_reader *rr = NULL;
 	struct pit_err rerr = { 0 };
-	int rc = 0;
+	int rc;
 
 	ra->next = 0;
 	pthread_mutex_unlock(&ra->mu);
-	if (!rr)
-		rc = repo_reader_new(&rr, ra->r, &rerr);
-	if (rc == 0)
+	if ((rc = repo_reader_take(ra->r, &rr, &rerr)) == 0)
 		rc = repo_read_range(rr, &ra->f->chunks[k].id, ra->f->chunks[k].raw, in, len, dst, &rerr);
+	repo_reader_give(rr);
 	pthread_mutex_lock(&ra->mu);
-	if (rr && ra->nidle < IDLE)
-		ra->idle[ra->nidle++] = rr;
-	else
-		repo_reader_free(rr);
 	if (rc < 0)
 		return pit_errf(err, rc == -ENOMEM ? -ENOMEM : -EIO, "%s: %s", ra->name, pit_err_msg(&rerr, rc));
 	return 0;
@@ -308,8 +300,6 @@ void rahead_close(struct rahead *ra)
 		give_to_pool(ra, &ra->slot[i]);
 		free(ra->slot[i].data);
 	}
-	for (int i = 0; i < ra->nidle; i++)
-		repo_reader_free(ra->idle[i]);
 	pthread_cond_destroy(&ra->cv);
 	pthread_mutex_destroy(&ra->mu);
 	free(ra->start);

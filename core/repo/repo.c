@@ -14,6 +14,7 @@
 #include "core/util/vec.h"
 
 #define FD_CACHE 16
+#define READERS_KEPT 8	/* idle readers kept for threads that read now and then */
 
 struct repo {
 	char *path;
@@ -24,6 +25,9 @@ struct repo {
 	unsigned skipped;
 	struct memo *memo;
 	struct chunkpool *pool;		/* NULL unless repo_keep_chunks */
+	pthread_mutex_t rd_mu;
+	struct repo_reader *idle[READERS_KEPT];	/* for repo_reader_take */
+	int nidle;
 	pthread_mutex_t fd_mu;
 	struct {
 		struct chunk_id pack;
@@ -37,7 +41,7 @@ struct repo_reader {
 	struct repo *r;
 	struct chunk_coder *cc;
 	uint8_t *buf;		/* stored bytes */
-	uint8_t *parts;		/* raw bytes of the parts a range read needs; made on first use */
+	uint8_t *raw;		/* raw bytes for a range read: its parts, or an older chunk whole; made on first use */
 };
 
 static int write_config(struct backend *b, const struct repo_config *cfg, struct pit_err *err)
@@ -141,6 +145,7 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 	}
 	r->lockfd = -1;
 	pthread_mutex_init(&r->fd_mu, NULL);
+	pthread_mutex_init(&r->rd_mu, NULL);
 	if (memo_new(&r->memo, MEMO_ENTRIES) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto fail;
@@ -199,10 +204,13 @@ void repo_close(struct repo *r)
 	if (r->lockfd >= 0)
 		close(r->lockfd);	/* releases the flock */
 	memo_free(r->memo);
+	for (int i = 0; i < r->nidle; i++)
+		repo_reader_free(r->idle[i]);
 	chunkpool_free(r->pool);
 	catalog_close(r->cat);
 	backend_close(r->b);
 	pthread_mutex_destroy(&r->fd_mu);
+	pthread_mutex_destroy(&r->rd_mu);
 	free(r->path);
 	free(r);
 }
@@ -401,13 +409,37 @@ int repo_reader_new(struct repo_reader **out, struct repo *r, struct pit_err *er
 	return 0;
 }
 
+int repo_reader_take(struct repo *r, struct repo_reader **out, struct pit_err *err)
+{
+	pthread_mutex_lock(&r->rd_mu);
+	*out = r->nidle ? r->idle[--r->nidle] : NULL;
+	pthread_mutex_unlock(&r->rd_mu);
+	return *out ? 0 : repo_reader_new(out, r, err);
+}
+
+void repo_reader_give(struct repo_reader *rr)
+{
+	struct repo *r;
+
+	if (!rr)
+		return;
+	r = rr->r;
+	pthread_mutex_lock(&r->rd_mu);
+	if (r->nidle < READERS_KEPT) {
+		r->idle[r->nidle++] = rr;
+		rr = NULL;
+	}
+	pthread_mutex_unlock(&r->rd_mu);
+	repo_reader_free(rr);
+}
+
 void repo_reader_free(struct repo_reader *rr)
 {
 	if (!rr)
 		return;
 	chunk_coder_free(rr->cc);
 	free(rr->buf);
-	free(rr->parts);
+	free(rr->raw);
 	free(rr);
 }
 
@@ -510,12 +542,10 @@ static int read_parts(struct repo_reader *rr, const struct chunk_loc *loc, uint3
 	loc_where(loc, where, sizeof(where));
 	if ((rc = chunk_parts_check(&loc->parts, loc->raw, loc->stored, where, err)) < 0)
 		return rc;
-	if (!rr->parts && !(rr->parts = malloc(CHUNK_SIZE)))
-		return pit_errf(err, -ENOMEM, "out of memory");
 	if ((rc = pack_read(rr, loc, from, loc->parts.end[p1] - from, where, err)) < 0 ||
-	    (rc = chunk_decode_parts(rr->cc, &loc->parts, loc->raw, p0, p1, rr->buf, rr->parts, where, err)) < 0)
+	    (rc = chunk_decode_parts(rr->cc, &loc->parts, loc->raw, p0, p1, rr->buf, rr->raw, where, err)) < 0)
 		return rc;
-	memcpy(dst, rr->parts + (off - (size_t)p0 * CHUNK_PART), n);
+	memcpy(dst, rr->raw + (off - (size_t)p0 * CHUNK_PART), n);
 	return 0;
 }
 
@@ -558,16 +588,20 @@ bool repo_damage(struct repo *r, const struct chunk_id *id, char *msg, size_t ca
 static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
 			 struct pit_err *err);
 
+/* rc, with chunk id noted as damaged when it is -EIO. */
+static int noted(struct repo *r, const struct chunk_id *id, int rc, struct pit_err *err)
+{
+	if (rc == -EIO)
+		repo_damage_note(r, id, pit_err_msg(err, rc));
+	return rc;
+}
+
 /* A chunk read, kept in the pool (keep) when it verifies, noted as damaged
  * when it does not. */
 static int read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
 		      struct pit_err *err)
 {
-	int rc = find_and_read(rr, id, raw, dst, keep, err);
-
-	if (rc == -EIO)
-		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
-	return rc;
+	return noted(rr->r, id, find_and_read(rr, id, raw, dst, keep, err), err);
 }
 
 int repo_read_chunk(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, struct pit_err *err)
@@ -603,6 +637,17 @@ static int find_loc(struct repo *r, const struct chunk_id *id, uint32_t raw, str
 	return 0;
 }
 
+/* The whole chunk at loc into dst, kept in the pool (keep) when it verifies. */
+static int read_whole(struct repo_reader *rr, const struct chunk_id *id, const struct chunk_loc *loc, void *dst,
+		      bool keep, struct pit_err *err)
+{
+	int rc = repo_read_loc(rr, id, loc, dst, err);
+
+	if (rc == 0 && rr->r->pool && keep)
+		chunkpool_put(rr->r->pool, id, dst, loc->raw, false);
+	return rc;
+}
+
 static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw, void *dst, bool keep,
 			 struct pit_err *err)
 {
@@ -613,9 +658,7 @@ static int find_and_read(struct repo_reader *rr, const struct chunk_id *id, uint
 		return 0;	/* verified when it was read */
 	if ((rc = find_loc(rr->r, id, raw, &loc, err)) < 0)
 		return rc;
-	if ((rc = repo_read_loc(rr, id, &loc, dst, err)) == 0 && rr->r->pool && keep)
-		chunkpool_put(rr->r->pool, id, dst, raw, false);
-	return rc;
+	return read_whole(rr, id, &loc, dst, keep, err);
 }
 
 void repo_prefetch(struct repo_reader *rr, const struct chunk_id *id, uint32_t raw)
@@ -639,22 +682,15 @@ int repo_read_range(struct repo_reader *rr, const struct chunk_id *id, uint32_t 
 		return pit_errf(err, -EINVAL, "%zu bytes at %u of a chunk of %u", n, off, raw);
 	if (rr->r->pool && chunkpool_get_range(rr->r->pool, id, raw, off, n, dst))
 		return 0;
-	if ((rc = find_loc(rr->r, id, raw, &loc, err)) == 0) {
-		if (loc.codec == CHUNK_PARTS) {
-			rc = read_parts(rr, &loc, off, n, dst, err);
-		} else if (rr->parts || (rr->parts = malloc(CHUNK_SIZE))) {
-			if ((rc = repo_read_loc(rr, id, &loc, rr->parts, err)) == 0) {
-				memcpy(dst, rr->parts + off, n);
-				if (rr->r->pool)
-					chunkpool_put(rr->r->pool, id, rr->parts, raw, false);
-			}
-		} else {
-			rc = pit_errf(err, -ENOMEM, "out of memory");
-		}
-	}
-	if (rc == -EIO)
-		repo_damage_note(rr->r, id, pit_err_msg(err, rc));
-	return rc;
+	if ((rc = find_loc(rr->r, id, raw, &loc, err)) < 0)
+		return noted(rr->r, id, rc, err);
+	if (!rr->raw && !(rr->raw = malloc(CHUNK_SIZE)))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	if (loc.codec == CHUNK_PARTS)
+		return noted(rr->r, id, read_parts(rr, &loc, off, n, dst, err), err);
+	if ((rc = read_whole(rr, id, &loc, rr->raw, true, err)) == 0)	/* stored before parts */
+		memcpy(dst, rr->raw + off, n);
+	return noted(rr->r, id, rc, err);
 }
 
 int repo_keep_chunks(struct repo *r, size_t max_bytes, struct pit_err *err)

@@ -65,6 +65,11 @@ int repo_adopt_packs(struct repo *r, unsigned *adopted, struct pit_err *err);
 struct repo_reader;
 int repo_reader_new(struct repo_reader **out, struct repo *r, struct pit_err *err);
 void repo_reader_free(struct repo_reader *rr);
+/* A reader for a thread that reads a chunk now and then (a view's chunk
+ * cache, a random read of a file): an idle one of r's, else a new one;
+ * given back with repo_reader_give, which keeps a few for the next. */
+int repo_reader_take(struct repo *r, struct repo_reader **out, struct pit_err *err);
+void repo_reader_give(struct repo_reader *rr);
 /* Keeps up to max_bytes of decompressed chunks for every reader of r from
  * now on (core/repo/chunkpool.h): for processes that serve reads over time. */
 int repo_keep_chunks(struct repo *r, size_t max_bytes, struct pit_err *err);

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/repo/rfile.h"
-#include "core/util/vec.h"
 
 struct centry {
 	struct chunk_id id;	/* all zero: empty */
@@ -20,8 +19,6 @@ struct chunk_cache {
 	struct repo *r;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;	/* a load ended, a pin went */
-	struct repo_reader **idle;	/* readers no thread is using */
-	size_t nidle, capidle;
 	struct centry *e;
 	size_t n, cap;		/* cap entries of up to CHUNK_SIZE */
 	uint64_t clock, hits, misses;
@@ -53,9 +50,6 @@ void chunk_cache_free(struct chunk_cache *cc)
 	for (size_t i = 0; i < cc->n; i++)
 		free(cc->e[i].data);
 	free(cc->e);
-	for (size_t i = 0; i < cc->nidle; i++)
-		repo_reader_free(cc->idle[i]);
-	free(cc->idle);
 	pthread_cond_destroy(&cc->cv);
 	pthread_mutex_destroy(&cc->mu);
 	free(cc);
@@ -125,24 +119,17 @@ static int cache_read(struct chunk_cache *cc, const struct mf_chunk *ch, uint32_
 	cc->misses++;
 	e->id = ch->id;
 	e->loading = true;
-	if (cc->nidle)
-		rr = cc->idle[--cc->nidle];
 	pthread_mutex_unlock(&cc->mu);
 
 	if (!e->data && !(e->data = malloc(CHUNK_SIZE)))
 		rc = pit_errf(err, -ENOMEM, "out of memory");
-	else if (!rr)
-		rc = repo_reader_new(&rr, cc->r, err);
+	else
+		rc = repo_reader_take(cc->r, &rr, err);
 	if (rc == 0 && (rc = repo_read_chunk(rr, &ch->id, ch->raw, e->data, err)) == 0)
 		memcpy(dst, e->data + off, n);
+	repo_reader_give(rr);
 
 	pthread_mutex_lock(&cc->mu);
-	if (rr) {
-		if (vec_grow((void **)&cc->idle, &cc->capidle, cc->nidle + 1, sizeof(*cc->idle)) == 0)
-			cc->idle[cc->nidle++] = rr;
-		else
-			repo_reader_free(rr);
-	}
 	if (rc < 0) {
 		memset(&e->id, 0, sizeof(e->id));	/* never a half-filled entry */
 		e->len = 0;
