@@ -811,8 +811,6 @@ static void test_rahead(void **state)
 	free(data);
 }
 
-/* The pool of decompressed chunks: what it keeps it gives back exactly,
- * within its bound, least recently used first out. */
 /* Small reads at random offsets read only the parts of a chunk holding
  * them: the file's bytes from repo_read_range and from a rahead reader
  * going nowhere in order; a damaged part fails alone, naming its part, and
@@ -959,6 +957,8 @@ static void test_index_every(void **state)
 	free(buf);
 }
 
+/* The pool of decompressed chunks: what it keeps it gives back exactly,
+ * within its bound, least recently used first out. */
 static void test_chunkpool(void **state)
 {
 	struct chunkpool *p;
