@@ -117,7 +117,8 @@ struct peer {
 	bool ok;
 };
 
-/* Figures that vary from run to run are the median of REPS measurements. */
+/* Figures that vary from run to run are the median of REPS measurements,
+ * cold random reads of RAND_REPS. */
 #define REPS 3
 #define RAND_REPS 5
 

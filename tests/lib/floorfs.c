@@ -97,19 +97,24 @@ int floorfs_serve(const char *file, const char *mountpoint)
 		fprintf(stderr, "floorfs: cannot set up the session\n");
 		goto out;
 	}
-	if (fuse_set_signal_handlers(se) == 0) {
-		if (fuse_session_mount(se, mountpoint) != 0) {
-			fprintf(stderr, "floorfs: cannot mount %s\n", mountpoint);
-		} else if ((cfg = fuse_loop_cfg_create())) {
+	if (fuse_set_signal_handlers(se) != 0) {
+		fprintf(stderr, "floorfs: cannot install signal handlers\n");
+		goto destroy;
+	}
+	if (fuse_session_mount(se, mountpoint) != 0) {
+		fprintf(stderr, "floorfs: cannot mount %s\n", mountpoint);
+	} else {
+		if ((cfg = fuse_loop_cfg_create())) {
 			/* as the pitfs mount runs its loop */
 			fuse_loop_cfg_set_clone_fd(cfg, 0);
 			fuse_loop_cfg_set_max_threads(cfg, 16);
 			rc = fuse_session_loop_mt(se, cfg) < 0 ? -1 : 0;
 			fuse_loop_cfg_destroy(cfg);
-			fuse_session_unmount(se);
 		}
-		fuse_remove_signal_handlers(se);
+		fuse_session_unmount(se);
 	}
+	fuse_remove_signal_handlers(se);
+destroy:
 	fuse_session_destroy(se);
 out:
 	free(the.bytes);
