@@ -108,14 +108,10 @@ int sst_open(struct sst **out, const char *data_name, sst_component_fn fn, void 
 			      data_name);
 		goto out;
 	}
-	if (strcmp(s->desc.format, "big") != 0) {
-		rc = pit_errf(err, -ENOTSUP, "%s: SSTable format \"%s\" is not supported (only \"big\")", data_name,
-			      s->desc.format);
-		goto out;
-	}
-	if ((rc = sst_version_parse(&s->ver, s->desc.version)) < 0) {
-		rc = pit_errf(err, rc == -ENOTSUP ? -ENOTSUP : -EINVAL, "%s: SSTable version \"%s\" is not supported "
-			      "(ma to oa, Cassandra 3.0 to 5.0)", data_name, s->desc.version);
+	if ((rc = sst_version_parse(&s->ver, s->desc.format, s->desc.version)) < 0) {
+		rc = pit_errf(err, rc == -ENOTSUP ? -ENOTSUP : -EINVAL, "%s: SSTable format \"%s\" version \"%s\" is "
+			      "not supported (big: ma to oa, Cassandra 3.0 to 5.0; bti: da, Cassandra 5.0)", data_name,
+			      s->desc.format, s->desc.version);
 		goto out;
 	}
 	read_toc(s);
@@ -368,6 +364,9 @@ static int lookup_open(struct lookup *lk, struct sst *s, struct pit_err *err)
 
 	memset(lk, 0, sizeof(*lk));
 	lk->s = s;
+	if (!sst_has_key_index(s))
+		return pit_errf(err, -ENOTSUP, "%s: its partition index is a trie (Partitions.db), which is not read",
+				s->name);
 	if ((rc = summary_load(s, &lk->sm, err)) < 0 || (rc = open_component(s, "Index.db", &lk->idx, true, err)) < 0)
 		lookup_close(lk);
 	return rc;
@@ -464,6 +463,11 @@ bad:
 			(unsigned long long)off);
 }
 
+bool sst_has_key_index(const struct sst *s)
+{
+	return strcmp(s->desc.format, "big") == 0;
+}
+
 int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *pos, struct pit_err *err)
 {
 	struct lookup lk;
@@ -502,6 +506,8 @@ int sst_split_keys(struct sst *s, int parts, struct sbuf *keys, struct pit_err *
 	int rc, got = 0;
 
 	sbuf_reset(keys);
+	if (!sst_has_key_index(s))
+		return 0;
 	if ((rc = summary_load(s, &sm, err)) < 0 || !sm.buf)
 		return rc;
 	for (int i = 1; i < parts && sm.count; i++) {

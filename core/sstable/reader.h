@@ -60,6 +60,10 @@ int sst_verify_digest(struct sst *s, struct pit_err *err);
 /* Reads every chunk and checks its checksum. */
 int sst_verify_chunks(struct sst *s, struct pit_err *err);
 
+/* Whether partitions can be found by key (big: Summary.db, Index.db); a
+ * bti SSTable indexes them in tries that are not read, and the lookups
+ * below answer -ENOTSUP for it. */
+bool sst_has_key_index(const struct sst *s);
 /* Finds a partition's Data.db position through Summary.db and Index.db:
  * 0 (found), -ENOENT (not in this SSTable) or -errno. */
 int sst_find_partition(struct sst *s, const uint8_t *key, size_t n, uint64_t *pos, struct pit_err *err);

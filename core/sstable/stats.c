@@ -5,12 +5,30 @@
 #include <zlib.h>
 #include "core/util/bytes.h"
 
-int sst_version_parse(struct sst_version *v, const char *s)
+/* BTI, Cassandra 5.0's trie-indexed format, writes Data.db and
+ * Statistics.db as big's oa does (BtiFormat.BtiVersion: every feature of
+ * oa, no legacy min/max); only its key indexes differ (Partitions.db,
+ * Rows.db). Its ea (6.0) adds to CompressionInfo.db, eb to Statistics.db:
+ * not known here. */
+static int bti_version(struct sst_version *v, const char *s)
+{
+	if (strcmp(s, "da") != 0)
+		return -ENOTSUP;
+	memcpy(v->v, s, 3);
+	v->commitlog_lower_bound = v->commitlog_intervals = v->accurate_minmax = v->host_id = true;
+	v->max_compressed_len = v->pending_repair = v->metadata_checksum = v->improved_minmax = true;
+	v->partition_level_deletion_marker = v->key_range = v->uint_deletion_time = v->token_space_coverage = true;
+	return 0;
+}
+
+int sst_version_parse(struct sst_version *v, const char *format, const char *s)
 {
 	memset(v, 0, sizeof(*v));
 	if (strlen(s) != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z')
 		return -EINVAL;
-	if (strcmp(s, "ma") < 0 || s[0] > 'o')
+	if (strcmp(format, "bti") == 0)
+		return bti_version(v, s);
+	if (strcmp(format, "big") != 0 || strcmp(s, "ma") < 0 || s[0] > 'o')
 		return -ENOTSUP;
 	memcpy(v->v, s, 3);
 	char a = s[0], b = s[1];

@@ -19,8 +19,10 @@ struct sst_version {
 	     partition_level_deletion_marker, key_range, uint_deletion_time, token_space_coverage;
 };
 
-/* Fills v for a version string such as "me"; -ENOTSUP for pre-3.0 or unknown. */
-int sst_version_parse(struct sst_version *v, const char *s);
+/* Fills v for a format ("big" or "bti") and a version string such as
+ * "me"; -ENOTSUP for pre-3.0, unknown or later formats and versions:
+ * big ma to oa (Cassandra 3.0 to 5.0), bti da (5.0). */
+int sst_version_parse(struct sst_version *v, const char *format, const char *s);
 
 enum sst_partitioner { SST_MURMUR3, SST_RANDOM, SST_BYTE_ORDERED, SST_LOCAL, SST_OTHER };
 

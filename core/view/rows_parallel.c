@@ -135,6 +135,9 @@ static int cut(struct merged *mg, int parts, uint64_t **out, size_t *nsegs, stru
 	int rc, nk;
 
 	*out = NULL;
+	for (size_t i = 0; i < n; i++)	/* bti: no key index read here, one thread */
+		if (!sst_has_key_index(mg->ssts[i]))
+			return -EAGAIN;
 	for (size_t i = 1; i < n; i++)
 		if (sst_data_length(mg->ssts[i]) > sst_data_length(mg->ssts[big]))
 			big = i;

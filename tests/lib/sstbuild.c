@@ -57,8 +57,9 @@ struct sb *sb_new(const struct sb_spec *spec)
 		b->spec.chunk_len = 4096;
 	if (!b->spec.partitioner)
 		b->spec.partitioner = "org.apache.cassandra.dht.Murmur3Partitioner";
-	sst_version_parse(&b->ver, spec->version);
-	snprintf(b->prefix, sizeof(b->prefix), "%s-1-big-", spec->version);
+	const char *format = spec->format ? spec->format : "big";
+	sst_version_parse(&b->ver, format, spec->version);
+	snprintf(b->prefix, sizeof(b->prefix), "%s-1-%s-", spec->version, format);
 	for (int i = 0; i < spec->nclust; i++)
 		type_info(spec->clust[i], &b->fixed_clust[i], NULL);
 	for (int i = 0; i < spec->nstatic; i++)

@@ -14,7 +14,8 @@ struct sb_col {
 };
 
 struct sb_spec {
-	const char *version;		/* "ma" .. "oa" */
+	const char *version;		/* "ma" .. "oa"; "da" with format "bti" */
+	const char *format;		/* default "big" */
 	const char *key_type;
 	int nclust;
 	const char *clust[8];

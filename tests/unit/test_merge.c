@@ -1017,6 +1017,77 @@ static void test_divergent_node(void **state)
 	against_truth(1, "B-node2", "/nodes/node2");
 }
 
+/* A bti SSTable (Cassandra 5.0's trie-indexed format: oa's Data.db and
+ * Statistics.db, tries for keys) merges like its big twin. The oa fixture's
+ * files under bti names, without Index.db and Summary.db, are node2's copy
+ * of node1's table; threads are asked for, and the view falls back to one
+ * (no key index to cut the ring with) and gives the bytes of a view whose
+ * copies are both big. */
+static void test_bti(void **state)
+{
+	const char *fx = tl_fixtures();
+	static const char *comps[] = { "Data.db", "Statistics.db", "CompressionInfo.db", "Digest.crc32", "Filter.db" };
+	char cmd[4096], d[320], out[2][2][320];
+	struct sbuf got[2];
+	struct pit_err err = { 0 };
+
+	(void)state;
+	if (!fx) {
+		printf("# skipped: no fixtures (../shared/fixtures or $PITFS_FIXTURES)\n");
+		skip();
+	}
+	for (int twin = 0; twin < 2; twin++) {
+		for (int n = 0; n < 2; n++) {
+			snprintf(out[twin][n], sizeof(out[twin][n]), "%s/bti%d/node%d/data", work, twin, n + 1);
+			snprintf(d, sizeof(d), "%s/spark_test/testtable-0123456789abcdef0123456789abcdef/snapshots/s",
+				 out[twin][n]);
+			snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/sstable-transformer-oa-10k/spark_test/testtable/"
+				 "schema.cql %s/", d, fx, d);
+			assert_true(tl_sh(cmd).ok);
+			bool bti = twin == 0 && n == 1;
+			for (size_t c = 0; c < sizeof(comps) / sizeof(comps[0]); c++) {
+				snprintf(cmd, sizeof(cmd), "cp %s/sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-%s "
+					 "%s/%s-13-%s-%s", fx, comps[c], d, bti ? "da" : "oa", bti ? "bti" : "big", comps[c]);
+				assert_true(tl_sh(cmd).ok);
+			}
+			if (!bti) {
+				snprintf(cmd, sizeof(cmd), "cp %s/sstable-transformer-oa-10k/spark_test/testtable/oa-13-big-*.db "
+					 "%s/", fx, d);
+				assert_true(tl_sh(cmd).ok);
+			}
+		}
+		char repo[320];
+		struct repo *r;
+		struct ingest_result res;
+		snprintf(repo, sizeof(repo), "%s/bti%d/repo", work, twin);
+		assert_int_equal(repo_init(repo, 0, 0, &err), 0);
+		assert_int_equal(repo_open(&r, repo, REPO_WRITE, &err), 0);
+		for (int n = 0; n < 2; n++) {
+			struct ingest_opts o = { .source = out[twin][n], .node = nodes[n], .tag = "s", .have_at = true,
+						 .at_us = 1900000000000000ll };
+			if (ingest_run(r, &o, &res, &err) < 0)
+				fail_msg("%s", err.msg);
+		}
+		struct view_rows_report rep;
+		sbuf_init(&got[twin]);
+		view_render_threads(2, 0);
+		if (view_render(r, 1900000000000000ll, "spark_test", "testtable", VIEW_CSV, collect, &got[twin], &rep,
+				&err) < 0)
+			fail_msg("%s", err.msg);
+		view_render_threads(0, 32u << 20);
+		assert_int_equal(rep.sstables, 2);
+		assert_int_equal(rep.unreadable, 0);
+		if (twin == 0)
+			assert_int_equal(rep.segments, 0);
+		repo_close(r);
+	}
+	assert_true(got[0].len > 10000 * 4);
+	assert_int_equal(got[0].len, got[1].len);
+	assert_memory_equal(got[0].buf, got[1].buf, got[0].len);
+	sbuf_release(&got[0]);
+	sbuf_release(&got[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_cql),
 		cmocka_unit_test(test_any_order),
 		cmocka_unit_test(test_damaged_chunk),
+		cmocka_unit_test(test_bti),
 	};
 	return cmocka_run_group_tests_name("merge", tests, setup, teardown);
 }

@@ -271,28 +271,74 @@ static void read_series(struct sst *s)
 	sst_scan_close(sc);
 }
 
+static void every_flag(const char *format, const char *version)
+{
+	for (int layout = 0; layout < 3; layout++) {
+		struct sb_spec spec = base_spec(version);
+		struct sst *s = NULL;
+		struct pit_err err = { 0 };
+		spec.format = format;
+		spec.compressed = layout == 2;
+		spec.codec = SST_CODEC_LZ4;
+		spec.crc = layout == 1;
+		spec.chunk_len = 512;	/* rows cross chunk boundaries */
+		struct sb *b = sb_new(&spec);
+		build_series(b);
+		if (sb_open(b, &s, &err) < 0)
+			fail_msg("%s-%s layout %d: %s", version, format, layout, err.msg);
+		read_series(s);
+		assert_int_equal(sst_verify_digest(s, &err), 0);
+		assert_int_equal(sst_verify_chunks(s, &err), 0);
+		sst_close(s);
+		sb_free(b);
+	}
+}
+
 static void test_every_flag_every_version(void **state)
 {
 	(void)state;
 	for (size_t v = 0; v < sizeof(VERSIONS) / sizeof(VERSIONS[0]); v++)
-		for (int layout = 0; layout < 3; layout++) {
-			struct sb_spec spec = base_spec(VERSIONS[v]);
-			struct sst *s = NULL;
-			struct pit_err err = { 0 };
-			spec.compressed = layout == 2;
-			spec.codec = SST_CODEC_LZ4;
-			spec.crc = layout == 1;
-			spec.chunk_len = 512;	/* rows cross chunk boundaries */
-			struct sb *b = sb_new(&spec);
-			build_series(b);
-			if (sb_open(b, &s, &err) < 0)
-				fail_msg("%s layout %d: %s", VERSIONS[v], layout, err.msg);
-			read_series(s);
-			assert_int_equal(sst_verify_digest(s, &err), 0);
-			assert_int_equal(sst_verify_chunks(s, &err), 0);
-			sst_close(s);
-			sb_free(b);
-		}
+		every_flag("big", VERSIONS[v]);
+	every_flag("bti", "da");	/* Data.db and Statistics.db as oa's */
+}
+
+/* bti da is read; its key index (tries) is not, and says so; formats and
+ * versions this reader does not know are refused by name. */
+static void test_bti(void **state)
+{
+	static const char *bad[][2] = { { "bti", "ea" }, { "bti", "oa" }, { "big", "da" }, { "xyz", "oa" } };
+	struct sb_spec spec = base_spec("da");
+	struct pit_err err = { 0 };
+	struct sst *s = NULL;
+	struct sbuf keys;
+	uint64_t pos[1];
+
+	(void)state;
+	spec.format = "bti";
+	struct sb *b = sb_new(&spec);
+	build_series(b);
+	assert_int_equal(sb_open(b, &s, &err), 0);
+	assert_false(sst_has_key_index(s));
+	sbuf_init(&keys);
+	assert_int_equal(sst_split_keys(s, 4, &keys, &err), 0);
+	sbuf_add(&keys, "\0\2p1", 4);
+	assert_int_equal(sst_lower_bounds(s, &keys, pos, &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "Partitions.db"));
+	sbuf_release(&keys);
+	sst_close(s);
+	sb_free(b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		spec = base_spec(bad[i][1]);
+		spec.format = bad[i][0];
+		b = sb_new(&spec);
+		build_series(b);
+		assert_int_equal(sb_open(b, &s, &err), -ENOTSUP);
+		char want[64];
+		snprintf(want, sizeof(want), "format \"%s\" version \"%s\"", bad[i][0], bad[i][1]);
+		if (!strstr(err.msg, want) || !strstr(err.msg, "bti: da"))
+			fail_msg("%s-%s: %s", bad[i][1], bad[i][0], err.msg);
+		sb_free(b);
+	}
 }
 
 /* More than 64 columns: the subset is a list of present or missing indices. */
@@ -594,6 +640,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_flag_every_version),
+		cmocka_unit_test(test_bti),
 		cmocka_unit_test(test_many_columns),
 		cmocka_unit_test(test_missing_components),
 		cmocka_unit_test(test_readahead),
