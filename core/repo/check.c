@@ -30,7 +30,7 @@ struct check {
 	struct cpack *packs;
 	size_t npacks, cappacks;
 	struct index_entry *ents;	/* every index entry, sorted by chunk id */
-	struct index_entry *bypack;	/* the same, by pack and offset */
+	const struct index_entry **bypack;	/* the same, by pack and offset (an entry is ~250 bytes) */
 	size_t nents, capents;
 	struct badchunk *bad;
 	size_t nbad, capbad;
@@ -143,7 +143,7 @@ static int set_pack_bad(struct check *c, struct cpack *p, const char *why)
 
 static int cmp_pack_off(const void *a, const void *b)
 {
-	const struct index_entry *x = a, *y = b;
+	const struct index_entry *x = *(const struct index_entry *const *)a, *y = *(const struct index_entry *const *)b;
 	int d = memcmp(x->loc.pack.b, y->loc.pack.b, 16);
 
 	return d ? d : (x->loc.off > y->loc.off) - (x->loc.off < y->loc.off);
@@ -156,7 +156,7 @@ static size_t first_of_pack(struct check *c, const struct chunk_id *pack)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (memcmp(c->bypack[mid].loc.pack.b, pack->b, 16) < 0)
+		if (memcmp(c->bypack[mid]->loc.pack.b, pack->b, 16) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -220,8 +220,8 @@ static int check_pack(struct check *c, struct cpack *p, struct repo_reader *rr, 
 	close(fd);
 	if (c->o->read_data) {
 		size_t i = first_of_pack(c, &p->id);
-		for (; i < c->nents && chunk_id_eq(&c->bypack[i].loc.pack, &p->id); i++) {
-			const struct index_entry *e = &c->bypack[i];
+		for (; i < c->nents && chunk_id_eq(&c->bypack[i]->loc.pack, &p->id); i++) {
+			const struct index_entry *e = c->bypack[i];
 			if ((rc = repo_read_loc(rr, &e->id, &e->loc, buf, &perr)) == 0 && e->loc.codec == CHUNK_PARTS) {
 				char where[PACK_NAME_MAX + 40];
 				snprintf(where, sizeof(where), "%s, offset %llu", name, (unsigned long long)e->loc.off);
@@ -325,7 +325,8 @@ int check_run(struct repo *r, const struct check_opts *o, struct check_result *r
 			rc = pit_errf(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		memcpy(c.bypack, c.ents, c.nents * sizeof(*c.bypack));
+		for (size_t i = 0; i < c.nents; i++)
+			c.bypack[i] = &c.ents[i];
 		qsort(c.bypack, c.nents, sizeof(*c.bypack), cmp_pack_off);
 	}
 	for (size_t i = 0; i < c.npacks; i++) {
