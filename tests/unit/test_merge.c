@@ -1027,7 +1027,7 @@ static void test_bti(void **state)
 {
 	const char *fx = tl_fixtures();
 	static const char *comps[] = { "Data.db", "Statistics.db", "CompressionInfo.db", "Digest.crc32", "Filter.db" };
-	char cmd[4096], d[320], out[2][2][320];
+	char cmd[4096], d[1024], out[2][2][128];
 	struct sbuf got[2];
 	struct pit_err err = { 0 };
 
