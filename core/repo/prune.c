@@ -203,9 +203,8 @@ static bool referenced(const struct idvec *refs, const struct chunk_id *id)
 	return refs->n && bsearch(id, refs->v, refs->n, sizeof(*refs->v), cmp_id);
 }
 
-/* Closes the pack being written and adds its chunks to keep. */
-static int finish_into(struct pack_writer **pw, struct index_entry **keep, size_t *nkeep, size_t room,
-		       struct pit_err *err)
+/* Closes the pack being written; its chunks' new places go to keep[*nkeep...]. */
+static int finish_into(struct pack_writer **pw, struct index_entry *keep, size_t *nkeep, struct pit_err *err)
 {
 	struct chunk_id pid;
 	struct pack_entry *pe;
@@ -215,14 +214,8 @@ static int finish_into(struct pack_writer **pw, struct index_entry **keep, size_
 	*pw = NULL;
 	if (rc < 0)
 		return rc;
-	struct index_entry *nk = realloc(*keep, (room + *nkeep + n + 1) * sizeof(*nk));
-	if (!nk) {
-		free(pe);
-		return pit_errf(err, -ENOMEM, "out of memory");
-	}
-	*keep = nk;
 	for (size_t i = 0; i < n; i++)
-		nk[(*nkeep)++] = pack_entry_index(&pe[i], &pid);
+		keep[(*nkeep)++] = pack_entry_index(&pe[i], &pid);
 	free(pe);
 	return 0;
 }
@@ -253,8 +246,8 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 	struct backend *b = repo_backend(r);
 	struct idvec refs = { 0 };
 	struct lists l = { 0 };
-	struct index_entry *keep = NULL;
-	size_t nkeep = 0;
+	struct index_entry *keep = NULL;	/* the new index: l.e's front, see below */
+	size_t nkeep = 0, from = 0;
 	bool *drop = NULL;
 	struct repo_reader *rr = NULL;
 	struct pack_writer *pw = NULL;
@@ -292,15 +285,22 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 		qsort(l.e, l.n, sizeof(*l.e), cmp_by_pack);
 	if (l.npacks)
 		qsort(l.packs, l.npacks, sizeof(*l.packs), cmp_id);	/* the id leads the struct */
-	if (!(drop = calloc(l.npacks + 1, sizeof(*drop))) || !(keep = malloc((l.n + 1) * sizeof(*keep))) ||
-	    !(raw = malloc(CHUNK_SIZE)) || !(enc = malloc(CHUNK_MAX_STORED)))
+	if (!(drop = calloc(l.npacks + 1, sizeof(*drop))) || !(raw = malloc(CHUNK_SIZE)) ||
+	    !(enc = malloc(CHUNK_MAX_STORED)))
 		goto oom;
+	/* The new index is written over the front of l.e as the packs go by, in
+	 * order: each place it gets is that of a referenced chunk already looked
+	 * at (kept where it is, or moved and its new pack closed), so it never
+	 * reaches an entry not looked at yet, and a pack's entries are searched
+	 * for from the end of the last pack's on. An entry is 248 bytes: one
+	 * array of them, not two. */
+	keep = l.e;
 	if ((rc = repo_reader_new(&rr, r, err)) < 0 ||
 	    (rc = chunk_coder_new(&cc, repo_config(r)->zstd_level, (int)repo_config(r)->zstd_min_match)) < 0)
 		goto out;
 	for (size_t p = 0; p < l.npacks; p++) {
 		/* the pack's entries in the catalog: a run in l.e */
-		size_t lo = 0, hi = l.n;
+		size_t lo = from, hi = l.n;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 			if (memcmp(l.e[mid].loc.pack.b, l.packs[p].id.b, 16) < 0)
@@ -313,6 +313,7 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 		for (; end < l.n && chunk_id_eq(&l.e[end].loc.pack, &l.packs[p].id); end++)
 			if (referenced(&refs, &l.e[end].id))
 				used += l.e[end].loc.stored;
+		from = end;
 		if (!used) {
 			drop[p] = true;
 			res->packs_removed++;
@@ -321,8 +322,11 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 		}
 		if ((l.packs[p].size - used) * 100 <= (uint64_t)REWRITE_UNUSED_PCT * l.packs[p].size) {
 			for (size_t k = lo; k < end; k++)
-				if (referenced(&refs, &l.e[k].id))
-					keep[nkeep++] = l.e[k];
+				if (referenced(&refs, &l.e[k].id)) {
+					if (nkeep != k)
+						keep[nkeep] = l.e[k];
+					nkeep++;
+				}
 			res->packs_kept++;
 			continue;
 		}
@@ -349,11 +353,11 @@ int prune_run(struct repo *r, struct prune_result *res, struct pit_err *err)
 				goto out;
 			res->bytes_repacked += stored;
 			if (pack_writer_size(pw) >= repo_config(r)->pack_target &&
-			    (rc = finish_into(&pw, &keep, &nkeep, l.n, err)) < 0)
+			    (rc = finish_into(&pw, keep, &nkeep, err)) < 0)
 				goto out;
 		}
 	}
-	if (pw && (rc = finish_into(&pw, &keep, &nkeep, l.n, err)) < 0)
+	if (pw && (rc = finish_into(&pw, keep, &nkeep, err)) < 0)
 		goto out;
 	/* the new index must hold every referenced chunk before anything goes */
 	if ((rc = covers(&refs, keep, nkeep, repo_path(r), err)) < 0)
@@ -409,7 +413,6 @@ out:
 	for (size_t i = 0; i < l.nsegs; i++)
 		free(l.segs[i]);
 	free(l.segs);
-	free(keep);
 	free(drop);
 	return rc;
 }
