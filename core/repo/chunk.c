@@ -200,8 +200,11 @@ int chunk_parts_verify(const struct chunk_parts *parts, const void *raw, uint32_
 	return 0;
 }
 
-int chunk_decode_parts(struct chunk_coder *cc, const struct chunk_parts *parts, uint32_t raw_len, uint32_t p0,
-		       uint32_t p1, const void *src, void *dst, const char *where, struct pit_err *err)
+/* Parts p0..p1 from their stored bytes (src, from part p0's start) into
+ * dst, each checked against its hash when check (a whole chunk is checked
+ * against its id instead). */
+static int decode_range(struct chunk_coder *cc, const struct chunk_parts *parts, uint32_t raw_len, uint32_t p0,
+			uint32_t p1, const void *src, void *dst, bool check, const char *where, struct pit_err *err)
 {
 	const uint8_t *s = src;
 	uint8_t *d = dst;
@@ -211,11 +214,17 @@ int chunk_decode_parts(struct chunk_coder *cc, const struct chunk_parts *parts, 
 	for (uint32_t i = p0; i <= p1; i++) {
 		uint32_t from = i ? parts->end[i - 1] : 0;
 		if ((rc = decode_part(cc, raw_len, i, s + (from - base), parts->end[i] - from, d, where, err)) < 0 ||
-		    (rc = check_part(parts, raw_len, i, d, where, err)) < 0)
+		    (check && (rc = check_part(parts, raw_len, i, d, where, err)) < 0))
 			return rc;
 		d += part_len(raw_len, i);
 	}
 	return 0;
+}
+
+int chunk_decode_parts(struct chunk_coder *cc, const struct chunk_parts *parts, uint32_t raw_len, uint32_t p0,
+		       uint32_t p1, const void *src, void *dst, const char *where, struct pit_err *err)
+{
+	return decode_range(cc, parts, raw_len, p0, p1, src, dst, true, where, err);
 }
 
 int chunk_decode(struct chunk_coder *cc, enum chunk_codec codec, const struct chunk_parts *parts, const void *src,
@@ -227,13 +236,10 @@ int chunk_decode(struct chunk_coder *cc, enum chunk_codec codec, const struct ch
 	int rc;
 
 	if (codec == CHUNK_PARTS) {
-		if ((rc = chunk_parts_check(parts, (uint32_t)raw_len, (uint32_t)stored, where, err)) < 0)
+		if ((rc = chunk_parts_check(parts, (uint32_t)raw_len, (uint32_t)stored, where, err)) < 0 ||
+		    (rc = decode_range(cc, parts, (uint32_t)raw_len, 0, chunk_nparts((uint32_t)raw_len) - 1, src, dst,
+				       false, where, err)) < 0)
 			return rc;
-		for (uint32_t i = 0, from = 0; i < chunk_nparts((uint32_t)raw_len); from = parts->end[i++])
-			if ((rc = decode_part(cc, (uint32_t)raw_len, i, (const uint8_t *)src + from,
-					      parts->end[i] - from, (uint8_t *)dst + (size_t)i * CHUNK_PART, where,
-					      err)) < 0)
-				return rc;
 	} else if (codec == CHUNK_RAW) {
 		if (stored != raw_len)
 			return pit_errf(err, -EIO, "%s: raw chunk of %zu bytes, index says %zu", where, stored, raw_len);
