@@ -7,15 +7,20 @@
  * the first byte of the largest table's data.csv at a random offset; then
  * ls -R of a repository of 1,000 tables backed up at 10 instants. A bare
  * FUSE filesystem serving the file from memory (tests/lib/floorfs.h) is
- * measured beside them: what FUSE itself costs here.
+ * measured beside them: what FUSE itself costs here. So is the size of the
+ * page-cache folios holding each file, and the disk's file cached in 4 KiB
+ * pages: FUSE caches in those (kernel 6.18), ext4 in large folios, and a
+ * read from the page cache costs more in small ones.
  * Cold sequential reads (each from a fresh mount) are the median of three
  * runs, repeat reads (four passes a run) and random reads of five: single
- * runs varied by 10 to 30 %, cold random reads by 2-3x.
+ * runs varied by 10 to 30 %, cold random reads by 2-3x. Warm random reads
+ * of pitfs, the floor and the disk take turns, round by round.
  * PITFS_BENCH_MOUNT_SIZE sets the cluster's size in MiB (default 2048). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -107,6 +112,62 @@ static double random_reads(const char *path, int n, unsigned seed)
 	return t / n * 1e6;
 }
 
+/* The mean size of the page-cache folios holding path's cached pages, in KiB,
+ * or -1 where the kernel does not say (page frames are shown to root only).
+ * Only pages already cached are touched (mincore), so it reads nothing.
+ * ext4 caches a file read front to back in large folios, FUSE (through 6.18
+ * at least) in 4 KiB pages, and a random read from the page cache costs
+ * more in small pages: every 4 KiB lands in a different struct page. */
+static double folio_kib(const char *path)
+{
+	uint64_t size = file_size(path), pages = (size + 4095) / 4096, cached = 0, folios = 0;
+	int fd = open(path, O_RDONLY), pm = open("/proc/self/pagemap", O_RDONLY),
+	    kf = open("/proc/kpageflags", O_RDONLY);
+	unsigned char *in = calloc(pages ? pages : 1, 1);
+	void *map = fd >= 0 && size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+
+	if (map != MAP_FAILED && in && pm >= 0 && kf >= 0 && mincore(map, size, in) == 0) {
+		for (uint64_t i = 0; i < pages; i++) {
+			uint64_t ent, flags;
+			if (!(in[i] & 1))
+				continue;
+			(void)*(volatile const char *)((const char *)map + i * 4096);
+			if (pread(pm, &ent, 8, (off_t)(((uintptr_t)map / 4096 + i) * 8)) != 8 || !(ent >> 63) ||
+			    !(ent & ((1ull << 55) - 1)))
+				break;	/* not root: no frame numbers */
+			if (pread(kf, &flags, 8, (off_t)((ent & ((1ull << 55) - 1)) * 8)) != 8)
+				break;
+			cached++;
+			folios += !(flags >> 16 & 1);	/* a head or a single page */
+		}
+	}
+	if (map != MAP_FAILED)
+		munmap(map, size);
+	free(in);
+	int fds[] = { fd, pm, kf };
+	for (int k = 0; k < 3; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	return folios ? (double)cached * 4 / (double)folios : -1;
+}
+
+/* Puts path in the page cache again, one 4 KiB page at a time (readahead
+ * off), as FUSE holds it: the disk with the page size of the mounts. */
+static bool cache_in_pages(const char *path)
+{
+	static char buf[4096];
+	uint64_t size = file_size(path);
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0 &&
+		  posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0;
+
+	for (uint64_t off = 0; ok && off < size; off += sizeof(buf))
+		ok = pread(fd, buf, sizeof(buf), (off_t)off) >= 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static double mbs(uint64_t bytes, double secs) { return secs > 0 ? (double)bytes / secs / 1048576 : 0; }
 
 struct peer {
@@ -114,6 +175,8 @@ struct peer {
 	char mnt[256], file[2048], lsdir[300];
 	char mount_cmd[4200], umount_cmd[600];	/* to mount afresh; empty for the disk */
 	double up, cold, warm, rnd_cold, rnd_warm, ls;
+	double folio;	/* mean page-cache folio after the repeat reads, KiB */
+	bool warm_later;	/* warm random reads measured in alternation at the end */
 	bool ok;
 };
 
@@ -131,6 +194,37 @@ static double median(double *v, int n)
 			v[k - 1] = t;
 		}
 	return v[n / 2];
+}
+
+/* Warm random reads of each of files[] in turn, one run of each a round,
+ * SHORT_REPS rounds, their medians in out[] (-1 where a read failed):
+ * figures a minute apart on a shared VM drift by more than the differences
+ * measured here (0.05 us). The caller has put the files in the page cache. */
+static void warm_alternating(const char *const *files, int n, double *out)
+{
+	double v[4][SHORT_REPS];
+
+	for (int i = 0; i < SHORT_REPS; i++)
+		for (int k = 0; k < n && k < 4; k++)
+			v[k][i] = random_reads(files[k], 100000, 7 + (unsigned)i);
+	for (int k = 0; k < n && k < 4; k++) {
+		out[k] = median(v[k], SHORT_REPS);
+		for (int i = 0; i < SHORT_REPS; i++)
+			if (v[k][i] < 0)
+				out[k] = -1;
+	}
+}
+
+/* Drops path from the page cache and reads it front to back: cached as a
+ * reader of the whole file leaves it. */
+static bool cache_whole(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok && seq_read(path) >= 0;
 }
 
 /* Mounts p again, so that no cache of its own holds the file. */
@@ -167,9 +261,11 @@ static void measure(struct peer *p)
 		}
 	}
 	p->warm = median(rv, SHORT_REPS);
-	for (int i = 0; i < SHORT_REPS; i++)	/* all of it in the page cache; many: each is < 1 us */
+	for (int i = 0; i < SHORT_REPS && !p->warm_later; i++)	/* all of it in the page cache; many: each is < 1 us */
 		rv[i] = random_reads(p->file, 100000, 7 + (unsigned)i);
-	p->rnd_warm = median(rv, SHORT_REPS);
+	if (!p->warm_later)
+		p->rnd_warm = median(rv, SHORT_REPS);
+	p->folio = folio_kib(p->file);
 	for (int i = 0; i < SHORT_REPS; i++) {
 		drop_caches();
 		rv[i] = random_reads(p->file, 1000, 9 + (unsigned)i);
@@ -299,6 +395,7 @@ int main(int argc, char **argv)
 	bdir[strcspn(bdir, "\n")] = 0;
 	snprintf(pp->file, sizeof(pp->file), "%s/nodes/%s/%s/%s/%s/%s", pp->mnt, node, bdir, ks, tdir, file);
 	snprintf(pp->lsdir, sizeof(pp->lsdir), "%s", pp->mnt);
+	pp->warm_later = true;
 	measure(pp);
 
 	/* data.csv of the largest table: its size known (rendered once), then
@@ -320,9 +417,7 @@ int main(int argc, char **argv)
 	if (tl_sh(cmd).ok) {
 		drop_caches();
 		fresh = random_reads(pp->file, 200, 11);
-		snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", pp->mnt);
-		tl_sh(cmd);
-	}
+	}	/* left mounted for the warm random reads at the end */
 
 	/* restic */
 	struct peer *rp = &peers[1];
@@ -387,15 +482,35 @@ int main(int argc, char **argv)
 		snprintf(fp->umount_cmd, sizeof(fp->umount_cmd), "fusermount3 -u %s", fp->mnt);
 		snprintf(fp->file, sizeof(fp->file), "%s/%s", fp->mnt, file);
 		tl_sh(fp->mount_cmd);
+		fp->warm_later = true;
 		if (wait_for(fp->file, now()) >= 0)
 			measure(fp);
-		tl_sh(fp->umount_cmd);
 	}
 	/* the disk */
 	struct peer *dp = &peers[4];
 	snprintf(dp->file, sizeof(dp->file), "%s", big);
 	snprintf(dp->lsdir, sizeof(dp->lsdir), "%s", cluster);
+	dp->warm_later = true;
 	measure(dp);
+	/* warm random reads: pitfs, the floor, the disk, and a copy of the
+	 * disk's file cached 4 KiB at a time as FUSE caches its files */
+	char copy[1100];
+	double pages_warm = -1, pages_folio = -1, wv[4];
+	snprintf(copy, sizeof(copy), "%s/pages-Data.db", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", big, copy);
+	const char *wf[4] = { pp->file, fp->ok ? fp->file : big, big, copy };
+	bool wok[4] = { cache_whole(pp->file), fp->ok && cache_whole(fp->file), cache_whole(big),
+			tl_sh(cmd).ok && cache_in_pages(copy) };
+	warm_alternating(wf, 4, wv);
+	pp->rnd_warm = wok[0] ? wv[0] : -1;
+	fp->rnd_warm = wok[1] ? wv[1] : -1;
+	dp->rnd_warm = wok[2] ? wv[2] : -1;
+	if (wok[3]) {
+		pages_warm = wv[3];
+		pages_folio = folio_kib(copy);
+	}
+	snprintf(cmd, sizeof(cmd), "fusermount3 -u %s; fusermount3 -u %s", pp->mnt, fp->mnt);
+	tl_sh(cmd);
 
 	char note[64];
 	double wide = thousand_tables(note, sizeof(note));
@@ -421,6 +536,14 @@ int main(int argc, char **argv)
 		printf("(the page cache could not be dropped: not root; the cold reads are not cold)\n");
 	printf("4K random cold: page cache dropped after the sequential and repeat reads of the same file in the same "
 	       "mount; in a fresh pitfs mount (no chunk of the file read before): %.0f us\n", fresh);
+	printf("page cache of the file after the repeat reads, mean folio:");
+	for (int i = 0; i < 5; i++)
+		if (peers[i].ok && peers[i].folio > 0)
+			printf(" %s %.0f KiB;", peers[i].name, peers[i].folio);
+		else if (peers[i].ok)
+			printf(" %s unknown;", peers[i].name);
+	printf("\n4K random warm: pitfs, the floor and the disk measured in turn; beside them a copy of the disk's "
+	       "file cached 4 KiB at a time (mean folio %.0f KiB), as FUSE caches: %.2f us\n", pages_folio, pages_warm);
 	printf("ls -R of the whole tree: pitfs lists /at/<instant>/... and /nodes; restic its snapshot; borg its "
 	       "archive; the disk the cluster's data directories\n");
 	printf("\ndata.csv of %s.%s: %.0f MiB, size known in %.2f s (rendered once); first byte at offset %llu of a "
@@ -446,6 +569,8 @@ int main(int argc, char **argv)
 		printf("  bare FUSE floor vs direct        %6.2fx cold, %.2fx warm; pitfs vs the floor %.2fx cold, %.2fx warm\n",
 		       RATIO(fp->rnd_cold, d->rnd_cold), RATIO(fp->rnd_warm, d->rnd_warm),
 		       RATIO(pp->rnd_cold, fp->rnd_cold), RATIO(pp->rnd_warm, fp->rnd_warm));
+	printf("  4K random warm vs direct, both in 4 KiB pages %.2fx (what FUSE and pitfs add to the page size)\n",
+	       RATIO(pp->rnd_warm, pages_warm));
 	printf("  mount usable                     %6.3f s (target <= 0.2)   %s\n", pp->up, pp->up <= 0.2 ? "met" : "MISSED");
 	printf("  ls -R 1,000 tables x 10 instants %6.2f s (target < 2)      %s\n", wide,
 	       wide >= 0 && wide < 2 ? "met" : "MISSED");
