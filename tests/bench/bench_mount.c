@@ -199,15 +199,20 @@ static double median(double *v, int n)
 /* Warm random reads of each of files[] in turn, one run of each a round,
  * SHORT_REPS rounds, their medians in out[] (-1 where a read failed):
  * figures a minute apart on a shared VM drift by more than the differences
- * measured here (0.05 us). The caller has put the files in the page cache. */
+ * measured here (0.05 us). Each round starts one file further on, so that
+ * no file always comes first or after the same one. The caller has put the
+ * files in the page cache. */
 static void warm_alternating(const char *const *files, int n, double *out)
 {
 	double v[4][SHORT_REPS];
 
+	n = n < 4 ? n : 4;
 	for (int i = 0; i < SHORT_REPS; i++)
-		for (int k = 0; k < n && k < 4; k++)
+		for (int j = 0; j < n; j++) {
+			int k = (i + j) % n;
 			v[k][i] = random_reads(files[k], 100000, 7 + (unsigned)i);
-	for (int k = 0; k < n && k < 4; k++) {
+		}
+	for (int k = 0; k < n; k++) {
 		out[k] = median(v[k], SHORT_REPS);
 		for (int i = 0; i < SHORT_REPS; i++)
 			if (v[k][i] < 0)
