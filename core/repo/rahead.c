@@ -86,9 +86,9 @@ static size_t job(struct rahead *ra)
 
 /* A chunk read front to back goes to the repository's pool (if it keeps
  * one) when its slot is needed again: the buffer itself, no copy, as the
- * pool's first to go (cold), so that it stays while the
- * pool has room and a long copy never pushes out the chunks in use. Not
- * while it loads: readers are done with it by then. */
+ * pool's first to go (cold), so that it stays while the pool has room and
+ * a long copy never pushes out the chunks in use. Not while it loads:
+ * readers are done with it by then. */
 static void give_to_pool(struct rahead *ra, struct slot *s)
 {
 	struct chunkpool *pool = repo_chunkpool(ra->r);

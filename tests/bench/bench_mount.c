@@ -92,24 +92,39 @@ static double seq_read(const char *path)
 	return got < 0 ? -1 : t;
 }
 
-/* n reads of 4 KiB at random 4 KiB-aligned offsets: mean microseconds. */
+/* n reads of 4 KiB at random 4 KiB-aligned offsets: mean microseconds, or
+ * -1 if one failed. */
 static double random_reads(const char *path, int n, unsigned seed)
 {
 	uint64_t size = file_size(path);
 	char buf[4096];
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY), i = 0;
 
-	if (fd < 0 || size < sizeof(buf))
+	if (fd < 0 || size < sizeof(buf)) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	double t0 = now();
-	for (int i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		uint64_t off = ((uint64_t)rand_r(&seed) * 4096) % (size - sizeof(buf) + 1);
 		if (pread(fd, buf, sizeof(buf), (off_t)(off & ~(uint64_t)4095)) < 0)
 			break;
 	}
 	double t = now() - t0;
 	close(fd);
-	return t / n * 1e6;
+	return i < n ? -1 : t / n * 1e6;
+}
+
+/* Empties the page cache of path alone (its dirty pages written first). */
+static bool uncache(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 /* The mean size of the page-cache folios holding path's cached pages, in KiB,
@@ -132,11 +147,11 @@ static double folio_kib(const char *path)
 			if (!(in[i] & 1))
 				continue;
 			(void)*(volatile const char *)((const char *)map + i * 4096);
-			if (pread(pm, &ent, 8, (off_t)(((uintptr_t)map / 4096 + i) * 8)) != 8 || !(ent >> 63) ||
-			    !(ent & ((1ull << 55) - 1)))
-				break;	/* not root: no frame numbers */
-			if (pread(kf, &flags, 8, (off_t)((ent & ((1ull << 55) - 1)) * 8)) != 8)
+			if (pread(pm, &ent, 8, (off_t)(((uintptr_t)map / 4096 + i) * 8)) != 8 || !(ent >> 63))
 				break;
+			uint64_t frame = ent & ((1ull << 55) - 1);
+			if (!frame || pread(kf, &flags, 8, (off_t)(frame * 8)) != 8)
+				break;	/* not root: no frame numbers */
 			cached++;
 			folios += !(flags >> 16 & 1);	/* a head or a single page */
 		}
@@ -157,10 +172,10 @@ static bool cache_in_pages(const char *path)
 {
 	static char buf[4096];
 	uint64_t size = file_size(path);
+	bool ok = uncache(path);
 	int fd = open(path, O_RDONLY);
-	bool ok = fd >= 0 && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0 &&
-		  posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0;
 
+	ok = ok && fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0;
 	for (uint64_t off = 0; ok && off < size; off += sizeof(buf))
 		ok = pread(fd, buf, sizeof(buf), (off_t)off) >= 0;
 	if (fd >= 0)
@@ -224,12 +239,7 @@ static void warm_alternating(const char *const *files, int n, double *out)
  * reader of the whole file leaves it. */
 static bool cache_whole(const char *path)
 {
-	int fd = open(path, O_RDONLY);
-	bool ok = fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok && seq_read(path) >= 0;
+	return uncache(path) && seq_read(path) >= 0;
 }
 
 /* Mounts p again, so that no cache of its own holds the file. */
