@@ -211,35 +211,45 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-/* Warm random reads of each of files[] in turn, one run of each a round,
- * SHORT_REPS rounds, their medians in out[] (-1 where a read failed):
- * figures a minute apart on a shared VM drift by more than the differences
- * measured here (0.05 us). Each round starts one file further on, so that
- * no file always comes first or after the same one. The caller has put the
- * files in the page cache. */
-static void warm_alternating(const char *const *files, int n, double *out)
+/* Drops path from the page cache and reads it front to back: cached as a
+ * reader of the whole file leaves it. */
+static bool cache_whole(const char *path)
 {
-	double v[4][SHORT_REPS];
+	return uncache(path) && seq_read(path) >= 0;
+}
 
+/* Warm random reads of each of files[] in turn, one run of each a round,
+ * SHORT_REPS rounds, each round's in v[file][round] and their medians in
+ * out[] (-1 where a caching or a read failed): figures a minute apart on a shared VM drift by more than the
+ * differences measured here (0.05 us). Every round first puts all the files
+ * in the page cache again (in_pages[k]: 4 KiB at a time, else front to
+ * back): where the kernel places a file's pages moves its random reads by
+ * 5 % and more, and a figure should not rest on one caching. The kernel
+ * often hands a file back the pages it just freed, so the rounds are not
+ * independent draws; their figures are printed. Each round starts, in
+ * caching and in reading, one file further on, so that no file always
+ * comes first or after the same one. */
+static void warm_alternating(const char *const *files, const bool *in_pages, int n, double *out,
+			     double v[4][SHORT_REPS])
+{
 	n = n < 4 ? n : 4;
-	for (int i = 0; i < SHORT_REPS; i++)
+	for (int i = 0; i < SHORT_REPS; i++) {
+		bool cached[4];
 		for (int j = 0; j < n; j++) {
 			int k = (i + j) % n;
-			v[k][i] = random_reads(files[k], 100000, 7 + (unsigned)i);
+			cached[k] = in_pages[k] ? cache_in_pages(files[k]) : cache_whole(files[k]);
 		}
+		for (int j = 0; j < n; j++) {
+			int k = (i + j) % n;
+			v[k][i] = cached[k] ? random_reads(files[k], 100000, 7 + (unsigned)i) : -1;
+		}
+	}
 	for (int k = 0; k < n; k++) {
 		out[k] = median(v[k], SHORT_REPS);
 		for (int i = 0; i < SHORT_REPS; i++)
 			if (v[k][i] < 0)
 				out[k] = -1;
 	}
-}
-
-/* Drops path from the page cache and reads it front to back: cached as a
- * reader of the whole file leaves it. */
-static bool cache_whole(const char *path)
-{
-	return uncache(path) && seq_read(path) >= 0;
 }
 
 /* Mounts p again, so that no cache of its own holds the file. */
@@ -510,17 +520,18 @@ int main(int argc, char **argv)
 	/* warm random reads: pitfs, the floor, the disk, and a copy of the
 	 * disk's file cached 4 KiB at a time as FUSE caches its files */
 	char copy[1100];
-	double pages_warm = -1, pages_folio = -1, wv[4];
+	double pages_warm = -1, pages_folio = -1, wv[4], wround[4][SHORT_REPS];
 	snprintf(copy, sizeof(copy), "%s/pages-Data.db", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", big, copy);
 	const char *wf[4] = { pp->file, fp->ok ? fp->file : big, big, copy };
-	bool wok[4] = { cache_whole(pp->file), fp->ok && cache_whole(fp->file), cache_whole(big),
-			tl_sh(cmd).ok && cache_in_pages(copy) };
-	warm_alternating(wf, 4, wv);
-	pp->rnd_warm = wok[0] ? wv[0] : -1;
-	fp->rnd_warm = wok[1] ? wv[1] : -1;
-	dp->rnd_warm = wok[2] ? wv[2] : -1;
-	if (wok[3]) {
+	const bool wpages[4] = { false, false, false, true };
+	bool copied = tl_sh(cmd).ok;
+	int nwarm = copied ? 4 : 3;
+	warm_alternating(wf, wpages, nwarm, wv, wround);
+	pp->rnd_warm = wv[0];
+	fp->rnd_warm = fp->ok ? wv[1] : -1;
+	dp->rnd_warm = wv[2];
+	if (copied && wv[3] >= 0) {
 		pages_warm = wv[3];
 		pages_folio = folio_kib(copy);
 	}
@@ -559,6 +570,14 @@ int main(int argc, char **argv)
 			printf(" %s unknown;", peers[i].name);
 	printf("\n4K random warm: pitfs, the floor and the disk measured in turn; beside them a copy of the disk's "
 	       "file cached 4 KiB at a time (mean folio %.0f KiB), as FUSE caches: %.2f us\n", pages_folio, pages_warm);
+	printf("4K random warm, each of %d rounds after caching all the files again (us):", SHORT_REPS);
+	const char *wname[4] = { "pitfs", fp->ok ? "floor" : "disk (no floor)", "disk", "disk in 4 KiB pages" };
+	for (int k = 0; k < nwarm; k++) {
+		printf("%s %s", k ? ";" : "", wname[k]);
+		for (int i = 0; i < SHORT_REPS; i++)
+			printf(" %.3f", wround[k][i]);
+	}
+	printf("\n");
 	printf("ls -R of the whole tree: pitfs lists /at/<instant>/... and /nodes; restic its snapshot; borg its "
 	       "archive; the disk the cluster's data directories\n");
 	printf("\ndata.csv of %s.%s: %.0f MiB, size known in %.2f s (rendered once); first byte at offset %llu of a "
