@@ -219,16 +219,17 @@ static bool cache_whole(const char *path)
 }
 
 /* Warm random reads of each of files[] in turn, one run of each a round,
- * SHORT_REPS rounds, each round's in v[file][round] and their medians in
- * out[] (-1 where a caching or a read failed): figures a minute apart on a shared VM drift by more than the
- * differences measured here (0.05 us). Every round first puts all the files
- * in the page cache again (in_pages[k]: 4 KiB at a time, else front to
- * back): where the kernel places a file's pages moves its random reads by
- * 5 % and more, and a figure should not rest on one caching. The kernel
- * often hands a file back the pages it just freed, so the rounds are not
- * independent draws; their figures are printed. Each round starts, in
- * caching and in reading, one file further on, so that no file always
- * comes first or after the same one. */
+ * SHORT_REPS rounds, each round's figure in v[file][round] and their
+ * medians in out[] (-1 where a caching or a read failed): figures a minute
+ * apart on a shared VM drift by more than the differences measured here
+ * (0.05 us). Every round first puts all the files in the page cache again
+ * (in_pages[k]: 4 KiB at a time, else front to back): where the kernel
+ * places a file's pages moves its random reads by 5 % and more, and a
+ * figure should not rest on one caching. The kernel often hands a file
+ * back the pages it just freed, so the rounds are not independent draws;
+ * their figures are printed. Each round starts, in caching and in reading,
+ * one file further on, so that no file always comes first or after the
+ * same one. */
 static void warm_alternating(const char *const *files, const bool *in_pages, int n, double *out,
 			     double v[4][SHORT_REPS])
 {
