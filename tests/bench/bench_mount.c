@@ -218,40 +218,44 @@ static bool cache_whole(const char *path)
 	return uncache(path) && seq_read(path) >= 0;
 }
 
-/* Warm random reads of each of files[] in turn, one run of each a round,
- * SHORT_REPS rounds, each round's figure in v[file][round] and their
- * medians in out[] (-1 where a caching or a read failed): figures a minute
- * apart on a shared VM drift by more than the differences measured here
- * (0.05 us). Every round first puts all the files in the page cache again
- * (in_pages[k]: 4 KiB at a time, else front to back): where the kernel
- * places a file's pages moves its random reads by 5 % and more, and a
- * figure should not rest on one caching. The kernel often hands a file
- * back the pages it just freed, so the rounds are not independent draws;
- * their figures are printed. Each round starts, in caching and in reading,
- * one file further on, so that no file always comes first or after the
- * same one. */
-static void warm_alternating(const char *const *files, const bool *in_pages, int n, double *out,
-			     double v[4][SHORT_REPS])
+/* One file of the warm random reads at the end, and what they gave. */
+struct warm {
+	const char *name, *file;
+	bool in_pages;	/* cached 4 KiB at a time, else front to back */
+	double *med;	/* the median goes there: -1 where a caching or a read failed */
+	double round[SHORT_REPS];	/* in the order the rounds ran */
+};
+#define MAX_WARM 4
+
+/* Warm random reads of each of w[] in turn, one run of each a round,
+ * SHORT_REPS rounds: figures a minute apart on a shared VM drift by more
+ * than the differences measured here (0.05 us). Every round first puts all
+ * the files in the page cache again: where the kernel places a file's pages
+ * moves its random reads by 5 % and more, and a figure should not rest on
+ * one caching. The kernel often hands a file back the pages it just freed,
+ * so the rounds are not independent draws; their figures are printed. Each
+ * round starts, in caching and in reading, one file further on, so that no
+ * file always comes first or after the same one. */
+static void warm_alternating(struct warm *w, int n)
 {
-	n = n < 4 ? n : 4;
 	for (int i = 0; i < SHORT_REPS; i++) {
-		bool cached[4];
+		bool cached[MAX_WARM];
 		for (int j = 0; j < n; j++) {
 			int k = (i + j) % n;
-			cached[k] = in_pages[k] ? cache_in_pages(files[k]) : cache_whole(files[k]);
+			cached[k] = w[k].in_pages ? cache_in_pages(w[k].file) : cache_whole(w[k].file);
 		}
 		for (int j = 0; j < n; j++) {
 			int k = (i + j) % n;
-			v[k][i] = cached[k] ? random_reads(files[k], 100000, 7 + (unsigned)i) : -1;
+			w[k].round[i] = cached[k] ? random_reads(w[k].file, 100000, 7 + (unsigned)i) : -1;
 		}
 	}
 	for (int k = 0; k < n; k++) {
 		double sorted[SHORT_REPS];
-		memcpy(sorted, v[k], sizeof(sorted));	/* v keeps the rounds' order */
-		out[k] = median(sorted, SHORT_REPS);
+		memcpy(sorted, w[k].round, sizeof(sorted));
+		*w[k].med = median(sorted, SHORT_REPS);
 		for (int i = 0; i < SHORT_REPS; i++)
-			if (v[k][i] < 0)
-				out[k] = -1;
+			if (w[k].round[i] < 0)
+				*w[k].med = -1;
 	}
 }
 
@@ -289,10 +293,11 @@ static void measure(struct peer *p)
 		}
 	}
 	p->warm = median(rv, SHORT_REPS);
-	for (int i = 0; i < SHORT_REPS && !p->warm_later; i++)	/* all of it in the page cache; many: each is < 1 us */
-		rv[i] = random_reads(p->file, 100000, 7 + (unsigned)i);
-	if (!p->warm_later)
+	if (!p->warm_later) {	/* all of it in the page cache; many: each is < 1 us */
+		for (int i = 0; i < SHORT_REPS; i++)
+			rv[i] = random_reads(p->file, 100000, 7 + (unsigned)i);
 		p->rnd_warm = median(rv, SHORT_REPS);
+	}
 	p->folio = folio_kib(p->file);
 	for (int i = 0; i < SHORT_REPS; i++) {
 		drop_caches();
@@ -523,21 +528,20 @@ int main(int argc, char **argv)
 	/* warm random reads: pitfs, the floor, the disk, and a copy of the
 	 * disk's file cached 4 KiB at a time as FUSE caches its files */
 	char copy[1100];
-	double pages_warm = -1, pages_folio = -1, wv[4], wround[4][SHORT_REPS];
+	double pages_warm = -1, pages_folio = -1;
 	snprintf(copy, sizeof(copy), "%s/pages-Data.db", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", big, copy);
-	const char *wf[4] = { pp->file, fp->ok ? fp->file : big, big, copy };
-	const bool wpages[4] = { false, false, false, true };
-	bool copied = tl_sh(cmd).ok;
-	int nwarm = copied ? 4 : 3;
-	warm_alternating(wf, wpages, nwarm, wv, wround);
-	pp->rnd_warm = wv[0];
-	fp->rnd_warm = fp->ok ? wv[1] : -1;
-	dp->rnd_warm = wv[2];
-	if (copied && wv[3] >= 0) {
-		pages_warm = wv[3];
+	struct warm w[MAX_WARM] = { { .name = "pitfs", .file = pp->file, .med = &pp->rnd_warm } };
+	int nwarm = 1;
+	if (fp->ok)
+		w[nwarm++] = (struct warm){ .name = "floor", .file = fp->file, .med = &fp->rnd_warm };
+	w[nwarm++] = (struct warm){ .name = "disk", .file = big, .med = &dp->rnd_warm };
+	if (tl_sh(cmd).ok)
+		w[nwarm++] = (struct warm){ .name = "disk in 4 KiB pages", .file = copy, .in_pages = true,
+					    .med = &pages_warm };
+	warm_alternating(w, nwarm);
+	if (pages_warm >= 0)
 		pages_folio = folio_kib(copy);
-	}
 	snprintf(cmd, sizeof(cmd), "fusermount3 -u %s; fusermount3 -u %s", pp->mnt, fp->mnt);
 	tl_sh(cmd);
 
@@ -574,11 +578,10 @@ int main(int argc, char **argv)
 	printf("\n4K random warm: pitfs, the floor and the disk measured in turn; beside them a copy of the disk's "
 	       "file cached 4 KiB at a time (mean folio %.0f KiB), as FUSE caches: %.2f us\n", pages_folio, pages_warm);
 	printf("4K random warm, each of %d rounds after caching all the files again (us):", SHORT_REPS);
-	const char *wname[4] = { "pitfs", fp->ok ? "floor" : "disk (no floor)", "disk", "disk in 4 KiB pages" };
 	for (int k = 0; k < nwarm; k++) {
-		printf("%s %s", k ? ";" : "", wname[k]);
+		printf("%s %s", k ? ";" : "", w[k].name);
 		for (int i = 0; i < SHORT_REPS; i++)
-			printf(" %.3f", wround[k][i]);
+			printf(" %.3f", w[k].round[i]);
 	}
 	printf("\n");
 	printf("ls -R of the whole tree: pitfs lists /at/<instant>/... and /nodes; restic its snapshot; borg its "
