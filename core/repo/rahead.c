@@ -42,8 +42,10 @@ struct rahead {
 	struct slot slot[SLOTS];
 	size_t want;		/* a chunk a reader waits for, or SIZE_MAX */
 	uint64_t end;		/* where the last read ended, or UINT64_MAX */
+	bool near_end;		/* the last read was near the end of the one before */
 	size_t next;		/* reads go front to back: read ahead from here; 0: they do not */
 	uint64_t clock;
+	uint64_t loads;		/* whole chunks the workers decompressed */
 };
 
 static struct slot *find(struct rahead *ra, size_t k)
@@ -134,6 +136,7 @@ static void *worker_main(void *arg)
 			rc = (ahead ? repo_read_chunk_once : repo_read_chunk)(rr, &ra->f->chunks[k].id,
 									      ra->f->chunks[k].raw, s->data, &err);
 		pthread_mutex_lock(&ra->mu);
+		ra->loads++;
 		s->state = rc < 0 ? S_FAILED : S_READY;
 		s->give = rc == 0 && ahead;
 		s->rc = rc;
@@ -178,6 +181,7 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 	if (f->nchunks) {
 		ra->want = 0;
 		ra->end = 0;
+		ra->near_end = true;
 	}
 	for (; ra->nworkers < WORKERS; ra->nworkers++)
 		if ((rc = pthread_create(&ra->worker[ra->nworkers], NULL, worker_main, ra))) {
@@ -234,9 +238,15 @@ ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struc
 	if (n > size - off)
 		n = (size_t)(size - off);
 	pthread_mutex_lock(&ra->mu);
-	/* front to back: read ahead; else read only the parts asked for */
+	/* front to back: read ahead; else read only the parts asked for. Front
+	 * to back means two reads in a row near where the one before ended: a
+	 * reader at random places lands near its last read now and then (one
+	 * read in 150 in a 40 MiB file), and one read alone would cost it whole
+	 * chunks decompressed, and the 4 after them. */
 	uint64_t near = n > NEAR ? n : NEAR;
-	seq = ra->end != UINT64_MAX && off + near >= ra->end && off <= ra->end + near;
+	bool near_end = ra->end != UINT64_MAX && off + near >= ra->end && off <= ra->end + near;
+	seq = near_end && ra->near_end;
+	ra->near_end = near_end;
 	ra->end = off + n;
 	while (done < n) {
 		size_t k = chunk_at(ra, off + done);
@@ -305,4 +315,12 @@ void rahead_close(struct rahead *ra)
 	free(ra->start);
 	free(ra->name);
 	free(ra);
+}
+
+uint64_t rahead_loads(struct rahead *ra)
+{
+	pthread_mutex_lock(&ra->mu);
+	uint64_t n = ra->loads;
+	pthread_mutex_unlock(&ra->mu);
+	return n;
 }

@@ -16,6 +16,9 @@ int rahead_open(struct rahead **out, struct repo *r, const struct mf_file *f, co
 /* Up to n bytes at off, fewer only at the end; -EIO naming the file, the
  * pack and the chunk where a chunk does not verify. */
 ssize_t rahead_pread(struct rahead *ra, void *buf, size_t n, uint64_t off, struct pit_err *err);
+/* Whole chunks decompressed so far: for the one at the start, which the
+ * reader loads when it opens, and for reads front to back. */
+uint64_t rahead_loads(struct rahead *ra);
 void rahead_close(struct rahead *ra);
 
 #endif

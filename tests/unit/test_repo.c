@@ -876,6 +876,27 @@ static void test_read_parts(void **state)
 	}
 	rahead_close(ra);
 
+	/* Whole chunks are decompressed for reads front to back only: not for
+	 * a reader at random places whose read lands near the last one now and
+	 * then (the third below), but once two reads in a row follow on. */
+	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+	for (int i = 0; i < 5000 && rahead_loads(ra) < 1; i++)
+		usleep(1000);	/* the first chunk, loaded when it opens */
+	assert_int_equal(rahead_loads(ra), 1);
+	const uint64_t away[] = { 2 * CHUNK_SIZE + 100, CHUNK_SIZE + 5000, CHUNK_SIZE + 5000 + 4096 + 60000,
+				  3 * CHUNK_SIZE + 10 };
+	for (size_t i = 0; i < sizeof(away) / sizeof(away[0]); i++) {
+		assert_int_equal(rahead_pread(ra, buf, 4096, away[i], &err), 4096);
+		assert_memory_equal(buf, data + away[i], 4096);
+	}
+	assert_int_equal(rahead_loads(ra), 1);
+	for (uint64_t off = CHUNK_SIZE + 1000; off < CHUNK_SIZE + 1000 + 3 * 4096; off += 4096) {
+		assert_int_equal(rahead_pread(ra, buf, 4096, off, &err), 4096);
+		assert_memory_equal(buf, data + off, 4096);
+	}
+	assert_true(rahead_loads(ra) >= 2);
+	rahead_close(ra);
+
 	/* damage part 5 of chunk 1 */
 	assert_int_equal(catalog_chunk_find(repo_catalog(r), &mf->chunks[1].id, &loc, &err), 0);
 	char pn[PACK_NAME_MAX];
