@@ -811,6 +811,47 @@ static void test_rahead(void **state)
 	free(data);
 }
 
+/* A file of one chunk read front to back and from the end: its bytes, and
+ * no whole chunk decompressed by a worker, as it starts none. */
+static void test_rahead_one_chunk(void **state)
+{
+	char repo[256];
+	struct ingest_result res;
+	struct pit_err err = { 0 };
+	struct repo *r;
+	size_t n = 5 * CHUNK_PART + 1234;
+	uint8_t *data = malloc(n), *buf = malloc(n);
+
+	(void)state;
+	assert_true(data && buf);
+	xorshift_fill(data, n, 5);
+	store_big_bin(repo, sizeof(repo), "onechunk", data, n, 0, 0, &res);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	const struct manifest *m;
+	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
+	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	assert_non_null(mf);
+	assert_int_equal(mf->nchunks, 1);
+	struct rahead *ra;
+	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
+	for (size_t off = 0; off < n; off += 4096) {
+		size_t exp = n - off < 4096 ? n - off : 4096;
+		assert_int_equal(rahead_pread(ra, buf, 4096, off, &err), (ssize_t)exp);
+		assert_memory_equal(buf, data + off, exp);
+	}
+	assert_int_equal(rahead_pread(ra, buf, n, 0, &err), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+	assert_int_equal(rahead_pread(ra, buf, 10, n - 10, &err), 10);
+	assert_memory_equal(buf, data + n - 10, 10);
+	assert_int_equal(rahead_pread(ra, buf, 10, n, &err), 0);
+	assert_int_equal(rahead_loads(ra), 0);
+	rahead_close(ra);
+	repo_manifest_release(r, m);
+	repo_close(r);
+	free(data);
+	free(buf);
+}
+
 /* Small reads at random offsets read only the parts of a chunk holding
  * them: the file's bytes from repo_read_range and from a rahead reader
  * going nowhere in order; a damaged part fails alone, naming its part, and
@@ -1059,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_instant),
 		cmocka_unit_test(test_rahead),
+		cmocka_unit_test(test_rahead_one_chunk),
 		cmocka_unit_test(test_read_parts),
 		cmocka_unit_test(test_index_every),
 		cmocka_unit_test(test_chunkpool),
