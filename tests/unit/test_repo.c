@@ -705,6 +705,17 @@ static void store_big_bin(char *repo, size_t cap, const char *name, const uint8_
 	repo_close(r);
 }
 
+/* big.bin of the backup res stored in r, its manifest held in *m. */
+static const struct mf_file *big_bin_of(struct repo *r, const struct ingest_result *res, const struct manifest **m)
+{
+	struct pit_err err = { 0 };
+
+	assert_int_equal(repo_manifest(r, &res->backup, m, &err), 0);
+	const struct mf_file *mf = mf_find(*m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	assert_non_null(mf);
+	return mf;
+}
+
 struct rareader {
 	struct rahead *ra;	/* or: */
 	struct bsrc *bs;
@@ -757,9 +768,7 @@ static void test_rahead(void **state)
 	/* chunks kept for all readers, fewer than the file has: evictions too */
 	assert_int_equal(repo_keep_chunks(r, 3 * CHUNK_SIZE, &err), 0);
 	const struct manifest *m;
-	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
-	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
-	assert_non_null(mf);
+	const struct mf_file *mf = big_bin_of(r, &res, &m);
 	assert_true(mf->nchunks >= 6);
 	struct rahead *ra;
 	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
@@ -785,8 +794,7 @@ static void test_rahead(void **state)
 	 * file's bytes. */
 	struct chunk_cache *cc;
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
-	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
-	mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+	mf = big_bin_of(r, &res, &m);
 	assert_int_equal(chunk_cache_new(&cc, r, 2 * CHUNK_SIZE, &err), 0);
 	for (int i = 0; i < 6; i++) {
 		v[i] = (struct rareader){ NULL, NULL, data, n, (unsigned)(i + 100), false, 0 };
@@ -828,9 +836,7 @@ static void test_rahead_one_chunk(void **state)
 	store_big_bin(repo, sizeof(repo), "onechunk", data, n, 0, 0, &res);
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	const struct manifest *m;
-	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
-	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
-	assert_non_null(mf);
+	const struct mf_file *mf = big_bin_of(r, &res, &m);
 	assert_int_equal(mf->nchunks, 1);
 	struct rahead *ra;
 	assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
@@ -876,9 +882,7 @@ static void test_read_parts(void **state)
 	store_big_bin(repo, sizeof(repo), "parts", data, n, 0, 0, &res);
 	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
 	const struct manifest *m;
-	assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
-	const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
-	assert_non_null(mf);
+	const struct mf_file *mf = big_bin_of(r, &res, &m);
 	assert_int_equal(mf->nchunks, 4);
 	struct repo_reader *rr;
 	assert_int_equal(repo_reader_new(&rr, r, &err), 0);
@@ -1003,8 +1007,7 @@ static void test_index_every(void **state)
 			assert_int_equal(segs, 3);
 		}
 		const struct manifest *m;
-		assert_int_equal(repo_manifest(r, &res.backup, &m, &err), 0);
-		const struct mf_file *mf = mf_find(m, "ks/t-0123456789abcdef0123456789abcdef/big.bin");
+		const struct mf_file *mf = big_bin_of(r, &res, &m);
 		struct rahead *ra;
 		assert_int_equal(rahead_open(&ra, r, mf, "big.bin", &err), 0);
 		assert_int_equal(rahead_pread(ra, buf, n, 0, &err), (ssize_t)n);
