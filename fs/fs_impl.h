@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "core/repo/repo.h"
 #include "fs/inodes.h"
@@ -35,9 +36,16 @@ struct fs {
 	bool foreground;	/* log to stderr, else to syslog */
 	char bdi[32];		/* the mount's device, "major:minor" */
 	atomic_bool ra_set;
+	struct dirs *dirs;	/* listings being read (fs/dirs.c) */
 };
 
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* How long the kernel may keep a node's entry and attributes: a day where
+ * it never changes, a second where an ingest changes it (tree_changes). */
+double fs_ttl_of(const struct tree_node *tn);
+/* The attributes of a node; -errno (logged unless ENOENT) on failure. */
+int fs_attr_of(struct fs *fs, uint64_t ino, const char *path, const struct tree_node *tn, struct stat *st);
 
 /* Widens the kernel's read-ahead for this mount, once (fs/mount.c). */
 void fs_widen_readahead(struct fs *fs);

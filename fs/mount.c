@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
+#include "fs/dirs.h"
 #include "fs/watch.h"
 
 #define MOUNT_CHUNK_BYTES (128u << 20)
@@ -100,7 +101,7 @@ int fs_mount(const char *repo, const char *mountpoint, const struct fs_opts *o, 
 	 * chunk of every SSTable of the view) */
 	if ((rc = repo_keep_chunks(fs.r, MOUNT_CHUNK_BYTES, err)) < 0)
 		goto out;
-	if (inodes_new(&fs.inodes) < 0) {
+	if (inodes_new(&fs.inodes) < 0 || dirs_new(&fs.dirs) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -159,6 +160,7 @@ out:
 	fuse_opt_free_args(&args);
 	free(abs);
 	free(mnt_abs);
+	dirs_free(fs.dirs);
 	inodes_free(fs.inodes);
 	repo_close(fs.r);
 	return rc;

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <syslog.h>
 #include "core/view/vfile.h"
+#include "fs/dirs.h"
 #include "fs/fs_impl.h"
 
 /* What never changes stays in the kernel's caches; what an ingest changes
@@ -34,13 +35,12 @@ static struct fs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static double ttl_of(const struct tree_node *tn)
+double fs_ttl_of(const struct tree_node *tn)
 {
 	return tree_changes(tn) ? SHORT_TTL : LONG_TTL;
 }
 
-/* The attributes of a node; -errno (logged unless ENOENT) on failure. */
-static int attr_of(struct fs *fs, uint64_t ino, const char *path, const struct tree_node *tn, struct stat *st)
+int fs_attr_of(struct fs *fs, uint64_t ino, const char *path, const struct tree_node *tn, struct stat *st)
 {
 	struct tree_stat ts;
 	struct pit_err err = { 0 };
@@ -104,13 +104,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((rc = attr_of(fs, in->ino, path, &tn, &e.attr)) < 0) {
+	if ((rc = fs_attr_of(fs, in->ino, path, &tn, &e.attr)) < 0) {
 		inodes_forget(fs->inodes, in->ino, 1);
 		reply_err(req, rc);
 		return;
 	}
 	e.ino = in->ino;
-	e.attr_timeout = e.entry_timeout = ttl_of(&tn);
+	e.attr_timeout = e.entry_timeout = fs_ttl_of(&tn);
 	fuse_reply_entry(req, &e);
 }
 
@@ -140,12 +140,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	rc = attr_of(fs, ino, path, &tn, &st);
+	rc = fs_attr_of(fs, ino, path, &tn, &st);
 	free(path);
 	if (rc < 0)
 		reply_err(req, rc);
 	else
-		fuse_reply_attr(req, &st, ttl_of(&tn));
+		fuse_reply_attr(req, &st, fs_ttl_of(&tn));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -167,153 +167,26 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, ts.link);
 }
 
-/* ---- directories: listed once at opendir, served from that list ---- */
+/* ---- directories (fs/dirs.c) ---- */
 
-struct dentry {
-	char *name;
-	mode_t mode;
-	uint64_t ino;
-	uint64_t size;		/* UINT64_MAX: known only by rendering */
-};
-
-struct dirlist {
-	struct dentry *v;
-	size_t n, cap;
-	const struct tree_node *tn;
-	char *path;
-};
-
-static int dir_add(void *ctx, const char *name, bool is_dir, uint64_t size)
-{
-	struct dirlist *d = ctx;
-
-	(void)size;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct dentry *nv = realloc(d->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		d->v = nv;
-		d->cap = cap;
-	}
-	char child[4096];
-	if (!strcmp(name, "."))
-		snprintf(child, sizeof(child), "%s", d->path);
-	else if (!strcmp(name, ".."))
-		snprintf(child, sizeof(child), "%.*s", (int)(strrchr(d->path, '/') - d->path), d->path);
-	else
-		snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", name);
-	d->v[d->n].ino = inodes_number_of(*child ? child : "/");
-	d->v[d->n].size = size;
-	if (!(d->v[d->n].name = strdup(name)))
-		return -ENOMEM;
-	d->v[d->n++].mode = tree_entry_is_link(d->tn, name) ? S_IFLNK : is_dir ? S_IFDIR : S_IFREG;
-	return 0;
-}
-
-static void dir_free(struct dirlist *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	free(d->v);
-	free(d->path);
-	free(d);
-}
-
+/* No open before a directory is read: the kernel takes ENOSYS for yes and
+ * sends no opendir or releasedir again, two requests fewer a directory. */
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	struct tree_node tn;
-	struct pit_err err = { 0 };
-	struct dirlist *d = calloc(1, sizeof(*d));
-	char *path;
-	int rc;
-
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (!inodes_get(fs->inodes, ino, &path, &tn)) {
-		free(d);
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	d->tn = &tn;
-	d->path = path;	/* the list's from now on */
-	if ((rc = dir_add(d, ".", true, 0)) == 0 && (rc = dir_add(d, "..", true, 0)) == 0)
-		rc = tree_list(fs->r, &tn, dir_add, d, &err);
-	d->tn = NULL;
-	if (rc < 0) {
-		if (rc != -ENOENT && rc != -ENOTDIR)
-			fs_log(fs, "%s: %s", path, pit_err_msg(&err, rc));
-		dir_free(d);
-		reply_err(req, rc == -ENOENT || rc == -ENOTDIR || rc == -ENOMEM ? rc : -EIO);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)d;
-	fi->cache_readdir = fi->keep_cache = ttl_of(&tn) == LONG_TTL;
-	fuse_reply_open(req, fi);
-}
-
-/* Entry i has offset i + 1: where the next readdir resumes. With plus,
- * the entries of subdirectories (and links) carry their attributes, so that
- * walking a tree (ls -R, find, cp -r) needs no lookup to go down; files get
- * theirs through a lookup of their own, which only tools that stat them
- * send (a rendered file's size may mean rendering it). */
-static void reply_dir(fuse_req_t req, struct dirlist *d, size_t size, off_t off, bool plus)
-{
-	struct fs *fs = fs_of(req);
-	char *buf = malloc(size ? size : 1);
-	size_t len = 0;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	for (size_t i = off > 0 ? (size_t)off : 0; i < d->n; i++) {
-		const struct dentry *de = &d->v[i];
-		struct fuse_entry_param e = { .attr = { .st_mode = de->mode, .st_ino = de->ino } };
-		size_t need = plus ? fuse_add_direntry_plus(req, NULL, 0, de->name, &e, (off_t)i + 1)
-				   : fuse_add_direntry(req, NULL, 0, de->name, &e.attr, (off_t)i + 1);
-		if (need > size - len)
-			break;
-		bool dots = !strcmp(de->name, ".") || !strcmp(de->name, "..");
-		if (plus && !dots && (S_ISDIR(de->mode) || S_ISLNK(de->mode))) {
-			char child[4096];
-			struct tree_node tn;
-			struct pit_err err = { 0 };
-			struct stat st;
-			snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", de->name);
-			struct inode *in = tree_resolve(fs->r, child, &tn, &err) == 0 ?
-					   inodes_lookup(fs->inodes, child, &tn) : NULL;
-			if (in && attr_of(fs, in->ino, child, &tn, &st) == 0) {
-				e.ino = in->ino;
-				e.attr = st;
-				e.attr_timeout = e.entry_timeout = ttl_of(&tn);
-			} else if (in) {
-				inodes_forget(fs->inodes, in->ino, 1);
-			}
-		}
-		if (plus)
-			fuse_add_direntry_plus(req, buf + len, size - len, de->name, &e, (off_t)i + 1);
-		else
-			fuse_add_direntry(req, buf + len, size - len, de->name, &e.attr, (off_t)i + 1);
-		len += need;
-	}
-	fuse_reply_buf(req, buf, len);
-	free(buf);
+	(void)ino, (void)fi;
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	(void)ino;
-	reply_dir(req, (struct dirlist *)(uintptr_t)fi->fh, size, off, false);
+	(void)fi;
+	dirs_reply(fs_of(req), req, ino, size, off, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	(void)ino;
-	reply_dir(req, (struct dirlist *)(uintptr_t)fi->fh, size, off, true);
+	(void)fi;
+	dirs_reply(fs_of(req), req, ino, size, off, true);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -323,13 +196,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	dir_free((struct dirlist *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
 }
 
 /* ---- files ---- */
@@ -378,7 +244,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fs->open = of;
 	pthread_mutex_unlock(&fs->open_mu);
 	fi->fh = (uint64_t)(uintptr_t)of;
-	fi->keep_cache = ttl_of(&tn) == LONG_TTL;	/* its bytes never change */
+	fi->keep_cache = fs_ttl_of(&tn) == LONG_TTL;	/* its bytes never change */
 	fuse_reply_open(req, fi);
 }
 
@@ -588,7 +454,6 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.init = op_init,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,

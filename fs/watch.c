@@ -21,13 +21,22 @@ static bool changed_from(const struct tree_node *tn, void *ctx)
 	return tree_depends_from(tn, *(const int64_t *)ctx);
 }
 
-/* Tells the kernel to forget every entry it knows of a named instant at or
- * after from. Outside the inode table's lock: the kernel may wait for
- * reads in flight before it answers. */
+/* What the kernel must forget after a backup at from: what changed_from
+ * accepts, and the lists of instants, nodes and backups, whose listings it
+ * keeps too (fs/dirs.c) while their mtime, the newest instant, need not
+ * change. */
+static bool forgotten(const struct tree_node *tn, void *ctx)
+{
+	return tree_changes(tn) || changed_from(tn, ctx);
+}
+
+/* Tells the kernel to forget every entry it knows that a backup at from
+ * changes. Outside the inode table's lock: the kernel may wait for reads
+ * in flight before it answers. */
 static void forget_from(struct fs_watch *w, int64_t from)
 {
 	uint64_t *inos;
-	ssize_t n = inodes_select(w->fs->inodes, changed_from, &from, &inos);
+	ssize_t n = inodes_select(w->fs->inodes, forgotten, &from, &inos);
 
 	if (n < 0) {
 		fs_log(w->fs, "watching for new backups: out of memory");

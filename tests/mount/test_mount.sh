@@ -258,6 +258,19 @@ after=$(cksum < "$mnt$view")
 want=$("$pitfs" cat "$work/live" "$view" | cksum)
 check "a view read before an ingest shows the ingested backup after it (pitfs cat's bytes, which changed)" \
 	test "$after" = "$want" -a "$want" != "$before"
+# The kernel keeps every directory's listing. node2's first snapshot comes
+# in after node1's second: neither the newest instant (the mtime of /at
+# and /nodes) nor the listings read before may hide it.
+listing() { (cd "$mnt" && LC_ALL=C ls -p "$1") | sed 's|^latest$|latest@|'; }
+listings_now() {
+	test "$(listing at)" = "$("$pitfs" ls "$work/live" /at)" &&
+	test "$(listing nodes)" = "$("$pitfs" ls "$work/live" /nodes)" &&
+	listing nodes | grep -qx node2/
+}
+listing at >/dev/null && listing nodes >/dev/null
+"$pitfs" ingest "$work/live" "$work/g/node2/data" --node node2 --snapshot "$t1" >/dev/null
+sleep 2.5
+check "listings read before a backup of an older instant show it after it (pitfs ls's)" listings_now
 check "unmounts cleanly after a live ingest" unmount_fg "$mnt"
 
 # daemon mode: comes up in the background, goes with fusermount3 -u
