@@ -4,9 +4,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "fs/dirs.h"
 #include "fs/fs.h"
 #include "fs/fs_impl.h"
-#include "fs/dirs.h"
 #include "fs/watch.h"
 
 #define MOUNT_CHUNK_BYTES (128u << 20)

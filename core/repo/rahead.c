@@ -136,7 +136,7 @@ static void *worker_main(void *arg)
 			rc = (ahead ? repo_read_chunk_once : repo_read_chunk)(rr, &ra->f->chunks[k].id,
 									      ra->f->chunks[k].raw, s->data, &err);
 		pthread_mutex_lock(&ra->mu);
-		ra->loads++;
+		ra->loads += rc == 0;
 		s->state = rc < 0 ? S_FAILED : S_READY;
 		s->give = rc == 0 && ahead;
 		s->rc = rc;
