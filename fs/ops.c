@@ -167,6 +167,20 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, ts.link);
 }
 
+/* No extended attributes: an empty list, so that tar --xattrs copies none
+ * without a warning for every file ("not supported"; rsync -X and cp
+ * --preserve=xattr say nothing of it). getxattr stays unimplemented: the
+ * kernel then answers "not supported" by itself, where an answer from here
+ * would cost ls -l a request for every file (it asks for ACLs). */
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	(void)ino;
+	if (size == 0)
+		fuse_reply_xattr(req, 0);
+	else
+		fuse_reply_buf(req, NULL, 0);
+}
+
 /* ---- directories (fs/dirs.c) ---- */
 
 /* No open before a directory is read: the kernel takes ENOSYS for yes and
@@ -450,6 +464,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
 	.readlink = op_readlink,
+	.listxattr = op_listxattr,
 	.opendir = op_opendir,
 	.init = op_init,
 	.readdir = op_readdir,

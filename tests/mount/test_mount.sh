@@ -103,6 +103,9 @@ check "diff -r of the mount against the copy" diff -r "$mnt/at/$latest" "$work/c
 # tar and grep
 (cd "$mnt/at/$latest" && tar cf "$work/t.tar" shop) && mkdir "$work/untar" && tar xf "$work/t.tar" -C "$work/untar"
 check "tar c of a keyspace, extracted, equals the copy" diff -r "$work/untar/shop" "$work/cp/shop"
+(cd "$mnt" && tar --xattrs -cf "$work/x.tar" nodes) 2>"$work/tarx.err"
+tar_quiet() { test ! -s "$work/tarx.err" && test "$(tar tf "$work/x.tar" | wc -l)" -gt 50; }
+check "tar --xattrs: no extended attributes, and no warning for any file" tar_quiet
 want=$("$pitfs" cat "$work/repo" "/at/$latest/shop/customers/data.jsonl" | grep -c cust-)
 got=$(grep -r cust- "$mnt/at/$latest/shop/customers/data.jsonl" | wc -l)
 check "grep finds what it finds in pitfs cat ($got lines)" test "$got" -eq "$want" -a "$got" -gt 0
