@@ -3,7 +3,8 @@
  * with FUSE, and the same files read directly from disk. Cold sequential
  * read of the largest Data.db in 1 MiB reads (page cache dropped first,
  * where allowed), a repeat read (served from the page cache), random 4 KiB
- * reads, ls -R of the whole mount, the time until a fresh mount answers,
+ * reads, ls -R of the whole mount, the snapshot's files under 1 MiB read
+ * by tar (many small files), the time until a fresh mount answers,
  * the first byte of the largest table's data.csv at a random offset; then
  * ls -R of a repository of 1,000 tables backed up at 10 instants. A bare
  * FUSE filesystem serving the file from memory (tests/lib/floorfs.h) is
@@ -191,6 +192,9 @@ struct peer {
 	char mount_cmd[4200], umount_cmd[600];	/* to mount afresh; empty for the disk */
 	double up, cold, warm, rnd_cold, rnd_warm, ls;
 	double folio;	/* mean page-cache folio after the repeat reads, KiB */
+	char small[600];	/* where the snapshot's files are (find's starting points), or "" */
+	double small_s;	/* its files under 1 MiB read by tar, or -1 */
+	unsigned long small_n;	/* how many */
 	bool warm_later;	/* warm random reads measured in alternation at the end */
 	bool ok;
 };
@@ -269,6 +273,31 @@ static void remount(struct peer *p)
 	wait_for(p->file, now());
 }
 
+/* The snapshot's files under 1 MiB (most of an SSTable's), found and read
+ * by tar from a fresh mount with the page cache dropped: what copying
+ * many small files costs, a few requests each. */
+static void small_files(struct peer *p)
+{
+	char cmd[1400];
+	FILE *f;
+
+	p->small_s = -1;
+	p->small_n = 0;
+	if (!p->small[0])
+		return;
+	remount(p);
+	drop_caches();
+	snprintf(cmd, sizeof(cmd), "find -H %s -type f -size -1024k -print0 | tar --null -T - -cf - 2>/dev/null | "
+		 "cat >/dev/null", p->small);
+	struct tl_run r = tl_sh(cmd);
+	snprintf(cmd, sizeof(cmd), "find -H %s -type f -size -1024k | wc -l", p->small);
+	if (r.ok && (f = popen(cmd, "r"))) {
+		if (fscanf(f, "%lu", &p->small_n) == 1)
+			p->small_s = r.secs;
+		pclose(f);
+	}
+}
+
 static void measure(struct peer *p)
 {
 	char cmd[4200];
@@ -311,6 +340,7 @@ static void measure(struct peer *p)
 		struct tl_run r = tl_sh(cmd);
 		p->ls = r.ok ? r.secs : -1;
 	}
+	small_files(p);
 	p->ok = true;
 }
 
@@ -428,6 +458,7 @@ int main(int argc, char **argv)
 	bdir[strcspn(bdir, "\n")] = 0;
 	snprintf(pp->file, sizeof(pp->file), "%s/nodes/%s/%s/%s/%s/%s", pp->mnt, node, bdir, ks, tdir, file);
 	snprintf(pp->lsdir, sizeof(pp->lsdir), "%s", pp->mnt);
+	snprintf(pp->small, sizeof(pp->small), "%s/nodes", pp->mnt);
 	pp->warm_later = true;
 	measure(pp);
 
@@ -471,6 +502,7 @@ int main(int argc, char **argv)
 			rp->up = wait_for(probe, t0);
 			snprintf(rp->file, sizeof(rp->file), "%s/snapshots/latest%s", rp->mnt, big);
 			snprintf(rp->lsdir, sizeof(rp->lsdir), "%s/snapshots/latest", rp->mnt);
+			snprintf(rp->small, sizeof(rp->small), "%s", rp->lsdir);
 			if (rp->up >= 0)
 				measure(rp);
 			snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", rp->mnt);
@@ -496,6 +528,7 @@ int main(int argc, char **argv)
 				bp->up = wait_for(probe, t0);
 				snprintf(bp->file, sizeof(bp->file), "%s%s", bp->mnt, big);
 				snprintf(bp->lsdir, sizeof(bp->lsdir), "%s", bp->mnt);
+				snprintf(bp->small, sizeof(bp->small), "%s", bp->mnt);
 				measure(bp);
 				snprintf(cmd, sizeof(cmd), "borg umount %s", bp->mnt);
 				tl_sh(cmd);
@@ -523,6 +556,7 @@ int main(int argc, char **argv)
 	struct peer *dp = &peers[4];
 	snprintf(dp->file, sizeof(dp->file), "%s", big);
 	snprintf(dp->lsdir, sizeof(dp->lsdir), "%s", cluster);
+	snprintf(dp->small, sizeof(dp->small), "%s", snap);
 	dp->warm_later = true;
 	measure(dp);
 	/* warm random reads: pitfs, the floor, the disk, and a copy of the
@@ -586,6 +620,11 @@ int main(int argc, char **argv)
 	printf("\n");
 	printf("ls -R of the whole tree: pitfs lists /at/<instant>/... and /nodes; restic its snapshot; borg its "
 	       "archive; the disk the cluster's data directories\n");
+	printf("the snapshot's files under 1 MiB found and read by tar, fresh mount, page cache dropped:");
+	for (int i = 0; i < 5; i++)
+		if (peers[i].ok && peers[i].small_s >= 0)
+			printf(" %s %.2f s (%lu files);", peers[i].name, peers[i].small_s, peers[i].small_n);
+	printf("\n");
 	printf("\ndata.csv of %s.%s: %.0f MiB, size known in %.2f s (rendered once); first byte at offset %llu of a "
 	       "fresh open: %.3f s\n", ks, tdir, (double)csvsize / 1048576, sized, (unsigned long long)off, first.secs);
 	printf("ls -R of /at of a repository of 1,000 tables backed up at 10 instants: %.2f s (%s)\n", wide, note);
