@@ -71,25 +71,31 @@ static int add_backup(struct repo *r, const struct backup_info *bi, int64_t at_u
 int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *table, struct view_sources *out,
 		   struct pit_err *err)
 {
-	struct backup_list l;
-	size_t capb = 0, caps = 0, capa = 0;
+	const struct backup_list *l;
+	const char **seen = NULL;	/* the nodes done, in l's strings */
+	size_t capb = 0, caps = 0, capa = 0, nseen = 0, cap_seen = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->r = r;
-	if ((rc = catalog_backup_list(repo_catalog(r), &l, err)) < 0)
+	if ((rc = catalog_backups_held(repo_catalog(r), &l, err)) < 0)
 		return rc;
-	/* l is in instant order; node by node */
-	for (size_t i = 0; i < l.n && rc == 0; i++) {
-		const char *node = l.v[i].node;
+	/* l is in instant order; node by node (a few nodes, many backups) */
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
+		const char *node = l->v[i].node;
 		bool first = true;
-		for (size_t k = 0; k < i && first; k++)
-			first = strcmp(l.v[k].node, node) != 0;
+		for (size_t k = 0; k < nseen && first; k++)
+			first = strcmp(seen[k], node) != 0;
 		if (!first)
 			continue;
+		if (vec_grow((void **)&seen, &cap_seen, nseen + 1, sizeof(*seen)) < 0) {
+			rc = pit_errf(err, -ENOMEM, "out of memory");
+			break;
+		}
+		seen[nseen++] = node;
 		ssize_t full = -1;
-		for (size_t k = i; k < l.n; k++)
-			if (!strcmp(l.v[k].node, node) && l.v[k].kind == BACKUP_FULL && l.v[k].instant_us <= at_us)
+		for (size_t k = i; k < l->n; k++)
+			if (!strcmp(l->v[k].node, node) && l->v[k].kind == BACKUP_FULL && l->v[k].instant_us <= at_us)
 				full = (ssize_t)k;
 		if (full < 0) {
 			if (vec_grow((void **)&out->absent, &capa, out->nabsent + 1, sizeof(char *)) < 0 ||
@@ -99,15 +105,16 @@ int select_sources(struct repo *r, int64_t at_us, const char *ks, const char *ta
 				out->nabsent++;
 			continue;
 		}
-		rc = add_backup(r, &l.v[full], at_us, ks, table, out, &capb, &caps, err);
+		rc = add_backup(r, &l->v[full], at_us, ks, table, out, &capb, &caps, err);
 		/* by instant, not by place in the list: an incremental backup may
 		 * carry the same instant as the full one */
-		for (size_t k = 0; k < l.n && rc == 0; k++)
-			if (!strcmp(l.v[k].node, node) && l.v[k].kind == BACKUP_INCREMENTAL &&
-			    l.v[k].instant_us >= l.v[full].instant_us)
-				rc = add_backup(r, &l.v[k], at_us, ks, table, out, &capb, &caps, err);
+		for (size_t k = 0; k < l->n && rc == 0; k++)
+			if (!strcmp(l->v[k].node, node) && l->v[k].kind == BACKUP_INCREMENTAL &&
+			    l->v[k].instant_us >= l->v[full].instant_us)
+				rc = add_backup(r, &l->v[k], at_us, ks, table, out, &capb, &caps, err);
 	}
-	backup_list_release(&l);
+	free(seen);
+	catalog_backups_put(repo_catalog(r), l);
 	if (rc < 0)
 		view_sources_release(out);
 	return rc;

@@ -1,4 +1,5 @@
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,19 @@
 #include "core/repo/obj.h"
 #include "core/util/vec.h"
 
+/* The list of backups as of one catalog transaction, shared by readers. */
+struct held_list {
+	struct backup_list l;	/* first: what readers are given */
+	size_t txnid;
+	int refs;		/* under list_mu; the catalog's own is one */
+};
+
 struct catalog {
 	MDB_env *env;
 	MDB_dbi chunks, packs, segs, backups, files, sizes;
 	char *dir;
+	pthread_mutex_t list_mu;
+	struct held_list *list;	/* the newest made, or NULL */
 };
 
 struct catalog_txn {
@@ -77,6 +87,7 @@ int catalog_open(struct catalog **out, const char *dir, struct pit_err *err)
 		free(cat);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
+	pthread_mutex_init(&cat->list_mu, NULL);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		rc = pit_errf(err, -errno, "%s: cannot create catalog: %s", dir, strerror(errno));
 		goto fail;
@@ -106,10 +117,25 @@ fail:
 	return rc;
 }
 
+static void held_put(struct catalog *cat, struct held_list *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&cat->list_mu);
+	bool last = --h->refs == 0;
+	pthread_mutex_unlock(&cat->list_mu);
+	if (last) {
+		backup_list_release(&h->l);
+		free(h);
+	}
+}
+
 void catalog_close(struct catalog *cat)
 {
 	if (!cat)
 		return;
+	held_put(cat, cat->list);
+	pthread_mutex_destroy(&cat->list_mu);
 	if (cat->env)
 		mdb_env_close(cat->env);
 	free(cat->dir);
@@ -498,6 +524,46 @@ int catalog_backup_list(struct catalog *cat, struct backup_list *out, struct pit
 		backup_list_release(out);
 	}
 	return rc;
+}
+
+int catalog_backups_held(struct catalog *cat, const struct backup_list **out, struct pit_err *err)
+{
+	MDB_envinfo info;
+	struct held_list *h, *old;
+	int rc;
+
+	*out = NULL;
+	/* the last transaction any process committed: a backup stored or
+	 * forgotten since the list was made is one (so is a size kept) */
+	mdb_env_info(cat->env, &info);
+	pthread_mutex_lock(&cat->list_mu);
+	if ((h = cat->list) && h->txnid == info.me_last_txnid) {
+		h->refs++;
+		pthread_mutex_unlock(&cat->list_mu);
+		*out = &h->l;
+		return 0;
+	}
+	pthread_mutex_unlock(&cat->list_mu);
+	if (!(h = calloc(1, sizeof(*h))))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	if ((rc = catalog_backup_list(cat, &h->l, err)) < 0) {
+		free(h);
+		return rc;
+	}
+	h->txnid = info.me_last_txnid;	/* the list is as of then or later: at worst made again */
+	h->refs = 2;
+	pthread_mutex_lock(&cat->list_mu);
+	old = cat->list;
+	cat->list = h;
+	pthread_mutex_unlock(&cat->list_mu);
+	held_put(cat, old);
+	*out = &h->l;
+	return 0;
+}
+
+void catalog_backups_put(struct catalog *cat, const struct backup_list *l)
+{
+	held_put(cat, (struct held_list *)(uintptr_t)l);	/* l is its held_list's first member */
 }
 
 void backup_list_release(struct backup_list *l)

@@ -55,6 +55,12 @@ struct backup_list {
 };
 int catalog_backup_list(struct catalog *cat, struct backup_list *out, struct pit_err *err);
 void backup_list_release(struct backup_list *l);
+/* The same list, not copied: made once and shared by every caller until
+ * the catalog changes (a lookup in the mount asks for it, and copying
+ * thousands of backups for each was most of a lookup's time). Read-only;
+ * given back with catalog_backups_put. */
+int catalog_backups_held(struct catalog *cat, const struct backup_list **out, struct pit_err *err);
+void catalog_backups_put(struct catalog *cat, const struct backup_list *l);
 
 /* One write transaction (LMDB serialises them across processes). */
 int catalog_txn_begin(struct catalog *cat, struct catalog_txn **out, struct pit_err *err);

@@ -41,9 +41,15 @@ static const char readme[] =
 
 /* ---- the backups of the repository, in instant order ---- */
 
-static int backups(struct repo *r, struct backup_list *l, struct pit_err *err)
+/* Every backup, shared (catalog_backups_held): let go with backups_put. */
+static int backups(struct repo *r, const struct backup_list **l, struct pit_err *err)
 {
-	return catalog_backup_list(repo_catalog(r), l, err);
+	return catalog_backups_held(repo_catalog(r), l, err);
+}
+
+static void backups_put(struct repo *r, const struct backup_list *l)
+{
+	catalog_backups_put(repo_catalog(r), l);
 }
 
 static int cmp_seen(const void *a, const void *b)
@@ -53,23 +59,23 @@ static int cmp_seen(const void *a, const void *b)
 
 int tree_watch_poll(struct repo *r, struct tree_watch *w, int64_t *from, struct pit_err *err)
 {
-	struct backup_list l = { 0 };
+	const struct backup_list *l = NULL;
 	struct tree_seen *v;
 	int rc, changed = 0;
 
 	*from = INT64_MAX;
 	if ((rc = backups(r, &l, err)) < 0)
 		return rc;
-	if (!(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
-		backup_list_release(&l);
+	if (!(v = calloc(l->n ? l->n : 1, sizeof(*v)))) {
+		backups_put(r, l);
 		return pit_errf(err, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++)
-		v[i] = (struct tree_seen){ l.v[i].id, l.v[i].instant_us };
-	qsort(v, l.n, sizeof(*v), cmp_seen);
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = (struct tree_seen){ l->v[i].id, l->v[i].instant_us };
+	qsort(v, l->n, sizeof(*v), cmp_seen);
 	/* both by id: what only one of them holds was added or went */
-	for (size_t i = 0, k = 0; w->primed && (i < l.n || k < w->n);) {
-		int c = i == l.n ? 1 : k == w->n ? -1 : cmp_seen(&v[i], &w->v[k]);
+	for (size_t i = 0, k = 0; w->primed && (i < l->n || k < w->n);) {
+		int c = i == l->n ? 1 : k == w->n ? -1 : cmp_seen(&v[i], &w->v[k]);
 		const struct tree_seen *d = c < 0 ? &v[i] : c > 0 ? &w->v[k] : NULL;
 		if (d && d->instant_us < *from)
 			*from = d->instant_us;
@@ -79,9 +85,9 @@ int tree_watch_poll(struct repo *r, struct tree_watch *w, int64_t *from, struct 
 	}
 	free(w->v);
 	w->v = v;
-	w->n = l.n;
+	w->n = l->n;
 	w->primed = true;
-	backup_list_release(&l);
+	backups_put(r, l);
 	return changed;
 }
 
@@ -277,15 +283,15 @@ static bool names_has(const struct names *ns, const char *s)
 static int parse_instant(struct repo *r, const char *s, int64_t *us, struct pit_err *err)
 {
 	if (!strcmp(s, "latest")) {
-		struct backup_list l = { 0 };
+		const struct backup_list *l = NULL;
 		int rc = backups(r, &l, err);
 		if (rc < 0)
 			return rc;
-		if (!l.n)
-			return pit_errf(err, -ENOENT, "/at/latest: the repository has no backup yet");
-		*us = l.v[l.n - 1].instant_us;
-		backup_list_release(&l);
-		return 0;
+		bool none = !l->n;
+		if (!none)
+			*us = l->v[l->n - 1].instant_us;
+		backups_put(r, l);
+		return none ? pit_errf(err, -ENOENT, "/at/latest: the repository has no backup yet") : 0;
 	}
 	return instant_parse(s, us, err);
 }
@@ -316,7 +322,7 @@ static int split(const char *path, char comp[][256], int max)
 static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *path, struct tree_node *out,
 			 struct pit_err *err)
 {
-	struct backup_list l = { 0 };
+	const struct backup_list *l = NULL;
 	int rc;
 
 	if (n == 1) {
@@ -326,9 +332,9 @@ static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *pa
 	if ((rc = backups(r, &l, err)) < 0)
 		return rc;
 	rc = -ENOENT;
-	for (size_t i = 0; i < l.n && rc == -ENOENT; i++) {
+	for (size_t i = 0; i < l->n && rc == -ENOENT; i++) {
 		char dn[64];
-		if (strcmp(l.v[i].node, comp[1]))
+		if (strcmp(l->v[i].node, comp[1]))
 			continue;
 		snprintf(out->node, sizeof(out->node), "%s", comp[1]);
 		if (n == 2) {
@@ -336,10 +342,10 @@ static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *pa
 			rc = 0;
 			break;
 		}
-		backup_dirname(&l, i, dn);
+		backup_dirname(l, i, dn);
 		if (strcmp(dn, comp[2]))
 			continue;
-		out->backup = l.v[i].id;
+		out->backup = l->v[i].id;
 		out->kind = T_BACKUP;
 		rc = 0;
 		if (n == 3)
@@ -368,7 +374,7 @@ static int resolve_nodes(struct repo *r, char comp[][256], int n, const char *pa
 		snprintf(out->rel, sizeof(out->rel), "%s", rel);
 		repo_manifest_release(r, m);
 	}
-	backup_list_release(&l);
+	backups_put(r, l);
 	if (rc == -ENOENT)
 		return pit_errf(err, -ENOENT, "%s: no such file or directory", path);
 	return rc;
@@ -444,7 +450,7 @@ static void size_key(const struct chunk_id *sources, const char *file, struct ch
 int tree_list(struct repo *r, const struct tree_node *dir,
 	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err)
 {
-	struct backup_list l = { 0 };
+	const struct backup_list *l = NULL;
 	struct names ns = { 0 };
 	int rc = 0;
 
@@ -456,14 +462,14 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	case T_AT:
 		if ((rc = backups(r, &l, err)) < 0)
 			return rc;
-		for (size_t i = 0; i < l.n && rc == 0; i++) {
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
 			char name[40];
-			if (i && l.v[i].instant_us == l.v[i - 1].instant_us)
+			if (i && l->v[i].instant_us == l->v[i - 1].instant_us)
 				continue;
-			cql_time_us_str(l.v[i].instant_us, name);
+			cql_time_us_str(l->v[i].instant_us, name);
 			rc = fn(ctx, name, true, 0);
 		}
-		if (rc == 0 && l.n)
+		if (rc == 0 && l->n)
 			rc = fn(ctx, "latest", true, 0);
 		break;
 	case T_INSTANT:
@@ -498,16 +504,16 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	case T_NODE:
 		if ((rc = backups(r, &l, err)) < 0)
 			return rc;
-		for (size_t i = 0; i < l.n && rc == 0; i++) {
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
 			if (dir->kind == T_NODES) {
 				bool seen = false;
 				for (size_t k = 0; k < i && !seen; k++)
-					seen = !strcmp(l.v[k].node, l.v[i].node);
-				if (!seen && (rc = names_add(&ns, l.v[i].node, strlen(l.v[i].node))) < 0)
+					seen = !strcmp(l->v[k].node, l->v[i].node);
+				if (!seen && (rc = names_add(&ns, l->v[i].node, strlen(l->v[i].node))) < 0)
 					break;
-			} else if (!strcmp(l.v[i].node, dir->node)) {
+			} else if (!strcmp(l->v[i].node, dir->node)) {
 				char dn[64];
-				backup_dirname(&l, i, dn);
+				backup_dirname(l, i, dn);
 				rc = fn(ctx, dn, true, 0);
 			}
 		}
@@ -553,7 +559,7 @@ int tree_list(struct repo *r, const struct tree_node *dir,
 	default:
 		return pit_errf(err, -ENOTDIR, "not a directory");
 	}
-	backup_list_release(&l);
+	backups_put(r, l);
 	names_free(&ns);
 	return rc == -ENOMEM ? pit_errf(err, rc, "out of memory") : rc;
 }
@@ -980,13 +986,13 @@ bool tree_size_known(struct repo *r, const struct tree_node *n)
 /* The newest backup's instant: the time of the directories above the views. */
 static int newest_instant(struct repo *r, int64_t *us, struct pit_err *err)
 {
-	struct backup_list l = { 0 };
+	const struct backup_list *l = NULL;
 	int rc = backups(r, &l, err);
 
 	if (rc < 0)
 		return rc;
-	*us = l.n ? l.v[l.n - 1].instant_us : 0;
-	backup_list_release(&l);
+	*us = l->n ? l->v[l->n - 1].instant_us : 0;
+	backups_put(r, l);
 	return 0;
 }
 
@@ -1057,16 +1063,16 @@ int tree_stat(struct repo *r, const struct tree_node *n, struct tree_stat *st, s
 
 int tree_usage(struct repo *r, uint64_t *bytes, uint64_t *files, struct pit_err *err)
 {
-	struct backup_list l = { 0 };
+	const struct backup_list *l = NULL;
 	int rc = backups(r, &l, err);
 
 	*bytes = *files = 0;
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < l.n; i++) {
-		*bytes += l.v[i].stored_bytes;
-		*files += l.v[i].nfiles;
+	for (size_t i = 0; i < l->n; i++) {
+		*bytes += l->v[i].stored_bytes;
+		*files += l->v[i].nfiles;
 	}
-	backup_list_release(&l);
+	backups_put(r, l);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
 #include "core/repo/check.h"
@@ -450,6 +451,50 @@ static void test_catalog_rebuild(void **state)
 	ingest(repo, data, "node2", tags[0], &again);
 	assert_int_equal(again.new_bytes, 0);
 	check_clean(repo, false);
+}
+
+/* The list of backups is made once and shared while the catalog does not
+ * change; a backup stored meanwhile makes a new one, and a list still held
+ * stays as it was. */
+static void test_backups_held(void **state)
+{
+	char repo[256], data[256];
+	struct ingest_result res;
+	struct repo *r;
+	struct pit_err err = { 0 };
+	const struct backup_list *a, *b, *c;
+
+	(void)state;
+	new_repo(repo, sizeof(repo), "held", 0);
+	node_data(data, sizeof(data), "node1");
+	ingest(repo, data, "node1", tags[0], &res);
+	assert_int_equal(repo_open(&r, repo, REPO_READ, &err), 0);
+	assert_int_equal(catalog_backups_held(repo_catalog(r), &a, &err), 0);
+	assert_int_equal(catalog_backups_held(repo_catalog(r), &b, &err), 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->n, 1);
+	catalog_backups_put(repo_catalog(r), b);
+	/* in another process, as an ingest runs beside a mount: LMDB must
+	 * not be opened twice in one process */
+	node_data(data, sizeof(data), "node2");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ingest(repo, data, "node2", tags[0], &res);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(catalog_backups_held(repo_catalog(r), &c, &err), 0);
+	assert_ptr_not_equal(a, c);
+	assert_int_equal(c->n, 2);
+	assert_true(strcmp(c->v[0].node, c->v[1].node) != 0);
+	assert_int_equal(a->n, 1);
+	assert_string_equal(a->v[0].node, "node1");
+	catalog_backups_put(repo_catalog(r), a);
+	catalog_backups_put(repo_catalog(r), c);
+	repo_close(r);
 }
 
 static uint64_t dir_bytes;
@@ -1104,6 +1149,7 @@ int main(void)
 		cmocka_unit_test(test_instant),
 		cmocka_unit_test(test_rahead),
 		cmocka_unit_test(test_rahead_one_chunk),
+		cmocka_unit_test(test_backups_held),
 		cmocka_unit_test(test_read_parts),
 		cmocka_unit_test(test_index_every),
 		cmocka_unit_test(test_chunkpool),
