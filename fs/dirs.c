@@ -52,7 +52,7 @@ static int dir_add(void *ctx, const char *name, bool is_dir, uint64_t size)
 	else if (!strcmp(name, ".."))
 		snprintf(child, sizeof(child), "%.*s", (int)(strrchr(d->path, '/') - d->path), d->path);
 	else
-		snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", name);
+		tree_child_path(child, sizeof(child), d->path, name);
 	d->v[d->n].ino = inodes_number_of(*child ? child : "/");
 	if (!(d->v[d->n].name = strdup(name)))
 		return -ENOMEM;
@@ -210,7 +210,7 @@ void dirs_reply(struct fs *fs, fuse_req_t req, fuse_ino_t ino, size_t size, off_
 			struct tree_node tn;
 			struct pit_err err = { 0 };
 			struct stat st;
-			snprintf(child, sizeof(child), "%s%s%s", d->path, strcmp(d->path, "/") ? "/" : "", de->name);
+			tree_child_path(child, sizeof(child), d->path, de->name);
 			struct inode *in = tree_resolve(fs->r, child, &tn, &err) == 0 ?
 					   inodes_lookup(fs->inodes, child, &tn) : NULL;
 			if (in && fs_attr_of(fs, in->ino, child, &tn, &st) == 0) {

@@ -84,9 +84,9 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	rc = snprintf(path, sizeof(path), "%s%s%s", ppath, strcmp(ppath, "/") ? "/" : "", name);
+	bool fits = tree_child_path(path, sizeof(path), ppath, name);
 	free(ppath);
-	if (rc >= (int)sizeof(path)) {
+	if (!fits) {
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}

@@ -74,7 +74,7 @@ static int entry(void *ctx, const char *name, bool is_dir, uint64_t size)
 	char full[4096];
 	struct tree_node n;
 	struct tree_stat st;
-	snprintf(full, sizeof(full), "%s%s%s", l->path, strcmp(l->path, "/") ? "/" : "", name);
+	tree_child_path(full, sizeof(full), l->path, name);
 	if (tree_resolve(l->r, full, &n, l->err) < 0 || tree_stat(l->r, &n, &st, l->err) < 0)
 		return -EIO;
 	long_line(name, &st);

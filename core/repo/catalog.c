@@ -8,7 +8,10 @@
 #include "core/repo/obj.h"
 #include "core/util/vec.h"
 
-/* The list of backups as of one catalog transaction, shared by readers. */
+/* The list of backups as of one catalog transaction, shared by readers.
+ * Only the newest is kept, not in the repository's memo: keyed by the
+ * transaction, the memo would keep a stale list (thousands of backups
+ * each) for every size a rendering writes, until its 256 places ran out. */
 struct held_list {
 	struct backup_list l;	/* first: what readers are given */
 	size_t txnid;

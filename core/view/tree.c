@@ -447,6 +447,13 @@ static void size_key(const struct chunk_id *sources, const char *file, struct ch
 
 /* ---- listing ---- */
 
+bool tree_child_path(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
+
+	return n >= 0 && (size_t)n < cap;
+}
+
 int tree_list(struct repo *r, const struct tree_node *dir,
 	      int (*fn)(void *ctx, const char *name, bool is_dir, uint64_t size), void *ctx, struct pit_err *err)
 {

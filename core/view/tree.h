@@ -44,6 +44,9 @@ static inline bool tree_is_dir(const struct tree_node *n)
 
 /* Resolves an absolute path; -ENOENT with a message when nothing is there. */
 int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct pit_err *err);
+/* The path of name in directory dir, as the namespace writes paths ("/"
+ * takes no second slash); false when it does not fit in cap bytes. */
+bool tree_child_path(char *out, size_t cap, const char *dir, const char *name);
 /* The names in a directory, in order; size is UINT64_MAX where it is known
  * only once rendered. */
 int tree_list(struct repo *r, const struct tree_node *dir,
