@@ -210,6 +210,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/* With it the kernel checks a file's attributes on every read, to drop
+	 * cached pages when the mtime moves. A file here changes only with a
+	 * backup, and fs/watch.c then tells the kernel which to forget; the
+	 * check cost about 5 % of a 4 KiB read from the page cache. */
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 /* ---- files ---- */

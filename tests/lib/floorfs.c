@@ -76,8 +76,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t n, off_t off, struct 
 	fuse_reply_buf(req, the.bytes + (n ? off : 0), n);
 }
 
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;	/* as pitfs's fs/ops.c */
+}
+
 static const struct fuse_lowlevel_ops floor_ops = {
-	.lookup = op_lookup, .getattr = op_getattr, .open = op_open, .read = op_read,
+	.init = op_init, .lookup = op_lookup, .getattr = op_getattr, .open = op_open, .read = op_read,
 };
 
 int floorfs_serve(const char *file, const char *mountpoint)

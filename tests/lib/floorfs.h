@@ -1,8 +1,9 @@
 /* The floor of any FUSE filesystem, for benchmarks: one file, read into
  * memory at the start, served read-only through libfuse's multi-threaded
  * loop with the kernel-cache settings of the pitfs mount (keep_cache,
- * day-long timeouts). What a read through it costs is what FUSE itself
- * costs on this machine: no disk, no decompression, no lookup. */
+ * day-long timeouts, no attribute check on every read). What a read
+ * through it costs is what FUSE itself costs on this machine: no disk,
+ * no decompression, no lookup. */
 #ifndef PIT_TL_FLOORFS_H
 #define PIT_TL_FLOORFS_H
 
