@@ -38,23 +38,22 @@ static int load_schema(struct chunk_cache *cc, const struct view_sources *vs, st
 		const char *prefix = vs->ssts[i].sum->prefix, *base = strrchr(prefix, '/');
 		char path[1024];
 		snprintf(path, sizeof(path), "%.*sschema.cql", base ? (int)(base - prefix) + 1 : 0, prefix);
-		for (size_t k = 0; k < m->nfiles; k++) {
-			struct bsrc *bs;
-			uint8_t *text;
-			size_t n;
-			int rc;
-			if (strcmp(m->files[k].path, path))
-				continue;
-			if ((rc = rfile_open(&bs, cc, &m->files[k], path, err)) < 0)
-				return rc;
-			rc = bsrc_read_all(bs, &text, &n, 1u << 24, err);
-			bsrc_close(bs);
-			if (rc < 0)
-				return rc;
-			rc = cql_schema_parse(out, (const char *)text, n, path, err);
-			free(text);
+		const struct mf_file *f = mf_find(m, path);
+		struct bsrc *bs;
+		uint8_t *text;
+		size_t n;
+		int rc;
+		if (!f)
+			continue;
+		if ((rc = rfile_open(&bs, cc, f, path, err)) < 0)
 			return rc;
-		}
+		rc = bsrc_read_all(bs, &text, &n, 1u << 24, err);
+		bsrc_close(bs);
+		if (rc < 0)
+			return rc;
+		rc = cql_schema_parse(out, (const char *)text, n, path, err);
+		free(text);
+		return rc;
 	}
 	return 0;	/* none: columns named as the SSTables' headers name them */
 }
