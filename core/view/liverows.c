@@ -113,6 +113,16 @@ out:
 	return rc;
 }
 
+int liverows_write(const struct row_writer *rw, const struct sst_header *h, const struct live_at *at,
+		   const struct render_ckpt *ck, const struct scan_ops *it, void *ictx, struct pit_err *err)
+{
+	struct liverows lr = { h, *at, rw->reg_dropped, rw->st_dropped, rw->row, rw->ctx, ck, rw->pending };
+	int rc = liverows_walk(&lr, it, ictx, err);
+	int end = rw->end(rw->ctx, rc == 0, err);
+
+	return rc < 0 ? rc : end;
+}
+
 int live_cells_value(const struct live_cells *lc, int col, bool complex, struct cql_element **el, size_t *cap,
 		     struct live_value *out)
 {

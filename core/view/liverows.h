@@ -51,6 +51,25 @@ struct liverows {
 
 int liverows_walk(const struct liverows *lr, const struct scan_ops *it, void *ictx, struct pit_err *err);
 
+/* A writer of live rows (CSV, JSON lines, CQL) apart from the walk that
+ * feeds it, so that one merge can feed several: its row callback, the
+ * output it holds back (for checkpoints), the columns it takes as dropped,
+ * and its end. */
+struct row_writer {
+	int (*row)(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
+		   const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err);
+	/* hands on what it holds when flush (0 or -errno); frees the writer */
+	int (*end)(void *ctx, bool flush, struct pit_err *err);
+	void *ctx;
+	const struct sbuf *pending;
+	const int64_t *reg_dropped, *st_dropped;
+};
+
+/* rw fed the live rows of it, then ended (flushed if all went well), as
+ * at and ck say: 0 or the first error. */
+int liverows_write(const struct row_writer *rw, const struct sst_header *h, const struct live_at *at,
+		   const struct render_ckpt *ck, const struct scan_ops *it, void *ictx, struct pit_err *err);
+
 /* Cells [i, end) of one column in a live_cells list, from i. */
 static inline uint32_t live_cells_column_end(const struct live_cells *lc, uint32_t i)
 {

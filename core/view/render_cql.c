@@ -251,30 +251,38 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 	return dump_flush(&w->out, false, w->write, w->ctx, err);
 }
 
-int render_cql(const struct sst_header *h, const char *ks, const char *table, const struct cql_table *t,
-	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps,
-	       const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err)
+static int end(void *ctx, bool flush, struct pit_err *err)
 {
-	struct cw w = { .h = h, .ks = ks, .table = table, .ts = timestamps, .now_s = at->now_s, .write = write,
-			.ctx = ctx };
-	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
-	int rc;
+	struct cw *w = ctx;
+	int rc = flush ? dump_flush(&w->out, true, w->write, w->ctx, err) : 0;
 
-	sbuf_init(&w.out);
-	sbuf_init(&w.where);
-	sbuf_init(&w.tmp);
-	if ((rc = bind_init(&w.b, h, table, &o)) < 0) {
-		rc = pit_errf(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w, ck, &w.out };
-	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
-		rc = dump_flush(&w.out, true, write, ctx, err);
-out:
-	bind_release(&w.b);
-	free(w.done);
-	sbuf_release(&w.out);
-	sbuf_release(&w.where);
-	sbuf_release(&w.tmp);
+	bind_release(&w->b);
+	free(w->done);
+	sbuf_release(&w->out);
+	sbuf_release(&w->where);
+	sbuf_release(&w->tmp);
+	free(w);
 	return rc;
+}
+
+int render_cql_writer(struct row_writer *rw, const struct sst_header *h, const char *ks, const char *table,
+		      const struct cql_table *t, const struct live_at *at, bool timestamps, dump_write_fn write,
+		      void *ctx, struct pit_err *err)
+{
+	struct cw *w = calloc(1, sizeof(*w));
+	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
+
+	if (!w)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	*w = (struct cw){ .h = h, .ks = ks, .table = table, .ts = timestamps, .now_s = at->now_s, .write = write,
+			  .ctx = ctx };
+	sbuf_init(&w->out);
+	sbuf_init(&w->where);
+	sbuf_init(&w->tmp);
+	if (bind_init(&w->b, h, table, &o) < 0) {
+		end(w, false, err);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	*rw = (struct row_writer){ row, end, w, &w->out, w->b.reg_dropped, w->b.st_dropped };
+	return 0;
 }

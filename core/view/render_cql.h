@@ -14,8 +14,10 @@
 #include "core/view/dump.h"
 #include "core/view/liverows.h"
 
-int render_cql(const struct sst_header *h, const char *ks, const char *table, const struct cql_table *t,
-	       const struct scan_ops *it, void *ictx, const struct live_at *at, bool timestamps,
-	       const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err);
+/* A writer of data.cql (timestamps) or data.now.cql (core/view/liverows.h)
+ * into write; ks and table outlive it. */
+int render_cql_writer(struct row_writer *rw, const struct sst_header *h, const char *ks, const char *table,
+		      const struct cql_table *t, const struct live_at *at, bool timestamps, dump_write_fn write,
+		      void *ctx, struct pit_err *err);
 
 #endif

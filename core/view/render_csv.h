@@ -10,9 +10,10 @@
 #include "core/view/dump.h"
 #include "core/view/liverows.h"
 
-/* h: the columns of what it yields (kmerge_header); t: schema.cql's table or NULL. */
-int render_csv(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
-	       void *ictx, const struct live_at *at, const struct render_ckpt *ck, dump_write_fn write, void *ctx,
-	       struct pit_err *err);
+/* A writer of it (core/view/liverows.h) into write; h: the columns of what
+ * feeds it (kmerge_header); t: schema.cql's table or NULL; name: "ks.table",
+ * outliving the writer; resume: from a checkpoint, no header. */
+int render_csv_writer(struct row_writer *rw, const struct sst_header *h, const char *name, const struct cql_table *t,
+		      bool resume, dump_write_fn write, void *ctx, struct pit_err *err);
 
 #endif

@@ -90,30 +90,37 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 	return dump_flush(&w->out, false, w->write, w->ctx, err);
 }
 
-int render_jsonl(const struct sst_header *h, const char *name, const struct cql_table *t, const struct scan_ops *it,
-		 void *ictx, const struct live_at *at, const struct render_ckpt *ck, dump_write_fn write, void *ctx,
-		 struct pit_err *err)
+static int end(void *ctx, bool flush, struct pit_err *err)
 {
-	struct jw w = { .h = h, .write = write, .ctx = ctx };
-	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
-	int rc;
+	struct jw *w = ctx;
+	int rc = flush ? dump_flush(&w->out, true, w->write, w->ctx, err) : 0;
 
-	sbuf_init(&w.out);
-	sbuf_init(&w.tmp);
-	sbuf_init(&w.key);
-	if ((rc = bind_init(&w.b, h, name, &o)) < 0 || (rc = bind_columns(&w.b, t, true, &w.cols, &w.ncols)) < 0) {
-		rc = pit_errf(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	struct liverows lr = { h, *at, w.b.reg_dropped, w.b.st_dropped, row, &w, ck, &w.out };
-	if ((rc = liverows_walk(&lr, it, ictx, err)) == 0)
-		rc = dump_flush(&w.out, true, write, ctx, err);
-out:
-	bind_release(&w.b);
-	free(w.cols);
-	free(w.el);
-	sbuf_release(&w.out);
-	sbuf_release(&w.tmp);
-	sbuf_release(&w.key);
+	bind_release(&w->b);
+	free(w->cols);
+	free(w->el);
+	sbuf_release(&w->out);
+	sbuf_release(&w->tmp);
+	sbuf_release(&w->key);
+	free(w);
 	return rc;
+}
+
+int render_jsonl_writer(struct row_writer *rw, const struct sst_header *h, const char *name,
+			const struct cql_table *t, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct jw *w = calloc(1, sizeof(*w));
+	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
+
+	if (!w)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	*w = (struct jw){ .h = h, .write = write, .ctx = ctx };
+	sbuf_init(&w->out);
+	sbuf_init(&w->tmp);
+	sbuf_init(&w->key);
+	if (bind_init(&w->b, h, name, &o) < 0 || bind_columns(&w->b, t, true, &w->cols, &w->ncols) < 0) {
+		end(w, false, err);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	*rw = (struct row_writer){ row, end, w, &w->out, w->b.reg_dropped, w->b.st_dropped };
+	return 0;
 }

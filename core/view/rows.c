@@ -249,6 +249,27 @@ int view_ckpts_decode(struct view_ckpts *c, const void *p, size_t n)
 	return 0;
 }
 
+/* The writer of fmt, a format that resumes, over mg's merge; name is
+ * "ks.table" and outlives it. */
+static int writer_of(const struct merged *mg, const struct live_at *at, const char *ks, const char *table,
+		     const char *name, enum view_format fmt, bool resume, dump_write_fn write, void *ctx,
+		     struct row_writer *rw, struct pit_err *err)
+{
+	const struct sst_header *h = kmerge_header(mg->km);
+
+	switch (fmt) {
+	case VIEW_CSV:
+		return render_csv_writer(rw, h, name, mg->table, resume, write, ctx, err);
+	case VIEW_JSONL:
+		return render_jsonl_writer(rw, h, name, mg->table, write, ctx, err);
+	case VIEW_CQL:
+	case VIEW_NOW_CQL:
+		return render_cql_writer(rw, h, ks, table, mg->table, at, fmt == VIEW_CQL, write, ctx, err);
+	default:
+		return pit_errf(err, -EINVAL, "%s: format %d is not written row by row", name, (int)fmt);
+	}
+}
+
 int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		  const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err)
 {
@@ -277,13 +298,10 @@ int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *
 		kmerge_set_nodes(km, node_of, nn);
 		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
 		free(node_of);
-	} else if (fmt == VIEW_CQL || fmt == VIEW_NOW_CQL) {
-		rc = render_cql(kmerge_header(km), ks, table, o.table, &km_ops, km, &at, fmt == VIEW_CQL, ck, write, ctx,
-				err);
-	} else if (fmt == VIEW_CSV) {
-		rc = render_csv(kmerge_header(km), name, o.table, &km_ops, km, &at, ck, write, ctx, err);
-	} else if (fmt == VIEW_JSONL) {
-		rc = render_jsonl(kmerge_header(km), name, o.table, &km_ops, km, &at, ck, write, ctx, err);
+	} else if (view_format_resumes(fmt)) {
+		struct row_writer rw;
+		if ((rc = writer_of(mg, &at, ks, table, name, fmt, ck && ck->resume, write, ctx, &rw, err)) == 0)
+			rc = liverows_write(&rw, kmerge_header(km), &at, ck, &km_ops, km, err);
 	} else {
 		rc = dump_rows_from(kmerge_header(km), name, &km_ops, km, &o, at_us, err);
 	}
@@ -320,6 +338,91 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		ctx = &cr;
 	}
 	rc = render_merged(&mg, at_us, ks, table, fmt, &ck, write, ctx, err);
+out:
+	merged_close(&mg);
+	return rc;
+}
+
+/* Several writers fed by one walk of the merge, each writing through its
+ * own ckrec, so that each records its own checkpoints. */
+struct tee {
+	size_t n;
+	struct row_writer rw[VIEW_TOGETHER_MAX];
+	struct ckrec cr[VIEW_TOGETHER_MAX];
+};
+
+static int tee_row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
+		   const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
+{
+	struct tee *t = ctx;
+	int rc = 0;
+
+	for (size_t i = 0; i < t->n && rc == 0; i++)
+		rc = t->rw[i].row(t->rw[i].ctx, p, row, statics, cells, first, err);
+	return rc;
+}
+
+/* A partition starts: each writer's checkpoint, by what that writer holds. */
+static int tee_boundary(void *ctx, size_t pending, struct pit_err *err)
+{
+	struct tee *t = ctx;
+	int rc = 0;
+
+	(void)pending;
+	for (size_t i = 0; i < t->n && rc == 0; i++)
+		rc = ckrec_record(&t->cr[i], t->rw[i].pending->len, err);
+	return rc;
+}
+
+static int tee_end(void *ctx, bool flush, struct pit_err *err)
+{
+	struct tee *t = ctx;
+	int rc = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		int end = t->rw[i].end(t->rw[i].ctx, flush && rc == 0, err);
+		rc = rc < 0 ? rc : end;
+	}
+	return rc;
+}
+
+int view_render_together(struct repo *r, int64_t at_us, const char *ks, const char *table, size_t n,
+			 const enum view_format *fmts, struct view_ckpts *recs, dump_write_fn const *writes,
+			 void *const *ctxs, struct view_rows_report *rep, struct pit_err *err)
+{
+	struct merged mg;
+	struct tee t = { 0 };
+	char name[300];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (!view_format_resumes(fmts[i]))
+			return pit_errf(err, -EINVAL, "%s.%s: format %d is not written row by row", ks, table, (int)fmts[i]);
+	if (!n || n > VIEW_TOGETHER_MAX)
+		return pit_errf(err, -EINVAL, "%s.%s: %zu formats at once", ks, table, n);
+	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, rep, err)) < 0 || !mg.km)
+		goto out;
+	if (render_parallel_pays(&mg)) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	struct live_at at = { seconds_of(at_us), at_us };
+	snprintf(name, sizeof(name), "%s.%s", ks, table);
+	for (; t.n < n && rc == 0; t.n += rc == 0) {
+		size_t i = t.n;
+		view_ckpts_release(&recs[i]);
+		recs[i].nsrc = (uint32_t)mg.vs.nssts;
+		recs[i].sources = mg.sources;
+		t.cr[i] = (struct ckrec){ writes[i], ctxs[i], 0, 0, &recs[i], mg.km };
+		rc = writer_of(&mg, &at, ks, table, name, fmts[i], false, ckrec_write, &t.cr[i], &t.rw[i], err);
+	}
+	if (rc == 0) {
+		struct row_writer all = { tee_row, tee_end, &t, NULL, t.rw[0].reg_dropped, t.rw[0].st_dropped };
+		struct render_ckpt ck = { tee_boundary, &t, false };
+		rc = liverows_write(&all, kmerge_header(mg.km), &at, &ck, &km_ops, mg.km, err);
+	} else {
+		tee_end(&t, false, err);
+	}
 out:
 	merged_close(&mg);
 	return rc;

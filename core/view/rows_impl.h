@@ -56,6 +56,9 @@ int ckrec_record(void *ctx, size_t pending, struct pit_err *err);
  * checkpoint k of from, cut at the checkpoints after it. mg is open and
  * rep->segments set. -EAGAIN, nothing written, where one thread is what it
  * takes. */
+/* Whether render_parallel would use threads for mg (its SSTables are large
+ * enough and there are processors to share them). */
+bool render_parallel_pays(const struct merged *mg);
 int render_parallel(struct merged *mg, int64_t at_us, const char *ks, const char *table,
 		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
 		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err);

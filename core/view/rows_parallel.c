@@ -259,22 +259,36 @@ static int drain(struct par *pp, struct seg *s, uint64_t *written, struct view_c
 	return rc;
 }
 
+/* The threads that render mg, or 0 where one thread is what it takes. */
+static unsigned threads_for(const struct merged *mg, uint64_t *bytes)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = tune_threads ? tune_threads : cpus > 0 ? (unsigned)cpus : 1;
+
+	*bytes = 0;
+	for (size_t i = 0; i < mg->vs.nssts; i++)
+		*bytes += sst_data_length(mg->ssts[i]);
+	return threads < 2 || *bytes < tune_min_bytes ? 0 : threads > MAX_THREADS ? MAX_THREADS : threads;
+}
+
+bool render_parallel_pays(const struct merged *mg)
+{
+	uint64_t bytes;
+
+	return threads_for(mg, &bytes) > 0;
+}
+
 int render_parallel(struct merged *mg, int64_t at_us, const char *ks, const char *table,
 		    enum view_format fmt, const struct view_ckpts *from, size_t k, struct view_ckpts *rec,
 		    dump_write_fn write, void *ctx, struct view_rows_report *rep, struct pit_err *err)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = tune_threads ? tune_threads : cpus > 0 ? (unsigned)cpus : 1;
-	uint64_t bytes = 0, *bounds = NULL, written = 0;
+	uint64_t bytes, *bounds = NULL, written = 0;
+	unsigned threads = threads_for(mg, &bytes), started = 0;
 	pthread_t tid[MAX_THREADS];
-	unsigned started = 0;
 	struct par pp;
 	int rc;
 
-	threads = threads > MAX_THREADS ? MAX_THREADS : threads;
-	for (size_t i = 0; i < mg->vs.nssts; i++)
-		bytes += sst_data_length(mg->ssts[i]);
-	if (threads < 2 || bytes < tune_min_bytes)
+	if (!threads)
 		return -EAGAIN;
 	memset(&pp, 0, sizeof(pp));
 	uint64_t parts = bytes / SEG_SOURCE_BYTES;

@@ -612,6 +612,12 @@ struct counting {
 	uint64_t n;
 };
 
+static int discard(void *ctx, const char *p, size_t n)
+{
+	(void)ctx, (void)p, (void)n;
+	return 0;
+}
+
 static int count_through(void *ctx, const char *p, size_t n)
 {
 	struct counting *c = ctx;
@@ -818,16 +824,22 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 
 static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err);
 
+/* A view's files that have checkpoints: its rows, written row by row. */
+static const struct {
+	const char *file;
+	enum view_format fmt;
+} rows_files[] = {
+	{ "data.csv", VIEW_CSV }, { "data.jsonl", VIEW_JSONL }, { "data.cql", VIEW_CQL },
+	{ "data.now.cql", VIEW_NOW_CQL },
+};
+#define NROWS_FILES (sizeof(rows_files) / sizeof(rows_files[0]))
+
 /* The view format of a file that has checkpoints, or -1. */
 static int resumable(const struct tree_node *n)
 {
-	static const struct { const char *file; enum view_format fmt; } f[] = {
-		{ "data.csv", VIEW_CSV }, { "data.jsonl", VIEW_JSONL }, { "data.cql", VIEW_CQL },
-		{ "data.now.cql", VIEW_NOW_CQL },
-	};
-	for (size_t i = 0; n->kind == T_VIEW_FILE && i < sizeof(f) / sizeof(f[0]); i++)
-		if (!strcmp(n->file, f[i].file))
-			return (int)f[i].fmt;
+	for (size_t i = 0; n->kind == T_VIEW_FILE && i < NROWS_FILES; i++)
+		if (!strcmp(n->file, rows_files[i].file))
+			return (int)rows_files[i].fmt;
 	return -1;
 }
 
@@ -840,37 +852,78 @@ static void ckpt_key(const struct chunk_id *sources, const char *file, struct ch
 	size_key(sources, name, key);
 }
 
+/* A rendered view file's size, and its checkpoints (ck, or NULL), kept
+ * for ls, the mount and reads at any offset. */
+static void keep_rendered(struct repo *r, const struct chunk_id *sources, const char *file, uint64_t size,
+			  const struct view_ckpts *ck)
+{
+	struct chunk_id key;
+	struct sbuf sb;
+
+	size_key(sources, file, &key);
+	catalog_size_put(repo_catalog(r), &key, size, NULL);
+	if (!ck)
+		return;
+	sbuf_init(&sb);
+	view_ckpts_encode(ck, &sb);
+	ckpt_key(sources, file, &key);
+	if (!sb.oom)
+		catalog_blob_put(repo_catalog(r), &key, sb.buf, sb.len, NULL);
+	sbuf_release(&sb);
+}
+
 int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
 {
 	struct counting c = { write, ctx, 0 };
-	struct chunk_id key, sources;
+	struct chunk_id sources;
 	struct view_ckpts ck = { 0 };
 	struct view_rows_report rep;
 	int rc, fmt = resumable(n);
 
 	if (n->kind != T_VIEW_FILE)
 		return view_read(r, n, write, ctx, err);
-	/* a rendered file: its size and checkpoints, once known, are kept for
-	 * ls, the mount and reads at any offset */
 	if (fmt >= 0)
 		rc = view_render_at(r, n->at_us, n->ks, n->table, (enum view_format)fmt, NULL, 0, &ck, count_through, &c,
 				    &rep, err);
 	else
 		rc = view_read(r, n, count_through, &c, err);
-	if (rc == 0 && !tree_shows_damage(n) && sources_digest(r, n, &sources, NULL) == 0) {
-		size_key(&sources, n->file, &key);
-		catalog_size_put(repo_catalog(r), &key, c.n, NULL);
-		if (fmt >= 0) {
-			struct sbuf sb;
-			sbuf_init(&sb);
-			view_ckpts_encode(&ck, &sb);
-			ckpt_key(&sources, n->file, &key);
-			if (!sb.oom)
-				catalog_blob_put(repo_catalog(r), &key, sb.buf, sb.len, NULL);
-			sbuf_release(&sb);
-		}
-	}
+	if (rc == 0 && !tree_shows_damage(n) && sources_digest(r, n, &sources, NULL) == 0)
+		keep_rendered(r, &sources, n->file, c.n, fmt >= 0 ? &ck : NULL);
 	view_ckpts_release(&ck);
+	return rc;
+}
+
+/* The sizes and checkpoints of a view's four files of rows, from one merge
+ * (view_render_together): who asks the size of one of them (ls -l, a
+ * lookup, rsync, cp -r) asks for the others next, and the merge is most of
+ * what a rendering costs. *size: n's. -EAGAIN where the view is large
+ * enough for its files to be rendered one at a time by several threads. */
+static int size_together(struct repo *r, const struct tree_node *n, uint64_t *size, struct pit_err *err)
+{
+	struct counting c[NROWS_FILES];
+	enum view_format fmts[NROWS_FILES];
+	dump_write_fn writes[NROWS_FILES];
+	void *ctxs[NROWS_FILES];
+	struct view_ckpts ck[NROWS_FILES] = { 0 };
+	struct view_rows_report rep;
+	struct chunk_id sources;
+	int rc;
+
+	for (size_t i = 0; i < NROWS_FILES; i++) {
+		c[i] = (struct counting){ discard, NULL, 0 };
+		fmts[i] = rows_files[i].fmt;
+		writes[i] = count_through;
+		ctxs[i] = &c[i];
+	}
+	rc = view_render_together(r, n->at_us, n->ks, n->table, NROWS_FILES, fmts, ck, writes, ctxs, &rep, err);
+	for (size_t i = 0; rc == 0 && i < NROWS_FILES; i++)
+		if (!strcmp(n->file, rows_files[i].file))
+			*size = c[i].n;
+	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0)
+		for (size_t i = 0; i < NROWS_FILES; i++)
+			keep_rendered(r, &sources, rows_files[i].file, c[i].n, &ck[i]);
+	for (size_t i = 0; i < NROWS_FILES; i++)
+		view_ckpts_release(&ck[i]);
 	return rc;
 }
 
@@ -945,17 +998,12 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 
 static int stat_backup_file(struct repo *r, const struct tree_node *n, struct tree_stat *st, struct pit_err *err);
 
-static int discard(void *ctx, const char *p, size_t n)
-{
-	(void)ctx, (void)p, (void)n;
-	return 0;
-}
-
 static bool kept_size(struct repo *r, const struct tree_node *n, uint64_t *size);
 
 int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct pit_err *err)
 {
 	struct counting c = { discard, NULL, 0 };
+	struct pit_err alone = { 0 };
 	int rc;
 
 	if (n->kind == T_BACKUP_FILE) {
@@ -966,6 +1014,10 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 	}
 	if (kept_size(r, n, size))
 		return 0;
+	if (resumable(n) >= 0 && size_together(r, n, size, &alone) == 0)
+		return 0;
+	/* a large view, or a rendering that failed: this file alone, to say
+	 * what failed in it */
 	if ((rc = tree_read(r, n, count_through, &c, err)) < 0)
 		return rc;
 	*size = c.n;

@@ -693,6 +693,88 @@ static void test_parallel(void **state)
 	assert_true(split_resumed >= 8);
 }
 
+/* The four files of rows rendered from one merge: each with the bytes and
+ * checkpoints it has rendered alone. A first look at the size of a view's
+ * data.csv keeps the other three's too. */
+static void test_render_together(void **state)
+{
+	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
+	const char *files[] = { "data.csv", "data.jsonl", "data.cql", "data.now.cql" };
+	struct pit_err err = { 0 };
+	struct view_rows_report rep;
+	struct repo *r;
+	struct sbuf got[4];
+	struct view_ckpts recs[4];
+	dump_write_fn writes[4] = { collect, collect, collect, collect };
+	void *ctxs[4] = { &got[0], &got[1], &got[2], &got[3] };
+	size_t compared = 0;
+
+	(void)state;
+	int64_t at = open_all(&r);
+	view_render_threads(1, 0);
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (int f = 0; f < 4; f++) {
+			sbuf_init(&got[f]);
+			recs[f] = (struct view_ckpts){ .interval = 16384 };
+		}
+		assert_int_equal(view_render_together(r, at, tables[t][0], tables[t][1], 4, fmts, recs, writes, ctxs, &rep,
+						      &err), 0);
+		for (int f = 0; f < 4; f++) {
+			struct view_ckpts ck = { .interval = 16384 };
+			struct sbuf one;
+			sbuf_init(&one);
+			assert_int_equal(view_render_at(r, at, tables[t][0], tables[t][1], fmts[f], NULL, 0, &ck, collect,
+							&one, &rep, &err), 0);
+			assert_true(one.len > 0);
+			assert_int_equal(got[f].len, one.len);
+			assert_memory_equal(got[f].buf, one.buf, one.len);
+			assert_int_equal(recs[f].nsrc, ck.nsrc);
+			assert_memory_equal(recs[f].sources.b, ck.sources.b, 16);
+			assert_int_equal(recs[f].n, ck.n);
+			compared += ck.n;
+			assert_memory_equal(recs[f].v, ck.v, ck.n * (1 + (size_t)ck.nsrc) * sizeof(*ck.v));
+			view_ckpts_release(&ck);
+			sbuf_release(&one);
+			sbuf_release(&got[f]);
+			view_ckpts_release(&recs[f]);
+		}
+	}
+	printf("# %zu checkpoints the same as those of each format alone\n", compared);
+	assert_true(compared >= 20);
+	/* a view that threads render faster one format at a time: nothing */
+	view_render_threads(2, 0);
+	for (int f = 0; f < 4; f++)
+		sbuf_init(&got[f]);
+	assert_int_equal(view_render_together(r, at, "shop", "orders", 4, fmts, recs, writes, ctxs, &rep, &err), -EAGAIN);
+	for (int f = 0; f < 4; f++) {
+		assert_int_equal(got[f].len, 0);
+		view_ckpts_release(&recs[f]);
+	}
+	view_render_threads(0, 32u << 20);
+
+	/* through the tree, at an instant nothing has been sized at */
+	const struct tl_json *snaps = tl_json_get(cj[1], "snapshots");
+	struct tree_node tn[4];
+	char path[300];
+	for (int f = 0; f < 4; f++) {
+		snprintf(path, sizeof(path), "/at/%s/shop/orders/%s", tl_json_get(snaps->v[0], "instant")->s, files[f]);
+		assert_int_equal(tree_resolve(r, path, &tn[f], &err), 0);
+		assert_false(tree_size_known(r, &tn[f]));
+	}
+	uint64_t size;
+	assert_int_equal(tree_size(r, &tn[0], &size, &err), 0);
+	for (int f = 0; f < 4; f++) {
+		struct sbuf whole;
+		sbuf_init(&whole);
+		assert_true(tree_size_known(r, &tn[f]));
+		assert_int_equal(tree_size(r, &tn[f], &size, &err), 0);
+		assert_int_equal(tree_read(r, &tn[f], collect, &whole, &err), 0);
+		assert_int_equal(size, whole.len);
+		sbuf_release(&whole);
+	}
+	repo_close(r);
+}
+
 static void test_conflicts(void **state)
 {
 	const char *repos[] = { "A-node2", "B-all" };
@@ -971,9 +1053,11 @@ static void test_any_order(void **state)
 			struct kmerge *km;
 			struct live_at la = { at / 1000000, at };
 			sbuf_init(&got[order]);
+			struct row_writer rw;
 			assert_int_equal(kmerge_open(&km, in, (int)n, at, &err), 0);
-			assert_int_equal(render_jsonl(kmerge_header(km), tables[t][1], NULL, &ops, km, &la, NULL, collect,
-						      &got[order], &err), 0);
+			assert_int_equal(render_jsonl_writer(&rw, kmerge_header(km), tables[t][1], NULL, collect, &got[order],
+							     &err), 0);
+			assert_int_equal(liverows_write(&rw, kmerge_header(km), &la, NULL, &ops, km, &err), 0);
 			kmerge_close(km);
 		}
 		assert_true(got[0].len > 0);
@@ -1100,6 +1184,7 @@ int main(void)
 		cmocka_unit_test(test_vfile),
 		cmocka_unit_test(test_checkpoints),
 		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_render_together),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_cql),
