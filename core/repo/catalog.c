@@ -594,20 +594,29 @@ int catalog_blob_get(struct catalog *cat, const struct chunk_id *key, void **dat
 	return rc ? -ENOENT : *data ? 0 : -ENOMEM;
 }
 
-int catalog_blob_put(struct catalog *cat, const struct chunk_id *key, const void *data, size_t len,
-		     struct pit_err *err)
+int catalog_blobs_put(struct catalog *cat, const struct catalog_blob *v, size_t n, struct pit_err *err)
 {
 	MDB_txn *txn;
-	MDB_val k = { 16, (void *)key->b }, v = { len, (void *)data };
 	int rc;
 
 	if ((rc = mdb_txn_begin(cat->env, NULL, 0, &txn)))
 		return mdb_err(err, rc, cat->dir, "starting an update");
-	if ((rc = mdb_put(txn, cat->sizes, &k, &v, 0))) {
-		mdb_txn_abort(txn);
-		return mdb_err(err, rc, cat->dir, "storing a rendered file's size or checkpoints");
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k = { 16, (void *)v[i].key.b }, d = { v[i].len, (void *)v[i].data };
+		if ((rc = mdb_put(txn, cat->sizes, &k, &d, 0))) {
+			mdb_txn_abort(txn);
+			return mdb_err(err, rc, cat->dir, "storing a rendered file's size or checkpoints");
+		}
 	}
 	return (rc = mdb_txn_commit(txn)) ? mdb_err(err, rc, cat->dir, "committing") : 0;
+}
+
+int catalog_blob_put(struct catalog *cat, const struct chunk_id *key, const void *data, size_t len,
+		     struct pit_err *err)
+{
+	struct catalog_blob b = { *key, data, len };
+
+	return catalog_blobs_put(cat, &b, 1, err);
 }
 
 int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *size)

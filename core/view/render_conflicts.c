@@ -98,50 +98,90 @@ static int conflict_line(struct sbuf *out, struct bind *b, const struct sst_head
 	return rc;
 }
 
-int render_conflicts(struct kmerge *km, const char *name, const struct cql_table *t, const char *const *nodes,
-		     int nnodes, dump_write_fn write, void *ctx, struct pit_err *err)
-{
-	const struct sst_header *h = kmerge_header(km);
-	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
-	const struct sst_partition *p;
-	const struct kconflict *cs;
-	struct sbuf out, key;
+struct conflicts_writer {
+	const struct sst_header *h;
+	const char *const *nodes;
+	int nnodes;
 	struct bind b;
+	struct sbuf out, key;
+	bool keyed;		/* key holds the partition's */
+	dump_write_fn write;
+	void *ctx;
+};
+
+int conflicts_writer_open(struct conflicts_writer **out, const struct sst_header *h, const char *name,
+			  const struct cql_table *t, const char *const *nodes, int nnodes, dump_write_fn write,
+			  void *ctx, struct pit_err *err)
+{
+	struct conflicts_writer *w = calloc(1, sizeof(*w));
+	struct dump_opts o = { .mode = DUMP_ROWS, .table = t };
+
+	*out = NULL;
+	if (!w)
+		return pit_errf(err, -ENOMEM, "out of memory");
+	*w = (struct conflicts_writer){ .h = h, .nodes = nodes, .nnodes = nnodes, .write = write, .ctx = ctx };
+	sbuf_init(&w->out);
+	sbuf_init(&w->key);
+	if (bind_init(&w->b, h, name, &o) < 0) {
+		conflicts_writer_end(w, false, err);
+		return pit_errf(err, -ENOMEM, "out of memory");
+	}
+	*out = w;
+	return 0;
+}
+
+int conflicts_writer_step(struct conflicts_writer *w, struct kmerge *km, const struct sst_partition *p,
+			  bool partition, struct pit_err *err)
+{
+	const struct kconflict *cs;
 	size_t n;
 	int rc;
 
-	sbuf_init(&out);
-	sbuf_init(&key);
-	if ((rc = bind_init(&b, h, name, &o)) < 0) {
-		rc = pit_errf(err, -ENOMEM, "out of memory");
-		goto out;
+	if (partition)
+		w->keyed = false;
+	if ((rc = kmerge_conflicts(km, &cs, &n, err)) < 0)
+		return rc;
+	if (n && !w->keyed) {
+		sbuf_reset(&w->key);
+		if ((rc = bind_render_key(&w->b, p, CQL_STYLE_JSON, true, &w->key, err)) < 0)
+			return rc;
+		w->keyed = true;
 	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = conflict_line(&w->out, &w->b, w->h, &w->key, &cs[i], w->nodes, w->nnodes, err);
+	return rc < 0 ? rc : dump_flush(&w->out, false, w->write, w->ctx, err);
+}
+
+int conflicts_writer_end(struct conflicts_writer *w, bool flush, struct pit_err *err)
+{
+	int rc = flush ? dump_flush(&w->out, true, w->write, w->ctx, err) : 0;
+
+	bind_release(&w->b);
+	sbuf_release(&w->out);
+	sbuf_release(&w->key);
+	free(w);
+	return rc;
+}
+
+int render_conflicts(struct kmerge *km, const char *name, const struct cql_table *t, const char *const *nodes,
+		     int nnodes, dump_write_fn write, void *ctx, struct pit_err *err)
+{
+	struct conflicts_writer *w;
+	const struct sst_partition *p;
+	const struct sst_unfiltered *u;
+	int rc;
+
+	if ((rc = conflicts_writer_open(&w, kmerge_header(km), name, t, nodes, nnodes, write, ctx, err)) < 0)
+		return rc;
+	/* the partition's deletion, then row by row */
 	while ((rc = kmerge_next_partition(km, &p, err)) > 0) {
-		const struct sst_unfiltered *u;
-		bool keyed = false;
-		/* the partition's deletion, then row by row */
-		do {
-			if ((rc = kmerge_conflicts(km, &cs, &n, err)) < 0)
-				break;
-			if (n && !keyed) {
-				sbuf_reset(&key);
-				if ((rc = bind_render_key(&b, p, CQL_STYLE_JSON, true, &key, err)) < 0)
-					break;
-				keyed = true;
-			}
-			for (size_t i = 0; i < n && rc == 0; i++)
-				rc = conflict_line(&out, &b, h, &key, &cs[i], nodes, nnodes, err);
-			if (rc == 0)
-				rc = dump_flush(&out, false, write, ctx, err);
-		} while (rc == 0 && (rc = kmerge_next(km, &u, err)) > 0);
+		if ((rc = conflicts_writer_step(w, km, p, true, err)) < 0)
+			break;
+		while ((rc = kmerge_next(km, &u, err)) > 0 && (rc = conflicts_writer_step(w, km, p, false, err)) == 0)
+			;
 		if (rc < 0)
 			break;
 	}
-	if (rc == 0)
-		rc = dump_flush(&out, true, write, ctx, err);
-out:
-	bind_release(&b);
-	sbuf_release(&out);
-	sbuf_release(&key);
-	return rc;
+	int end = conflicts_writer_end(w, rc == 0, err);
+	return rc < 0 ? rc : end;
 }

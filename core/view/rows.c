@@ -270,6 +270,32 @@ static int writer_of(const struct merged *mg, const struct live_at *at, const ch
 	}
 }
 
+/* The nodes of mg's SSTables, which its merge now tells apart for the
+ * conflicts; of outlives the merge's use (the caller frees it). */
+struct nodes {
+	const char *names[256];
+	int n;
+	int *of;		/* per source: its node in names */
+};
+
+static int track_nodes(struct merged *mg, struct nodes *nd, struct pit_err *err)
+{
+	nd->n = 0;
+	if (!(nd->of = calloc(mg->vs.nssts ? mg->vs.nssts : 1, sizeof(int))))
+		return pit_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < mg->vs.nssts; i++) {
+		const char *name = mg->vs.ssts[i].m->info.node;
+		int j = 0;
+		while (j < nd->n && strcmp(nd->names[j], name))
+			j++;
+		if (j == nd->n && nd->n < 256)
+			nd->names[nd->n++] = name;
+		nd->of[i] = j < 256 ? j : 255;
+	}
+	kmerge_set_nodes(mg->km, nd->of, nd->n);
+	return 0;
+}
+
 int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *table, enum view_format fmt,
 		  const struct render_ckpt *ck, dump_write_fn write, void *ctx, struct pit_err *err)
 {
@@ -282,22 +308,10 @@ int render_merged(struct merged *mg, int64_t at_us, const char *ks, const char *
 	struct live_at at = { o.now_s, at_us };
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
 	if (fmt == VIEW_CONFLICTS) {
-		const char *nodes[256];
-		int *node_of = calloc(mg->vs.nssts, sizeof(int)), nn = 0;
-		if (!node_of)
-			return pit_errf(err, -ENOMEM, "out of memory");
-		for (size_t i = 0; i < mg->vs.nssts; i++) {
-			const char *nd = mg->vs.ssts[i].m->info.node;
-			int j = 0;
-			while (j < nn && strcmp(nodes[j], nd))
-				j++;
-			if (j == nn && nn < 256)
-				nodes[nn++] = nd;
-			node_of[i] = j < 256 ? j : 255;
-		}
-		kmerge_set_nodes(km, node_of, nn);
-		rc = render_conflicts(km, name, o.table, nodes, nn, write, ctx, err);
-		free(node_of);
+		struct nodes nd;
+		if ((rc = track_nodes(mg, &nd, err)) == 0)
+			rc = render_conflicts(km, name, o.table, nd.names, nd.n, write, ctx, err);
+		free(nd.of);
 	} else if (view_format_resumes(fmt)) {
 		struct row_writer rw;
 		if ((rc = writer_of(mg, &at, ks, table, name, fmt, ck && ck->resume, write, ctx, &rw, err)) == 0)
@@ -344,12 +358,39 @@ out:
 }
 
 /* Several writers fed by one walk of the merge, each writing through its
- * own ckrec, so that each records its own checkpoints. */
+ * own ckrec, so that each records its own checkpoints; and conflicts.jsonl
+ * (cw, or NULL) written from each step of the walk. */
 struct tee {
 	size_t n;
 	struct row_writer rw[VIEW_TOGETHER_MAX];
 	struct ckrec cr[VIEW_TOGETHER_MAX];
+	struct kmerge *km;
+	struct conflicts_writer *cw;
+	const struct sst_partition *p;
 };
+
+static int tee_next_partition(void *ctx, const struct sst_partition **p, struct pit_err *err)
+{
+	struct tee *t = ctx;
+	int rc = kmerge_next_partition(t->km, p, err), c;
+
+	t->p = rc > 0 ? *p : NULL;
+	if (rc > 0 && t->cw && (c = conflicts_writer_step(t->cw, t->km, *p, true, err)) < 0)
+		return c;
+	return rc;
+}
+
+static int tee_next(void *ctx, const struct sst_unfiltered **u, struct pit_err *err)
+{
+	struct tee *t = ctx;
+	int rc = kmerge_next(t->km, u, err), c;
+
+	if (rc > 0 && t->cw && (c = conflicts_writer_step(t->cw, t->km, t->p, false, err)) < 0)
+		return c;
+	return rc;
+}
+
+static const struct scan_ops tee_ops = { tee_next_partition, tee_next };
 
 static int tee_row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *row,
 		   const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
@@ -383,6 +424,10 @@ static int tee_end(void *ctx, bool flush, struct pit_err *err)
 		int end = t->rw[i].end(t->rw[i].ctx, flush && rc == 0, err);
 		rc = rc < 0 ? rc : end;
 	}
+	if (t->cw) {
+		int end = conflicts_writer_end(t->cw, flush && rc == 0, err);
+		rc = rc < 0 ? rc : end;
+	}
 	return rc;
 }
 
@@ -392,14 +437,20 @@ int view_render_together(struct repo *r, int64_t at_us, const char *ks, const ch
 {
 	struct merged mg;
 	struct tee t = { 0 };
+	struct nodes nd = { 0 };
+	size_t conflicts = n, rows = 0;
 	char name[300];
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		if (!view_format_resumes(fmts[i]))
-			return pit_errf(err, -EINVAL, "%s.%s: format %d is not written row by row", ks, table, (int)fmts[i]);
-	if (!n || n > VIEW_TOGETHER_MAX)
-		return pit_errf(err, -EINVAL, "%s.%s: %zu formats at once", ks, table, n);
+	for (size_t i = 0; i < n; i++) {
+		if (fmts[i] == VIEW_CONFLICTS && conflicts == n)
+			conflicts = i;
+		else if (!view_format_resumes(fmts[i]))
+			return pit_errf(err, -EINVAL, "%s.%s: format %d is not written with others", ks, table, (int)fmts[i]);
+	}
+	rows = n - (conflicts < n);
+	if (!rows || rows > VIEW_TOGETHER_MAX)
+		return pit_errf(err, -EINVAL, "%s.%s: %zu files of rows at once", ks, table, rows);
 	if ((rc = merged_open(&mg, r, at_us, ks, table, NULL, 0, rep, err)) < 0 || !mg.km)
 		goto out;
 	if (render_parallel_pays(&mg)) {
@@ -408,23 +459,32 @@ int view_render_together(struct repo *r, int64_t at_us, const char *ks, const ch
 	}
 	struct live_at at = { seconds_of(at_us), at_us };
 	snprintf(name, sizeof(name), "%s.%s", ks, table);
-	for (; t.n < n && rc == 0; t.n += rc == 0) {
-		size_t i = t.n;
+	t.km = mg.km;
+	if (conflicts < n && ((rc = track_nodes(&mg, &nd, err)) < 0 ||
+			      (rc = conflicts_writer_open(&t.cw, kmerge_header(mg.km), name, mg.table, nd.names, nd.n,
+							  writes[conflicts], ctxs[conflicts], err)) < 0))
+		goto out;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i == conflicts)
+			continue;
 		view_ckpts_release(&recs[i]);
 		recs[i].nsrc = (uint32_t)mg.vs.nssts;
 		recs[i].sources = mg.sources;
-		t.cr[i] = (struct ckrec){ writes[i], ctxs[i], 0, 0, &recs[i], mg.km };
-		rc = writer_of(&mg, &at, ks, table, name, fmts[i], false, ckrec_write, &t.cr[i], &t.rw[i], err);
+		t.cr[t.n] = (struct ckrec){ writes[i], ctxs[i], 0, 0, &recs[i], mg.km };
+		if ((rc = writer_of(&mg, &at, ks, table, name, fmts[i], false, ckrec_write, &t.cr[t.n], &t.rw[t.n],
+				    err)) == 0)
+			t.n++;
 	}
 	if (rc == 0) {
 		struct row_writer all = { tee_row, tee_end, &t, NULL, t.rw[0].reg_dropped, t.rw[0].st_dropped };
 		struct render_ckpt ck = { tee_boundary, &t, false };
-		rc = liverows_write(&all, kmerge_header(mg.km), &at, &ck, &km_ops, mg.km, err);
+		rc = liverows_write(&all, kmerge_header(mg.km), &at, &ck, &tee_ops, &t, err);
 	} else {
 		tee_end(&t, false, err);
 	}
 out:
 	merged_close(&mg);
+	free(nd.of);
 	return rc;
 }
 

@@ -56,12 +56,14 @@ int view_render_at(struct repo *r, int64_t at_us, const char *ks, const char *ta
 		   const struct view_ckpts *from, size_t k, struct view_ckpts *rec, dump_write_fn write, void *ctx,
 		   struct view_rows_report *rep, struct pit_err *err);
 
-/* Up to VIEW_TOGETHER_MAX formats that resume (fmts[0..n)) rendered whole
- * from one merge, each through writes[i] with ctxs[i], its checkpoints
- * into recs[i]: the same bytes and checkpoints as view_render_at gives each
- * on one thread, for the cost of one merge instead of n. -EAGAIN, nothing
- * written, where view_render_at would render the view by several threads,
- * which make one format faster than this makes them all. */
+/* Files of a view rendered whole from one merge, each fmts[i] through
+ * writes[i] with ctxs[i]: up to VIEW_TOGETHER_MAX formats that resume, with
+ * their checkpoints into recs[i], and conflicts.jsonl (VIEW_CONFLICTS, no
+ * checkpoints) once at most. The same bytes and checkpoints as
+ * view_render_at gives each on one thread, for the cost of one merge
+ * instead of n. -EAGAIN, nothing written, where view_render_at would render
+ * the view by several threads, which make one file faster than this makes
+ * them all. */
 #define VIEW_TOGETHER_MAX 4
 int view_render_together(struct repo *r, int64_t at_us, const char *ks, const char *table, size_t n,
 			 const enum view_format *fmts, struct view_ckpts *recs, dump_write_fn const *writes,

@@ -824,23 +824,32 @@ static int read_sources(struct repo *r, const struct tree_node *n, dump_write_fn
 
 static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err);
 
-/* A view's files that have checkpoints: its rows, written row by row. */
+/* The files of a view that come of its merge: the rows in every format,
+ * and the conflicts. One of them sized, all are (size_together). */
 static const struct {
 	const char *file;
 	enum view_format fmt;
-} rows_files[] = {
+} merged_files[] = {
 	{ "data.csv", VIEW_CSV }, { "data.jsonl", VIEW_JSONL }, { "data.cql", VIEW_CQL },
-	{ "data.now.cql", VIEW_NOW_CQL },
+	{ "data.now.cql", VIEW_NOW_CQL }, { "conflicts.jsonl", VIEW_CONFLICTS },
 };
-#define NROWS_FILES (sizeof(rows_files) / sizeof(rows_files[0]))
+#define NMERGED_FILES (sizeof(merged_files) / sizeof(merged_files[0]))
+
+/* n's view format among merged_files, or -1. */
+static int merged_format(const struct tree_node *n)
+{
+	for (size_t i = 0; n->kind == T_VIEW_FILE && i < NMERGED_FILES; i++)
+		if (!strcmp(n->file, merged_files[i].file))
+			return (int)merged_files[i].fmt;
+	return -1;
+}
 
 /* The view format of a file that has checkpoints, or -1. */
 static int resumable(const struct tree_node *n)
 {
-	for (size_t i = 0; n->kind == T_VIEW_FILE && i < NROWS_FILES; i++)
-		if (!strcmp(n->file, rows_files[i].file))
-			return (int)rows_files[i].fmt;
-	return -1;
+	int fmt = merged_format(n);
+
+	return fmt >= 0 && view_format_resumes((enum view_format)fmt) ? fmt : -1;
 }
 
 /* The catalog key of a view file's checkpoints. */
@@ -852,24 +861,31 @@ static void ckpt_key(const struct chunk_id *sources, const char *file, struct ch
 	size_key(sources, name, key);
 }
 
-/* A rendered view file's size, and its checkpoints (ck, or NULL), kept
- * for ls, the mount and reads at any offset. */
-static void keep_rendered(struct repo *r, const struct chunk_id *sources, const char *file, uint64_t size,
-			  const struct view_ckpts *ck)
+/* The sizes of n rendered files of a view, and their checkpoints (ck[i], or
+ * NULL), kept for ls, the mount and reads at any offset: in one commit. */
+static void keep_rendered(struct repo *r, const struct chunk_id *sources, size_t n, const char *const *files,
+			  const uint64_t *sizes, const struct view_ckpts *const *ck)
 {
-	struct chunk_id key;
-	struct sbuf sb;
+	struct catalog_blob v[2 * NMERGED_FILES];
+	struct sbuf enc[NMERGED_FILES];
+	size_t nv = 0;
 
-	size_key(sources, file, &key);
-	catalog_size_put(repo_catalog(r), &key, size, NULL);
-	if (!ck)
-		return;
-	sbuf_init(&sb);
-	view_ckpts_encode(ck, &sb);
-	ckpt_key(sources, file, &key);
-	if (!sb.oom)
-		catalog_blob_put(repo_catalog(r), &key, sb.buf, sb.len, NULL);
-	sbuf_release(&sb);
+	for (size_t i = 0; i < n && i < NMERGED_FILES; i++) {
+		sbuf_init(&enc[i]);
+		size_key(sources, files[i], &v[nv].key);
+		v[nv].data = &sizes[i];
+		v[nv++].len = 8;
+		if (!ck[i])
+			continue;
+		view_ckpts_encode(ck[i], &enc[i]);
+		ckpt_key(sources, files[i], &v[nv].key);
+		v[nv].data = enc[i].buf;
+		v[nv].len = enc[i].len;
+		nv += !enc[i].oom;
+	}
+	catalog_blobs_put(repo_catalog(r), v, nv, NULL);	/* best effort: a read-only cache keeps nothing */
+	for (size_t i = 0; i < n && i < NMERGED_FILES; i++)
+		sbuf_release(&enc[i]);
 }
 
 int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, void *ctx, struct pit_err *err)
@@ -887,42 +903,54 @@ int tree_read(struct repo *r, const struct tree_node *n, dump_write_fn write, vo
 				    &rep, err);
 	else
 		rc = view_read(r, n, count_through, &c, err);
-	if (rc == 0 && !tree_shows_damage(n) && sources_digest(r, n, &sources, NULL) == 0)
-		keep_rendered(r, &sources, n->file, c.n, fmt >= 0 ? &ck : NULL);
+	if (rc == 0 && !tree_shows_damage(n) && sources_digest(r, n, &sources, NULL) == 0) {
+		const char *file = n->file;
+		const struct view_ckpts *kept = fmt >= 0 ? &ck : NULL;
+		keep_rendered(r, &sources, 1, &file, &c.n, &kept);
+	}
 	view_ckpts_release(&ck);
 	return rc;
 }
 
-/* The sizes and checkpoints of a view's four files of rows, from one merge
- * (view_render_together): who asks the size of one of them (ls -l, a
- * lookup, rsync, cp -r) asks for the others next, and the merge is most of
- * what a rendering costs. *size: n's. -EAGAIN where the view is large
- * enough for its files to be rendered one at a time by several threads. */
+/* The sizes (and checkpoints) of a view's files that come of its merge,
+ * from one merge (view_render_together): who asks the size of one of them
+ * (ls -l, a lookup, rsync, cp -r) asks for the others next, and the merge
+ * is most of what a rendering costs. *size: n's. -EAGAIN where the view is
+ * large enough for its files to be rendered one at a time by several
+ * threads. */
 static int size_together(struct repo *r, const struct tree_node *n, uint64_t *size, struct pit_err *err)
 {
-	struct counting c[NROWS_FILES];
-	enum view_format fmts[NROWS_FILES];
-	dump_write_fn writes[NROWS_FILES];
-	void *ctxs[NROWS_FILES];
-	struct view_ckpts ck[NROWS_FILES] = { 0 };
+	struct counting c[NMERGED_FILES];
+	enum view_format fmts[NMERGED_FILES];
+	dump_write_fn writes[NMERGED_FILES];
+	void *ctxs[NMERGED_FILES];
+	struct view_ckpts ck[NMERGED_FILES] = { 0 };
 	struct view_rows_report rep;
 	struct chunk_id sources;
 	int rc;
 
-	for (size_t i = 0; i < NROWS_FILES; i++) {
+	for (size_t i = 0; i < NMERGED_FILES; i++) {
 		c[i] = (struct counting){ discard, NULL, 0 };
-		fmts[i] = rows_files[i].fmt;
+		fmts[i] = merged_files[i].fmt;
 		writes[i] = count_through;
 		ctxs[i] = &c[i];
 	}
-	rc = view_render_together(r, n->at_us, n->ks, n->table, NROWS_FILES, fmts, ck, writes, ctxs, &rep, err);
-	for (size_t i = 0; rc == 0 && i < NROWS_FILES; i++)
-		if (!strcmp(n->file, rows_files[i].file))
+	rc = view_render_together(r, n->at_us, n->ks, n->table, NMERGED_FILES, fmts, ck, writes, ctxs, &rep, err);
+	for (size_t i = 0; rc == 0 && i < NMERGED_FILES; i++)
+		if (!strcmp(n->file, merged_files[i].file))
 			*size = c[i].n;
-	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0)
-		for (size_t i = 0; i < NROWS_FILES; i++)
-			keep_rendered(r, &sources, rows_files[i].file, c[i].n, &ck[i]);
-	for (size_t i = 0; i < NROWS_FILES; i++)
+	if (rc == 0 && sources_digest(r, n, &sources, NULL) == 0) {
+		const char *files[NMERGED_FILES];
+		uint64_t sizes[NMERGED_FILES];
+		const struct view_ckpts *kept[NMERGED_FILES];
+		for (size_t i = 0; i < NMERGED_FILES; i++) {
+			files[i] = merged_files[i].file;
+			sizes[i] = c[i].n;
+			kept[i] = view_format_resumes(fmts[i]) ? &ck[i] : NULL;
+		}
+		keep_rendered(r, &sources, NMERGED_FILES, files, sizes, kept);
+	}
+	for (size_t i = 0; i < NMERGED_FILES; i++)
 		view_ckpts_release(&ck[i]);
 	return rc;
 }
@@ -1014,7 +1042,7 @@ int tree_size(struct repo *r, const struct tree_node *n, uint64_t *size, struct 
 	}
 	if (kept_size(r, n, size))
 		return 0;
-	if (resumable(n) >= 0 && size_together(r, n, size, &alone) == 0)
+	if (merged_format(n) >= 0 && size_together(r, n, size, &alone) == 0)
 		return 0;
 	/* a large view, or a rendering that failed: this file alone, to say
 	 * what failed in it */

@@ -698,34 +698,36 @@ static void test_parallel(void **state)
  * data.csv keeps the other three's too. */
 static void test_render_together(void **state)
 {
-	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL };
-	const char *files[] = { "data.csv", "data.jsonl", "data.cql", "data.now.cql" };
+	const enum view_format fmts[] = { VIEW_CSV, VIEW_JSONL, VIEW_CQL, VIEW_NOW_CQL, VIEW_CONFLICTS };
+	const char *files[] = { "data.csv", "data.jsonl", "data.cql", "data.now.cql", "conflicts.jsonl" };
 	struct pit_err err = { 0 };
 	struct view_rows_report rep;
 	struct repo *r;
-	struct sbuf got[4];
-	struct view_ckpts recs[4];
-	dump_write_fn writes[4] = { collect, collect, collect, collect };
-	void *ctxs[4] = { &got[0], &got[1], &got[2], &got[3] };
-	size_t compared = 0;
+	struct sbuf got[5];
+	struct view_ckpts recs[5];
+	dump_write_fn writes[5] = { collect, collect, collect, collect, collect };
+	void *ctxs[5] = { &got[0], &got[1], &got[2], &got[3], &got[4] };
+	size_t compared = 0, conflicts = 0;
 
 	(void)state;
 	int64_t at = open_all(&r);
 	view_render_threads(1, 0);
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (int f = 0; f < 4; f++) {
+		for (int f = 0; f < 5; f++) {
 			sbuf_init(&got[f]);
 			recs[f] = (struct view_ckpts){ .interval = 16384 };
 		}
-		assert_int_equal(view_render_together(r, at, tables[t][0], tables[t][1], 4, fmts, recs, writes, ctxs, &rep,
+		assert_int_equal(view_render_together(r, at, tables[t][0], tables[t][1], 5, fmts, recs, writes, ctxs, &rep,
 						      &err), 0);
-		for (int f = 0; f < 4; f++) {
+		for (int f = 0; f < 5; f++) {
 			struct view_ckpts ck = { .interval = 16384 };
 			struct sbuf one;
 			sbuf_init(&one);
 			assert_int_equal(view_render_at(r, at, tables[t][0], tables[t][1], fmts[f], NULL, 0, &ck, collect,
 							&one, &rep, &err), 0);
-			assert_true(one.len > 0);
+			assert_true(one.len > 0 || fmts[f] == VIEW_CONFLICTS);
+			if (fmts[f] == VIEW_CONFLICTS)
+				conflicts += one.len;
 			assert_int_equal(got[f].len, one.len);
 			assert_memory_equal(got[f].buf, one.buf, one.len);
 			assert_int_equal(recs[f].nsrc, ck.nsrc);
@@ -739,14 +741,15 @@ static void test_render_together(void **state)
 			view_ckpts_release(&recs[f]);
 		}
 	}
-	printf("# %zu checkpoints the same as those of each format alone\n", compared);
+	printf("# %zu checkpoints the same as those of each format alone; conflicts: %zu bytes\n", compared, conflicts);
 	assert_true(compared >= 20);
+	assert_true(conflicts > 0);
 	/* a view that threads render faster one format at a time: nothing */
 	view_render_threads(2, 0);
-	for (int f = 0; f < 4; f++)
+	for (int f = 0; f < 5; f++)
 		sbuf_init(&got[f]);
-	assert_int_equal(view_render_together(r, at, "shop", "orders", 4, fmts, recs, writes, ctxs, &rep, &err), -EAGAIN);
-	for (int f = 0; f < 4; f++) {
+	assert_int_equal(view_render_together(r, at, "shop", "orders", 5, fmts, recs, writes, ctxs, &rep, &err), -EAGAIN);
+	for (int f = 0; f < 5; f++) {
 		assert_int_equal(got[f].len, 0);
 		view_ckpts_release(&recs[f]);
 	}
@@ -754,16 +757,16 @@ static void test_render_together(void **state)
 
 	/* through the tree, at an instant nothing has been sized at */
 	const struct tl_json *snaps = tl_json_get(cj[1], "snapshots");
-	struct tree_node tn[4];
+	struct tree_node tn[5];
 	char path[300];
-	for (int f = 0; f < 4; f++) {
+	for (int f = 0; f < 5; f++) {
 		snprintf(path, sizeof(path), "/at/%s/shop/orders/%s", tl_json_get(snaps->v[0], "instant")->s, files[f]);
 		assert_int_equal(tree_resolve(r, path, &tn[f], &err), 0);
 		assert_false(tree_size_known(r, &tn[f]));
 	}
 	uint64_t size;
 	assert_int_equal(tree_size(r, &tn[0], &size, &err), 0);
-	for (int f = 0; f < 4; f++) {
+	for (int f = 0; f < 5; f++) {
 		struct sbuf whole;
 		sbuf_init(&whole);
 		assert_true(tree_size_known(r, &tn[f]));
