@@ -723,11 +723,11 @@ void cql_ident(struct sbuf *out, const char *s)
 		return;
 	}
 	sbuf_addc(out, '"');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			sbuf_addc(out, '"');
-		sbuf_addc(out, *p);
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {	/* quotes doubled */
+		sbuf_add(out, s, (size_t)(q + 1 - s));
+		sbuf_addc(out, '"');
 	}
+	sbuf_adds(out, s);
 	sbuf_addc(out, '"');
 }
 

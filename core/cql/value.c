@@ -407,12 +407,13 @@ static void render_quoted(const uint8_t *p, size_t n, enum cql_style style, stru
 		sbuf_add_json_str(out, p, n);
 		return;
 	}
+	/* quotes doubled: each run up to one and the quote added at once */
 	sbuf_addc(out, '\'');
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '\'')
-			sbuf_addc(out, '\'');
-		sbuf_addc(out, (char)p[i]);
+	for (const uint8_t *q; n && (q = memchr(p, '\'', n)); n -= (size_t)(q + 1 - p), p = q + 1) {
+		sbuf_add(out, p, (size_t)(q + 1 - p));
+		sbuf_addc(out, '\'');
 	}
+	sbuf_add(out, p, n);
 	sbuf_addc(out, '\'');
 }
 
@@ -749,17 +750,7 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 		uint64_t u = 0;
 		for (size_t i = 0; i < w; i++)
 			u = u << 8 | p[i];
-		int64_t v = (int64_t)(u << (64 - 8 * w)) >> (64 - 8 * w);	/* sign-extend */
-		char digits[24];
-		int at = (int)sizeof(digits);
-		uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
-		do {
-			digits[--at] = (char)('0' + mag % 10);
-			mag /= 10;
-		} while (mag);
-		if (v < 0)
-			digits[--at] = '-';
-		sbuf_add(out, digits + at, sizeof(digits) - (size_t)at);
+		sbuf_add_i64(out, (int64_t)(u << (64 - 8 * w)) >> (64 - 8 * w));	/* sign-extended */
 		return 0;
 	}
 	case CQL_COUNTER: {
@@ -769,7 +760,7 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 		} else if (cql_counter_total(p, n, &total, err) < 0) {
 			return -EBADMSG;
 		}
-		sbuf_addf(out, "%lld", (long long)total);
+		sbuf_add_i64(out, total);
 		return 0;
 	}
 	case CQL_VARINT:

@@ -47,7 +47,7 @@ int sbuf_grow(struct sbuf *sb, size_t extra)
 	return 0;
 }
 
-void sbuf_add(struct sbuf *sb, const void *p, size_t n)
+void sbuf_add_grown(struct sbuf *sb, const void *p, size_t n)
 {
 	if (sbuf_grow(sb, n) < 0)
 		return;
@@ -57,19 +57,19 @@ void sbuf_add(struct sbuf *sb, const void *p, size_t n)
 	sb->buf[sb->len] = '\0';
 }
 
-void sbuf_addc(struct sbuf *sb, char c)
+void sbuf_add_i64(struct sbuf *sb, int64_t v)
 {
-	if (sb->len + 1 < sb->cap) {
-		sb->buf[sb->len++] = c;
-		sb->buf[sb->len] = '\0';
-		return;
-	}
-	sbuf_add(sb, &c, 1);
-}
+	char digits[24];
+	size_t at = sizeof(digits);
+	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-void sbuf_adds(struct sbuf *sb, const char *s)
-{
-	sbuf_add(sb, s, strlen(s));
+	do {
+		digits[--at] = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		digits[--at] = '-';
+	sbuf_add(sb, digits + at, sizeof(digits) - at);
 }
 
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...)

@@ -61,11 +61,13 @@ static void using(struct cw *w, int64_t ts, int64_t ldt)
 	bool any = false;
 
 	if (w->ts) {
-		sbuf_addf(&w->out, " USING TIMESTAMP %lld", (long long)ts);
+		sbuf_adds(&w->out, " USING TIMESTAMP ");
+		sbuf_add_i64(&w->out, ts);
 		any = true;
 	}
 	if (ldt != SST_NO_LDT && ldt > w->now_s) {
-		sbuf_addf(&w->out, "%s TTL %lld", any ? " AND" : " USING", (long long)(ldt - w->now_s));
+		sbuf_adds(&w->out, any ? " AND TTL " : " USING TTL ");
+		sbuf_add_i64(&w->out, ldt - w->now_s);
 	}
 }
 
