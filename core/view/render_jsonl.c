@@ -10,31 +10,46 @@ struct jw {
 	const struct sst_header *h;
 	struct bind_col *cols;
 	size_t ncols;
-	struct sbuf out, tmp, key;
+	/* each column's key and ": " (partition key, clustering, then cols),
+	 * from keys + at[k] to keys + at[k + 1]: made once, written per row */
+	struct sbuf keys;
+	size_t *at;
+	struct sbuf out, key;
 	struct cql_element *el;
 	size_t el_cap;
 	dump_write_fn write;
 	void *ctx;
 };
 
-/* A JSON key as SELECT JSON writes a column name: the name as CQL writes it. */
-static void add_name(struct sbuf *sb, const char *name)
+/* A column's key as SELECT JSON writes it (Cassandra's Selection.rowToJson):
+ * the name in double quotes where its lower case differs (capitals; of the
+ * letters beyond ASCII, Latin-1's), as a JSON string. */
+static void add_key(struct sbuf *sb, const char *name)
 {
-	struct sbuf q;
+	const unsigned char *p = (const unsigned char *)name;
+	bool upper = false;
 
-	sbuf_init(&q);
-	cql_ident(&q, name);
-	sbuf_add_json_str(sb, q.buf ? q.buf : "", q.len);
-	sbuf_release(&q);
+	for (; *p && !upper; p++)
+		upper = (*p >= 'A' && *p <= 'Z') || (p[0] == 0xc3 && p[1] >= 0x80 && p[1] <= 0x9e && p[1] != 0x97);
+	if (upper) {
+		struct sbuf q;
+		sbuf_init(&q);
+		sbuf_addc(&q, '"');
+		sbuf_adds(&q, name);
+		sbuf_addc(&q, '"');
+		sbuf_add_json_str(sb, q.buf ? q.buf : "", q.len);
+		sbuf_release(&q);
+	} else {
+		sbuf_add_json_str(sb, name, strlen(name));
+	}
+	sbuf_adds(sb, ": ");
 }
 
-/* Appends the members of a rendered {"a": 1, ...} object without its braces. */
-static void add_members(struct sbuf *out, const struct sbuf *obj)
+static void put_key(struct jw *w, size_t k, bool first)
 {
-	if (obj->len > 2) {
-		sbuf_adds(out, out->len && out->buf[out->len - 1] != '{' ? ", " : "");
-		sbuf_add(out, obj->buf + 1, obj->len - 2);
-	}
+	if (!first)
+		sbuf_adds(&w->out, ", ");
+	sbuf_add(&w->out, w->keys.buf + w->at[k], w->at[k + 1] - w->at[k]);
 }
 
 static int value(struct jw *w, const struct bind_col *c, const struct live_cells *lc, struct pit_err *err)
@@ -55,33 +70,36 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 	       const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
 {
 	struct jw *w = ctx;
+	size_t npk = (size_t)w->b.npk, nck = (size_t)w->b.nck;
 	int rc;
 
-	size_t start = w->out.len;
-
-	sbuf_addc(&w->out, '{');
-	if (first) {	/* the partition key, once per partition */
+	if (first) {	/* the partition key's members, once per partition */
+		const uint8_t *vals[64];
+		size_t lens[64];
+		int n = bind_key_parts(&w->b, p, vals, lens, err);
+		if (n < 0)
+			return n;
 		sbuf_reset(&w->key);
-		if ((rc = bind_render_key(&w->b, p, CQL_STYLE_JSON, true, &w->key, err)) < 0)
-			return rc;
-	}
-	add_members(&w->out, &w->key);
-	if (u) {
-		sbuf_reset(&w->tmp);
-		if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_JSON, true, &w->tmp, err)) < 0)
-			return rc;
-		add_members(&w->out, &w->tmp);
-	} else {
-		for (int i = 0; i < w->b.nck; i++) {
-			sbuf_adds(&w->out, ", ");
-			add_name(&w->out, w->b.ck_name[i]);
-			sbuf_adds(&w->out, ": null");
+		for (size_t i = 0; i < (size_t)n; i++) {
+			sbuf_adds(&w->key, i ? ", " : "");
+			sbuf_add(&w->key, w->keys.buf + w->at[i], w->at[i + 1] - w->at[i]);
+			if ((rc = cql_value_render(w->b.pk_type[i], vals[i], lens[i], CQL_STYLE_JSON, &w->key, err)) < 0)
+				return pit_err_prefix(err, rc, "%s: partition key at offset %llu", w->b.name,
+						      (unsigned long long)p->offset);
 		}
 	}
+	sbuf_addc(&w->out, '{');
+	sbuf_add(&w->out, w->key.buf, w->key.len);
+	for (size_t i = 0; i < nck; i++) {
+		put_key(w, npk + i, false);
+		if (!u || i >= (size_t)u->nclust || u->cstate[i] == SST_CK_NULL)
+			sbuf_adds(&w->out, "null");
+		else if ((rc = cql_value_render(w->h->clustering[i], u->cval[i], u->clen[i], CQL_STYLE_JSON, &w->out,
+						err)) < 0)
+			return pit_err_prefix(err, rc, "%s: clustering column %s", w->b.name, w->b.ck_name[i]);
+	}
 	for (size_t i = 0; i < w->ncols; i++) {
-		sbuf_adds(&w->out, w->out.len > start + 1 ? ", " : "");
-		add_name(&w->out, w->cols[i].name);
-		sbuf_adds(&w->out, ": ");
+		put_key(w, npk + nck + i, false);
 		if ((rc = value(w, &w->cols[i], w->cols[i].is_static ? statics : (u ? cells : &(struct live_cells){ 0 }),
 				err)) < 0)
 			return pit_err_prefix(err, rc, "%s: column %s", w->b.name, w->cols[i].name);
@@ -98,8 +116,9 @@ static int end(void *ctx, bool flush, struct pit_err *err)
 	bind_release(&w->b);
 	free(w->cols);
 	free(w->el);
+	free(w->at);
+	sbuf_release(&w->keys);
 	sbuf_release(&w->out);
-	sbuf_release(&w->tmp);
 	sbuf_release(&w->key);
 	free(w);
 	return rc;
@@ -114,13 +133,26 @@ int render_jsonl_writer(struct row_writer *rw, const struct sst_header *h, const
 	if (!w)
 		return pit_errf(err, -ENOMEM, "out of memory");
 	*w = (struct jw){ .h = h, .write = write, .ctx = ctx };
+	sbuf_init(&w->keys);
 	sbuf_init(&w->out);
-	sbuf_init(&w->tmp);
 	sbuf_init(&w->key);
-	if (bind_init(&w->b, h, name, &o) < 0 || bind_columns(&w->b, t, true, &w->cols, &w->ncols) < 0) {
-		end(w, false, err);
-		return pit_errf(err, -ENOMEM, "out of memory");
+	if (bind_init(&w->b, h, name, &o) < 0 || bind_columns(&w->b, t, true, &w->cols, &w->ncols) < 0)
+		goto oom;
+	size_t nk = (size_t)w->b.npk + (size_t)w->b.nck + w->ncols;
+	if (!(w->at = malloc((nk + 1) * sizeof(*w->at))))
+		goto oom;
+	for (size_t k = 0; k < nk; k++) {
+		w->at[k] = w->keys.len;
+		add_key(&w->keys, k < (size_t)w->b.npk ? w->b.pk_name[k]
+				  : k < (size_t)(w->b.npk + w->b.nck) ? w->b.ck_name[k - (size_t)w->b.npk]
+				  : w->cols[k - (size_t)w->b.npk - (size_t)w->b.nck].name);
 	}
+	w->at[nk] = w->keys.len;
+	if (w->keys.oom)
+		goto oom;
 	*rw = (struct row_writer){ row, end, w, &w->out, w->b.reg_dropped, w->b.st_dropped };
 	return 0;
+oom:
+	end(w, false, err);
+	return pit_errf(err, -ENOMEM, "out of memory");
 }

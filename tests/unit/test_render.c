@@ -1,0 +1,117 @@
+/* The view writers (core/view/render_*) on SSTables built byte for byte
+ * (tests/lib/sstbuild): what no generated cluster holds, such as column
+ * names that CQL quotes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/cql/schema.h"
+#include "core/util/bytes.h"
+#include "core/view/render_cql.h"
+#include "core/view/render_jsonl.h"
+#include "tests/lib/sstbuild.h"
+
+#define TS0 1700000000000000ll
+
+static const struct sst_deletion LIVE = { SST_NO_TS, SST_NO_LDT };
+
+static int next_partition(void *ctx, const struct sst_partition **p, struct pit_err *err)
+{
+	return sst_scan_next_partition(ctx, p, err);
+}
+
+static int next(void *ctx, const struct sst_unfiltered **u, struct pit_err *err)
+{
+	return sst_scan_next(ctx, u, err);
+}
+
+static const struct scan_ops ops = { next_partition, next };
+
+static int collect(void *ctx, const char *p, size_t n)
+{
+	sbuf_add(ctx, p, n);
+	return 0;
+}
+
+/* One row of a table whose names have capitals, a space, a leading digit. */
+static struct sst *quoted_names_table(struct sb **b, struct cql_schema **schema)
+{
+	static const char cql[] = "CREATE TABLE ks.\"T\" (\"Id\" int, \"Ck\" int, \"Val\" text, \"my col\" int, "
+				  "\"2nd\" int, PRIMARY KEY (\"Id\", \"Ck\"));\n";
+	static const struct sb_col regulars[] = { { "2nd", "Int32Type" }, { "Val", "UTF8Type" }, { "my col", "Int32Type" } };
+	struct sb_spec spec = { .version = "nb", .key_type = "Int32Type", .nclust = 1, .clust = { "Int32Type" },
+				.nregular = 3, .regulars = regulars, .min_ts = TS0 };
+	static const uint8_t one[4] = { 0, 0, 0, 1 }, two[4] = { 0, 0, 0, 2 }, seven[4] = { 0, 0, 0, 7 };
+	struct pit_err err = { 0 };
+	struct sb_row r;
+	struct sst *s;
+
+	assert_int_equal(cql_schema_parse(schema, cql, sizeof(cql) - 1, "schema.cql", &err), 0);
+	*b = sb_new(&spec);
+	sb_partition(*b, one, 4, LIVE);
+	memset(&r, 0, sizeof(r));
+	r.cval[0] = two;
+	r.clen[0] = 4;
+	r.cstate[0] = SST_CK_VALUE;
+	r.live = (struct sst_liveness){ .ts = TS0, .ldt = SST_NO_LDT };
+	r.del = LIVE;
+	r.cells[0] = (struct sb_cell){ .col = 0, .ts = TS0, .ldt = SST_NO_LDT, .value = one, .len = 4 };
+	r.cells[1] = (struct sb_cell){ .col = 1, .ts = TS0, .ldt = SST_NO_LDT, .value = "x", .len = 1 };
+	r.cells[2] = (struct sb_cell){ .col = 2, .ts = TS0, .ldt = SST_NO_LDT, .value = seven, .len = 4 };
+	r.ncells = 3;
+	sb_row(*b, &r);
+	sb_end_partition(*b);
+	assert_int_equal(sb_open(*b, &s, &err), 0);
+	return s;
+}
+
+/* data.jsonl keys are what SELECT JSON writes: a name in double quotes only
+ * where it has capitals, the partition key's and clustering's too; data.cql
+ * quotes as CQL does (capitals, a space, a leading digit). */
+static void test_quoted_names(void **state)
+{
+	struct pit_err err = { 0 };
+	struct cql_schema *schema;
+	struct sb *b;
+	struct sst *s = quoted_names_table(&b, &schema);
+	const struct cql_table *t = cql_schema_table(schema, 0);
+	struct live_at at = { TS0 / 1000000 + 10, TS0 + 10000000 };
+	struct row_writer rw;
+	struct sst_scan *sc;
+	struct sbuf got;
+
+	(void)state;
+	sbuf_init(&got);
+	assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+	assert_int_equal(render_jsonl_writer(&rw, sst_header(s), "ks.T", t, collect, &got, &err), 0);
+	assert_int_equal(liverows_write(&rw, sst_header(s), &at, NULL, &ops, sc, &err), 0);
+	sst_scan_close(sc);
+	sbuf_addc(&got, 0);
+	printf("# %s", got.buf);
+	assert_string_equal(got.buf, "{\"\\\"Id\\\"\": 1, \"\\\"Ck\\\"\": 2, \"2nd\": 1, \"\\\"Val\\\"\": \"x\", \"my col\": 7}\n");
+
+	sbuf_reset(&got);
+	assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+	assert_int_equal(render_cql_writer(&rw, sst_header(s), "ks", "T", t, &at, false, collect, &got, &err), 0);
+	assert_int_equal(liverows_write(&rw, sst_header(s), &at, NULL, &ops, sc, &err), 0);
+	sst_scan_close(sc);
+	sbuf_addc(&got, 0);
+	printf("# %s", got.buf);
+	assert_non_null(strstr(got.buf, "INSERT INTO ks.\"T\" (\"Id\", \"Ck\", \"2nd\", \"Val\", \"my col\") VALUES (1, 2, 1, 'x', 7);"));
+	sbuf_release(&got);
+	sst_close(s);
+	sb_free(b);
+	cql_schema_free(schema);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quoted_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
