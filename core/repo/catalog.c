@@ -630,8 +630,3 @@ int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *
 	free(d);
 	return rc < 0 ? rc : n == 8 ? 0 : -ENOENT;
 }
-
-int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err)
-{
-	return catalog_blob_put(cat, key, &size, 8, err);
-}

@@ -46,7 +46,6 @@ int catalog_size_get(struct catalog *cat, const struct chunk_id *key, uint64_t *
 int catalog_blob_get(struct catalog *cat, const struct chunk_id *key, void **data, size_t *len);
 int catalog_blob_put(struct catalog *cat, const struct chunk_id *key, const void *data, size_t len,
 		     struct pit_err *err);
-int catalog_size_put(struct catalog *cat, const struct chunk_id *key, uint64_t size, struct pit_err *err);
 /* n of them in one transaction: one commit (a sync of the disk) for all the
  * files a rendering sized. A size is a blob of 8 bytes. */
 struct catalog_blob {

@@ -438,7 +438,7 @@ int view_render_together(struct repo *r, int64_t at_us, const char *ks, const ch
 	struct merged mg;
 	struct tee t = { 0 };
 	struct nodes nd = { 0 };
-	size_t conflicts = n, rows = 0;
+	size_t conflicts = n, rows;
 	char name[300];
 	int rc;
 
