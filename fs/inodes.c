@@ -36,8 +36,10 @@ static struct inode *find_ino(struct inodes *t, uint64_t ino)
 
 int inodes_new(struct inodes **out)
 {
+	struct tree_node rn = { .kind = T_ROOT };
+	size_t packed = tree_node_pack(&rn, NULL, 0);
 	struct inodes *t = calloc(1, sizeof(*t));
-	struct inode *root = calloc(1, sizeof(*root));
+	struct inode *root = calloc(1, sizeof(*root) + packed);
 
 	if (!t || !root || !(root->path = strdup("/"))) {
 		free(t);
@@ -47,7 +49,7 @@ int inodes_new(struct inodes **out)
 	pthread_mutex_init(&t->mu, NULL);
 	root->ino = 1;	/* FUSE_ROOT_ID */
 	root->nlookup = 1;
-	root->tn.kind = T_ROOT;
+	tree_node_pack(&rn, root->tn, packed);
 	t->by_ino[1] = root;
 	t->by_path[path_hash("/") % NBUCKETS] = root;
 	*out = t;
@@ -71,12 +73,13 @@ void inodes_free(struct inodes *t)
 struct inode *inodes_lookup(struct inodes *t, const char *path, const struct tree_node *tn)
 {
 	uint64_t h = path_hash(path);
+	size_t packed = tree_node_pack(tn, NULL, 0);
 	struct inode *e;
 
 	pthread_mutex_lock(&t->mu);
 	for (e = t->by_path[h % NBUCKETS]; e && strcmp(e->path, path); e = e->next_path)
 		;
-	if (!e && (e = calloc(1, sizeof(*e))) && !(e->path = strdup(path))) {
+	if (!e && (e = calloc(1, sizeof(*e) + packed)) && !(e->path = strdup(path))) {
 		free(e);
 		e = NULL;
 	}
@@ -87,7 +90,7 @@ struct inode *inodes_lookup(struct inodes *t, const char *path, const struct tre
 		while (find_ino(t, ino))
 			ino = ino + 1 < 2 ? 2 : ino + 1;
 		e->ino = ino;
-		e->tn = *tn;
+		tree_node_pack(tn, e->tn, packed);
 		e->next_ino = t->by_ino[ino % NBUCKETS];
 		t->by_ino[ino % NBUCKETS] = e;
 		e->next_path = t->by_path[h % NBUCKETS];
@@ -106,7 +109,7 @@ bool inodes_get(struct inodes *t, uint64_t ino, char **path, struct tree_node *t
 	pthread_mutex_lock(&t->mu);
 	struct inode *e = find_ino(t, ino);
 	if (e && (*path = strdup(e->path))) {
-		*tn = e->tn;
+		tree_node_unpack(e->tn, tn);
 		ok = true;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -137,6 +140,7 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n)
 ssize_t inodes_select(struct inodes *t, bool (*pred)(const struct tree_node *tn, void *ctx), void *ctx,
 		      uint64_t **out)
 {
+	struct tree_node tn;
 	uint64_t *v = NULL;
 	size_t n = 0, cap = 0;
 
@@ -144,7 +148,8 @@ ssize_t inodes_select(struct inodes *t, bool (*pred)(const struct tree_node *tn,
 	pthread_mutex_lock(&t->mu);
 	for (size_t b = 0; b < NBUCKETS; b++)
 		for (struct inode *e = t->by_ino[b]; e; e = e->next_ino) {
-			if (!pred(&e->tn, ctx))
+			tree_node_unpack(e->tn, &tn);
+			if (!pred(&tn, ctx))
 				continue;
 			if (vec_grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0) {
 				pthread_mutex_unlock(&t->mu);

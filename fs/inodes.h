@@ -12,8 +12,8 @@ struct inode {
 	uint64_t ino;
 	uint64_t nlookup;
 	char *path;		/* absolute: "/", "/at/...", "/nodes/..." */
-	struct tree_node tn;
 	struct inode *next_ino, *next_path;
+	unsigned char tn[];	/* its tree_node, packed (tree_node_pack) */
 };
 
 struct inodes;

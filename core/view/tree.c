@@ -447,6 +447,52 @@ static void size_key(const struct chunk_id *sources, const char *file, struct ch
 
 /* ---- listing ---- */
 
+/* The fixed part of a packed node; the names follow, each ending in NUL. */
+struct packed_node {
+	int64_t at_us;
+	struct chunk_id backup;
+	int32_t kind;
+	bool latest;
+};
+
+size_t tree_node_pack(const struct tree_node *n, void *buf, size_t cap)
+{
+	const char *names[] = { n->ks, n->table, n->file, n->node, n->rel };
+	struct packed_node h = { n->at_us, n->backup, (int32_t)n->kind, n->latest };
+	size_t len = sizeof(h);
+
+	if (buf && cap >= len)
+		memcpy(buf, &h, sizeof(h));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t k = strlen(names[i]) + 1;
+		if (buf && cap >= len + k)
+			memcpy((char *)buf + len, names[i], k);
+		len += k;
+	}
+	return len;
+}
+
+void tree_node_unpack(const void *buf, struct tree_node *n)
+{
+	struct packed_node h;
+	const char *p = (const char *)buf + sizeof(h);
+	char *names[] = { n->ks, n->table, n->file, n->node, n->rel };
+	size_t caps[] = { sizeof(n->ks), sizeof(n->table), sizeof(n->file), sizeof(n->node), sizeof(n->rel) };
+
+	memcpy(&h, buf, sizeof(h));
+	memset(n, 0, sizeof(*n));
+	n->at_us = h.at_us;
+	n->backup = h.backup;
+	n->kind = (enum tree_kind)h.kind;
+	n->latest = h.latest;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t k = strlen(p) + 1;
+		memcpy(names[i], p, k <= caps[i] ? k : caps[i]);	/* pack's names came from such arrays */
+		names[i][caps[i] - 1] = '\0';
+		p += k;
+	}
+}
+
 bool tree_child_path(char *out, size_t cap, const char *dir, const char *name)
 {
 	int n = snprintf(out, cap, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);

@@ -42,6 +42,14 @@ static inline bool tree_is_dir(const struct tree_node *n)
 	return n->kind != T_VIEW_FILE && n->kind != T_KS_SCHEMA && n->kind != T_BACKUP_FILE && n->kind != T_README;
 }
 
+/* A node in as many bytes as its names take, for who keeps many (the mount
+ * keeps one for every inode the kernel holds: a node is 1.8 KB, most of it
+ * room for names, its packed form about 100 bytes). pack writes up to cap
+ * bytes and returns how many it takes (buf NULL: only that); unpack reads
+ * what pack wrote. */
+size_t tree_node_pack(const struct tree_node *n, void *buf, size_t cap);
+void tree_node_unpack(const void *buf, struct tree_node *n);
+
 /* Resolves an absolute path; -ENOENT with a message when nothing is there. */
 int tree_resolve(struct repo *r, const char *path, struct tree_node *out, struct pit_err *err);
 /* The path of name in directory dir, as the namespace writes paths ("/"

@@ -1,6 +1,7 @@
 /* The view writers (core/view/render_*) on SSTables built byte for byte
  * (tests/lib/sstbuild): what no generated cluster holds, such as column
- * names that CQL quotes. */
+ * names that CQL quotes; and the namespace's nodes in the packed form the
+ * mount keeps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "core/util/bytes.h"
 #include "core/view/render_cql.h"
 #include "core/view/render_jsonl.h"
+#include "core/view/tree.h"
 #include "tests/lib/sstbuild.h"
 
 #define TS0 1700000000000000ll
@@ -108,10 +110,51 @@ static void test_quoted_names(void **state)
 	cql_schema_free(schema);
 }
 
+/* A node packed and unpacked is the node, in a fraction of its size. */
+static void test_node_pack(void **state)
+{
+	struct tree_node n = { .kind = T_BACKUP_FILE, .at_us = -1234567, .latest = true };
+	struct tree_node back;
+	unsigned char buf[2048];
+
+	(void)state;
+	memset(n.backup.b, 0xab, sizeof(n.backup.b));
+	snprintf(n.ks, sizeof(n.ks), "shop");
+	snprintf(n.table, sizeof(n.table), "orders");
+	snprintf(n.node, sizeof(n.node), "node-7");
+	memset(n.rel, 'r', sizeof(n.rel) - 1);	/* the longest a name can be */
+	size_t len = tree_node_pack(&n, NULL, 0);
+	assert_true(len < sizeof(n.rel) + 64);
+	assert_int_equal(tree_node_pack(&n, buf, sizeof(buf)), len);
+	memset(&back, 0x5a, sizeof(back));
+	tree_node_unpack(buf, &back);
+	assert_int_equal(back.kind, n.kind);
+	assert_true(back.at_us == n.at_us && back.latest);
+	assert_memory_equal(back.backup.b, n.backup.b, sizeof(n.backup.b));
+	assert_string_equal(back.ks, "shop");
+	assert_string_equal(back.table, "orders");
+	assert_string_equal(back.file, "");
+	assert_string_equal(back.node, "node-7");
+	assert_string_equal(back.rel, n.rel);
+	/* a node of a view file: its names are short, so is its packed form */
+	struct tree_node v = { .kind = T_VIEW_FILE, .at_us = 1700000000000000ll };
+	snprintf(v.ks, sizeof(v.ks), "shop");
+	snprintf(v.table, sizeof(v.table), "orders");
+	snprintf(v.file, sizeof(v.file), "data.csv");
+	printf("# a view file's node: %zu bytes, packed %zu\n", sizeof(v), tree_node_pack(&v, NULL, 0));
+	assert_true(tree_node_pack(&v, NULL, 0) < 100);
+	tree_node_pack(&v, buf, sizeof(buf));
+	tree_node_unpack(buf, &back);
+	assert_false(back.latest);
+	assert_string_equal(back.file, "data.csv");
+	assert_string_equal(back.rel, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoted_names),
+		cmocka_unit_test(test_node_pack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
