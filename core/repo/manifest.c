@@ -324,3 +324,26 @@ const struct mf_file *mf_find(const struct manifest *m, const char *path)
 	}
 	return NULL;
 }
+
+/* An allocation's bookkeeping, on top of what it holds. */
+#define ALLOC_OVERHEAD 16
+
+static size_t str_bytes(const char *s)
+{
+	return s ? strlen(s) + 1 + ALLOC_OVERHEAD : 0;
+}
+
+size_t manifest_bytes(const struct manifest *m)
+{
+	const struct backup_info *bi = &m->info;
+	size_t b = sizeof(*m) + (m->nfiles + 1) * sizeof(*m->files) + (m->nsst + 1) * sizeof(*m->ssts) +
+		   3 * ALLOC_OVERHEAD + str_bytes(bi->node) + str_bytes(bi->dc) + str_bytes(bi->rack) +
+		   str_bytes(bi->tag) + str_bytes(bi->source) + str_bytes(bi->instant_from);
+
+	for (size_t i = 0; i < m->nfiles; i++)
+		b += str_bytes(m->files[i].path) + (m->files[i].nchunks + 1) * sizeof(struct mf_chunk) + ALLOC_OVERHEAD;
+	for (size_t i = 0; i < m->nsst; i++)
+		b += str_bytes(m->ssts[i].prefix) + str_bytes(m->ssts[i].version) + str_bytes(m->ssts[i].partitioner) +
+		     str_bytes(m->ssts[i].error);
+	return b;
+}

@@ -58,6 +58,8 @@ struct manifest {
 	bool sorted;		/* files in path order (mf_sort) */
 };
 
+/* About the memory m takes (its arrays, strings and their allocations). */
+size_t manifest_bytes(const struct manifest *m);
 /* Puts the files in path order, so that lookups below take log time. */
 void mf_sort(struct manifest *m);
 /* The file at path, or NULL. */

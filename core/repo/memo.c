@@ -11,16 +11,18 @@ struct entry {
 	memo_free_fn fn;
 	unsigned refs;
 	uint64_t used;		/* the clock at its last use */
+	size_t bytes;
 };
 
 struct memo {
 	pthread_mutex_t mu;
 	struct entry *v;
 	size_t n, cap, max;
+	size_t bytes, max_bytes;	/* of the objects kept */
 	uint64_t clock;
 };
 
-int memo_new(struct memo **out, size_t max_entries)
+int memo_new(struct memo **out, size_t max_entries, size_t max_bytes)
 {
 	struct memo *m = calloc(1, sizeof(*m));
 
@@ -28,6 +30,7 @@ int memo_new(struct memo **out, size_t max_entries)
 		return -ENOMEM;
 	pthread_mutex_init(&m->mu, NULL);
 	m->max = max_entries ? max_entries : 1;
+	m->max_bytes = max_bytes;
 	*out = m;
 	return 0;
 }
@@ -66,19 +69,21 @@ void *memo_get(struct memo *m, uint32_t kind, const struct chunk_id *key)
 	return obj;
 }
 
-/* Makes room for one more entry: the least recently used unheld one goes;
- * with every entry held the memo grows past its bound for a while. */
-static bool room(struct memo *m)
+/* Makes room for one more entry of bytes: the least recently used unheld
+ * ones go until it fits; with every entry held the memo grows past its
+ * bounds for a while. */
+static bool room(struct memo *m, size_t bytes)
 {
-	if (m->n >= m->max) {
+	while (m->n >= m->max || m->bytes + bytes > m->max_bytes) {
 		size_t victim = m->n;
 		for (size_t i = 0; i < m->n; i++)
 			if (!m->v[i].refs && (victim == m->n || m->v[i].used < m->v[victim].used))
 				victim = i;
-		if (victim < m->n) {
-			m->v[victim].fn(m->v[victim].obj);
-			m->v[victim] = m->v[--m->n];
-		}
+		if (victim == m->n)
+			break;
+		m->v[victim].fn(m->v[victim].obj);
+		m->bytes -= m->v[victim].bytes;
+		m->v[victim] = m->v[--m->n];
 	}
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
@@ -91,7 +96,8 @@ static bool room(struct memo *m)
 	return true;
 }
 
-void *memo_put(struct memo *m, uint32_t kind, const struct chunk_id *key, void *obj, memo_free_fn fn)
+void *memo_put(struct memo *m, uint32_t kind, const struct chunk_id *key, void *obj, size_t bytes,
+	       memo_free_fn fn)
 {
 	pthread_mutex_lock(&m->mu);
 	struct entry *e = find(m, kind, key);
@@ -102,12 +108,13 @@ void *memo_put(struct memo *m, uint32_t kind, const struct chunk_id *key, void *
 		fn(obj);
 		return e->obj;
 	}
-	if (!room(m)) {
+	if (!room(m, bytes)) {
 		pthread_mutex_unlock(&m->mu);
 		fn(obj);
 		return NULL;
 	}
-	m->v[m->n++] = (struct entry){ kind, *key, obj, fn, 1, ++m->clock };
+	m->v[m->n++] = (struct entry){ kind, *key, obj, fn, 1, ++m->clock, bytes };
+	m->bytes += bytes;
 	pthread_mutex_unlock(&m->mu);
 	return obj;
 }

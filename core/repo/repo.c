@@ -146,7 +146,7 @@ int repo_open(struct repo **out, const char *path, enum repo_mode mode, struct p
 	r->lockfd = -1;
 	pthread_mutex_init(&r->fd_mu, NULL);
 	pthread_mutex_init(&r->rd_mu, NULL);
-	if (memo_new(&r->memo, MEMO_ENTRIES) < 0) {
+	if (memo_new(&r->memo, MEMO_ENTRIES, MEMO_BYTES) < 0) {
 		rc = pit_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -763,7 +763,7 @@ int repo_manifest(struct repo *r, const struct chunk_id *id, const struct manife
 	if ((rc = manifest_read(r->b, id, &m, err)) < 0)
 		return rc;
 	mf_sort(m);
-	if (!(*out = memo_put(r->memo, MEMO_MANIFEST, id, m, free_manifest)))
+	if (!(*out = memo_put(r->memo, MEMO_MANIFEST, id, m, manifest_bytes(m), free_manifest)))
 		return pit_errf(err, -ENOMEM, "out of memory");
 	return 0;
 }

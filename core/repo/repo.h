@@ -106,6 +106,7 @@ int repo_read_loc(struct repo_reader *rr, const struct chunk_id *id, const struc
 int repo_resolve_backup(struct repo *r, const char *prefix, struct chunk_id *id, struct pit_err *err);
 /* Derived facts kept while r is open (core/repo/memo.h); kinds: */
 #define MEMO_ENTRIES 256
+#define MEMO_BYTES (256u << 20)
 enum { MEMO_MANIFEST = 1, MEMO_VIEW_NAMES = 2 };
 struct memo *repo_memo(struct repo *r);
 /* A backup's manifest, parsed once and shared: read-only, and given back

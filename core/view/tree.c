@@ -162,6 +162,19 @@ static void vnames_free(void *p)
 	free(vn);
 }
 
+/* About the memory vn takes, for the memo. */
+static size_t vnames_bytes(const struct vnames *vn)
+{
+	size_t b = sizeof(*vn) + vn->ks.cap * (sizeof(*vn->tables) + sizeof(char *)) + 32;
+
+	for (size_t i = 0; i < vn->ks.n; i++) {
+		b += strlen(vn->ks.v[i]) + 17 + vn->tables[i].cap * sizeof(char *);
+		for (size_t k = 0; k < vn->tables[i].n; k++)
+			b += strlen(vn->tables[i].v[k]) + 17;
+	}
+	return b;
+}
+
 static int cmp_pair(const void *a, const void *b)
 {
 	const char *const *x = a, *const *y = b;
@@ -240,7 +253,7 @@ static int vnames_get(struct repo *r, int64_t at_us, const struct vnames **out, 
 	sbuf_release(&key);
 	if (rc == 0 && !(*out = memo_get(repo_memo(r), MEMO_VIEW_NAMES, &k))) {
 		struct vnames *vn = vnames_build(&vs);
-		if (!vn || !(*out = memo_put(repo_memo(r), MEMO_VIEW_NAMES, &k, vn, vnames_free)))
+		if (!vn || !(*out = memo_put(repo_memo(r), MEMO_VIEW_NAMES, &k, vn, vnames_bytes(vn), vnames_free)))
 			rc = pit_errf(err, -ENOMEM, "out of memory");
 	}
 	view_sources_release(&vs);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/repo/memo.h"
 #include "core/sstable/token.h"
 #include "core/util/bytes.h"
 #include "core/util/instant.h"
@@ -146,12 +147,79 @@ static void test_key_order(void **state)
 	assert_true(sst_key_compare(&a, a.key, 2, &a, a.key, 2) == 0);
 }
 
+static int memo_frees;
+
+static void count_free(void *obj)
+{
+	(void)obj;
+	memo_frees++;
+}
+
+static struct chunk_id key_of(int i)
+{
+	struct chunk_id k;
+
+	memset(&k, 0, sizeof(k));
+	k.b[0] = (uint8_t)i;
+	return k;
+}
+
+/* The memo keeps at most so many bytes: the least recently used of what
+ * nobody holds goes first, and what is held stays even past the bound. */
+static void test_memo_bytes(void **state)
+{
+	static int objs[8];
+	struct memo *m;
+	struct chunk_id k[8];
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		k[i] = key_of(i);
+	assert_int_equal(memo_new(&m, 16, 100), 0);
+	memo_frees = 0;
+	memo_release(m, memo_put(m, 1, &k[0], &objs[0], 60, count_free));
+	memo_release(m, memo_put(m, 1, &k[1], &objs[1], 60, count_free));	/* 0 goes */
+	assert_null(memo_get(m, 1, &k[0]));
+	assert_int_equal(memo_frees, 1);
+	void *held = memo_get(m, 1, &k[1]);	/* 1 held */
+	assert_ptr_equal(held, &objs[1]);
+	assert_ptr_equal(memo_put(m, 1, &k[2], &objs[2], 60, count_free), &objs[2]);	/* past the bound */
+	assert_int_equal(memo_frees, 1);
+	memo_release(m, held);
+	memo_release(m, memo_get(m, 1, &k[2]));	/* 2 used last */
+	memo_release(m, &objs[2]);
+	memo_release(m, memo_put(m, 1, &k[3], &objs[3], 10, count_free));	/* 1 goes, 2 fits beside it */
+	assert_int_equal(memo_frees, 2);
+	assert_null(memo_get(m, 1, &k[1]));
+	void *two = memo_get(m, 1, &k[2]), *three = memo_get(m, 1, &k[3]);
+	assert_ptr_equal(two, &objs[2]);
+	assert_ptr_equal(three, &objs[3]);
+	memo_release(m, two);
+	memo_release(m, three);
+	/* one larger than the bound is kept alone while held */
+	void *big = memo_put(m, 1, &k[4], &objs[4], 500, count_free);
+	assert_ptr_equal(big, &objs[4]);
+	assert_int_equal(memo_frees, 4);
+	memo_release(m, big);
+	memo_free(m);
+	assert_int_equal(memo_frees, 5);
+	/* the bound in entries holds as before */
+	assert_int_equal(memo_new(&m, 2, SIZE_MAX / 2), 0);
+	memo_frees = 0;
+	for (int i = 0; i < 3; i++)
+		memo_release(m, memo_put(m, 2, &k[i], &objs[i], 1, count_free));
+	assert_int_equal(memo_frees, 1);
+	assert_null(memo_get(m, 2, &k[0]));
+	memo_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uvint_examples), cmocka_unit_test(test_uvint_roundtrip),
 		cmocka_unit_test(test_instants),       cmocka_unit_test(test_murmur3),
 		cmocka_unit_test(test_md5_and_random), cmocka_unit_test(test_key_order),
+		cmocka_unit_test(test_memo_bytes),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
