@@ -45,11 +45,12 @@ static void add_key(struct sbuf *sb, const char *name)
 	sbuf_adds(sb, ": ");
 }
 
-static void put_key(struct jw *w, size_t k, bool first)
+/* Column k's key into sb, after the member before it unless first. */
+static void put_key(const struct jw *w, struct sbuf *sb, size_t k, bool first)
 {
 	if (!first)
-		sbuf_adds(&w->out, ", ");
-	sbuf_add(&w->out, w->keys.buf + w->at[k], w->at[k + 1] - w->at[k]);
+		sbuf_adds(sb, ", ");
+	sbuf_add(sb, w->keys.buf + w->at[k], w->at[k + 1] - w->at[k]);
 }
 
 static int value(struct jw *w, const struct bind_col *c, const struct live_cells *lc, struct pit_err *err)
@@ -81,8 +82,7 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 			return n;
 		sbuf_reset(&w->key);
 		for (size_t i = 0; i < (size_t)n; i++) {
-			sbuf_adds(&w->key, i ? ", " : "");
-			sbuf_add(&w->key, w->keys.buf + w->at[i], w->at[i + 1] - w->at[i]);
+			put_key(w, &w->key, i, i == 0);
 			if ((rc = cql_value_render(w->b.pk_type[i], vals[i], lens[i], CQL_STYLE_JSON, &w->key, err)) < 0)
 				return pit_err_prefix(err, rc, "%s: partition key at offset %llu", w->b.name,
 						      (unsigned long long)p->offset);
@@ -91,7 +91,7 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 	sbuf_addc(&w->out, '{');
 	sbuf_add(&w->out, w->key.buf, w->key.len);
 	for (size_t i = 0; i < nck; i++) {
-		put_key(w, npk + i, false);
+		put_key(w, &w->out, npk + i, false);
 		if (!u || i >= (size_t)u->nclust || u->cstate[i] == SST_CK_NULL)
 			sbuf_adds(&w->out, "null");
 		else if ((rc = cql_value_render(w->h->clustering[i], u->cval[i], u->clen[i], CQL_STYLE_JSON, &w->out,
@@ -99,7 +99,7 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 			return pit_err_prefix(err, rc, "%s: clustering column %s", w->b.name, w->b.ck_name[i]);
 	}
 	for (size_t i = 0; i < w->ncols; i++) {
-		put_key(w, npk + nck + i, false);
+		put_key(w, &w->out, npk + nck + i, false);
 		if ((rc = value(w, &w->cols[i], w->cols[i].is_static ? statics : (u ? cells : &(struct live_cells){ 0 }),
 				err)) < 0)
 			return pit_err_prefix(err, rc, "%s: column %s", w->b.name, w->cols[i].name);

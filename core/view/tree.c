@@ -1063,16 +1063,9 @@ static int view_read(struct repo *r, const struct tree_node *n, dump_write_fn wr
 	case T_README:
 		return write(ctx, readme, sizeof(readme) - 1) < 0 ? -EIO : 0;
 	case T_VIEW_FILE:
-		if (!strcmp(n->file, "data.csv"))
-			return view_render(r, n->at_us, n->ks, n->table, VIEW_CSV, write, ctx, &rep, err);
-		if (!strcmp(n->file, "data.jsonl"))
-			return view_render(r, n->at_us, n->ks, n->table, VIEW_JSONL, write, ctx, &rep, err);
-		if (!strcmp(n->file, "data.cql"))
-			return view_render(r, n->at_us, n->ks, n->table, VIEW_CQL, write, ctx, &rep, err);
-		if (!strcmp(n->file, "data.now.cql"))
-			return view_render(r, n->at_us, n->ks, n->table, VIEW_NOW_CQL, write, ctx, &rep, err);
-		if (!strcmp(n->file, "conflicts.jsonl"))
-			return view_render(r, n->at_us, n->ks, n->table, VIEW_CONFLICTS, write, ctx, &rep, err);
+		if (merged_format(n) >= 0)
+			return view_render(r, n->at_us, n->ks, n->table, (enum view_format)merged_format(n), write, ctx,
+					   &rep, err);
 		if (!strcmp(n->file, "schema.cql"))
 			return read_schema(r, n, n->table, write, ctx, err);
 		if (!strcmp(n->file, "sources.json"))
