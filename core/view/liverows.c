@@ -13,8 +13,9 @@ static int collect(const struct liverows *lr, const struct sst_unfiltered *u, co
 {
 	bool st = u->kind == SST_STATIC_ROW;
 	const int64_t *dropped = st ? lr->st_dropped : lr->reg_dropped;
+	const struct sst_column *cols = st ? lr->h->statics : lr->h->regulars;
 
-	lc->n = 0;
+	lc->n = lc->ndel = 0;
 	if (keep)
 		sbuf_reset(bytes);
 	for (uint32_t i = 0; i < u->ncells;) {
@@ -23,6 +24,7 @@ static int collect(const struct liverows *lr, const struct sst_unfiltered *u, co
 		while (j < u->ncells && u->cells[j].col == ci)
 			j++;
 		struct sst_deletion del = live_complex_deletion(&lr->at, u, ci, row_del);
+		uint32_t before = lc->n;
 		for (uint32_t k = i; k < j; k++) {
 			const struct sst_cell *c = &u->cells[k];
 			if (!live_cell(&lr->at, c, &del) || (dropped && c->ts <= dropped[ci]))
@@ -37,6 +39,11 @@ static int collect(const struct liverows *lr, const struct sst_unfiltered *u, co
 				d->value = (const uint8_t *)(uintptr_t)bytes->len;
 				sbuf_add(bytes, c->value, c->len);
 			}
+		}
+		if (cols[ci].complex && lc->n > before && del.mfda != SST_NO_TS) {
+			if (vec_grow((void **)&lc->del, &lc->del_cap, lc->ndel + 1, sizeof(*lc->del)) < 0)
+				return -ENOMEM;
+			lc->del[lc->ndel++] = (struct sst_complex_del){ ci, del };
 		}
 		i = j;
 	}
@@ -109,6 +116,8 @@ oom:
 out:
 	free((void *)statics.v);
 	free((void *)cells.v);
+	free(statics.del);
+	free(cells.del);
 	sbuf_release(&sbytes);
 	return rc;
 }

@@ -18,12 +18,27 @@ struct scan_ops {
 	int (*next)(void *ctx, const struct sst_unfiltered **u, struct pit_err *err);
 };
 
-/* The live cells of a row, in column then path order. */
+/* The live cells of a row, in column then path order; and the deletion
+ * over each complex column that has live cells under one (row, range,
+ * partition or the column's own, the strongest): what a CQL overwrite of a
+ * collection leaves just below its elements' write time. */
 struct live_cells {
 	const struct sst_cell *v;
 	uint32_t n;
 	size_t cap;
+	struct sst_complex_del *del;
+	uint32_t ndel;
+	size_t del_cap;
 };
+
+/* The deletion over complex column col's live cells, or SST_NO_TS. */
+static inline int64_t live_cells_deleted(const struct live_cells *lc, uint16_t col)
+{
+	for (uint32_t i = 0; i < lc->ndel; i++)
+		if (lc->del[i].col == col)
+			return lc->del[i].del.mfda;
+	return SST_NO_TS;
+}
 
 /* Checkpoints of a rendering (core/view/rows.c): before a partition's first
  * live row, boundary learns how many bytes the writer still holds, so that

@@ -13,7 +13,7 @@ struct cw {
 	bool ts;
 	int64_t now_s;
 	struct sbuf out, where, tmp;
-	uint8_t *done;		/* per cell of the current row: written */
+	uint8_t *done;		/* per cell of the current row: FREE, DONE or TAKEN */
 	size_t done_cap;
 	dump_write_fn write;
 	void *ctx;
@@ -71,15 +71,34 @@ static void using(struct cw *w, int64_t ts, int64_t ldt)
 	}
 }
 
-/* "col = value" or, for a collection element, "m['k'] = v" / "s = s + {e}"
- * / "l = l + [v]" / "u.f = v". */
+/* What the row's cells are to the statement being written. */
+enum { FREE, DONE, TAKEN };
+
+/* A cell goes with the write (ts, ldt): the same expiry, and in data.cql the
+ * same write time. */
+static bool same_write(const struct cw *w, const struct sst_cell *c, int64_t ts, int64_t ldt)
+{
+	return (!w->ts || c->ts == ts) && c->ldt == ldt;
+}
+
+static int udt_field(const struct cw *w, const struct sst_column *col, const struct sst_cell *c, struct pit_err *err)
+{
+	int f = c->path_len == 2 ? (int)be16(c->path) : -1;
+
+	if (f < 0 || f >= cql_type_nsub(col->type))
+		return pit_errf(err, -EBADMSG, "%s: column %s: bad UDT field path", w->b.name, col->name);
+	return f;
+}
+
+/* "col = value" or, for one element of a collection or UDT, "m['k'] = v" /
+ * "u.f = v". */
 static int assignment(struct cw *w, const struct sst_column *col, const struct sst_cell *c, struct pit_err *err)
 {
 	const struct cql_type *t = col->type;
-	int rc = 0;
+	int rc, f;
 
+	cql_ident(&w->out, col->name);
 	if (!col->complex) {
-		cql_ident(&w->out, col->name);
 		sbuf_adds(&w->out, " = ");
 		if (cql_type_kind(t) == CQL_COUNTER) {	/* counters only add */
 			cql_ident(&w->out, col->name);
@@ -89,33 +108,147 @@ static int assignment(struct cw *w, const struct sst_column *col, const struct s
 	}
 	switch (cql_type_kind(t)) {
 	case CQL_MAP:
-		cql_ident(&w->out, col->name);
 		sbuf_addc(&w->out, '[');
 		if ((rc = cql_value_render(cql_type_sub(t, 0), c->path, c->path_len, CQL_STYLE_LITERAL, &w->out, err)) < 0)
 			return rc;
 		sbuf_adds(&w->out, "] = ");
 		return cql_value_render(cql_type_sub(t, 1), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
-	case CQL_SET:
-	case CQL_LIST:	/* one element here; updates() gathers a column's elements */
-		if (cql_type_kind(t) == CQL_SET)
-			return cql_value_render(cql_type_sub(t, 0), c->path, c->path_len, CQL_STYLE_LITERAL, &w->out, err);
-		return cql_value_render(cql_type_sub(t, 0), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
-	case CQL_UDT: {
-		int f = c->path_len == 2 ? (int)be16(c->path) : -1;
-		if (f < 0 || f >= cql_type_nsub(t))
-			return pit_errf(err, -EBADMSG, "%s: column %s: bad UDT field path", w->b.name, col->name);
-		cql_ident(&w->out, col->name);
+	case CQL_UDT:
+		if ((f = udt_field(w, col, c, err)) < 0)
+			return f;
 		sbuf_addc(&w->out, '.');
 		cql_ident(&w->out, cql_type_field(t, f));
 		sbuf_adds(&w->out, " = ");
 		return cql_value_render(cql_type_sub(t, f), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
-	}
 	default:
 		return pit_errf(err, -ENOTSUP, "%s: column %s: multi-cell type not written as CQL", w->b.name, col->name);
 	}
 }
 
-/* UPDATE statements for the cells not yet written, one per (write time, expiry). */
+/* Marks TAKEN the unwritten elements of the complex column at [b, e) that go
+ * with the write (ts, ldt); of a list only the run from its first unwritten
+ * element, as appends in statement order are what keeps a list's order. */
+static uint32_t take(struct cw *w, const struct live_cells *lc, uint32_t b, uint32_t e, bool list, int64_t ts,
+		     int64_t ldt)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = b; k < e; k++) {
+		if (w->done[k] == DONE)
+			continue;
+		if (!same_write(w, &lc->v[k], ts, ldt)) {
+			if (list)
+				break;
+			continue;
+		}
+		w->done[k] = TAKEN;
+		n++;
+	}
+	return n;
+}
+
+/* The complex column at [b, e) is set whole ("c = [...]", which also
+ * deletes what it held): in data.now.cql by its first statement, so that
+ * the collection is forced back as it was; in data.cql where the deletion
+ * over it is just below the write time, as setting it whole left it, so
+ * that the replay leaves that deletion too. */
+static bool whole(const struct cw *w, const struct live_cells *lc, uint32_t b, uint32_t e, int64_t ts)
+{
+	if (w->ts)
+		return ts != SST_NO_TS && live_cells_deleted(lc, lc->v[b].col) == ts - 1;
+	while (b > 0 && lc->v[b - 1].col == lc->v[e - 1].col)
+		b--;
+	for (uint32_t k = b; k < e; k++)
+		if (w->done[k] == DONE)
+			return false;
+	return true;
+}
+
+/* The TAKEN elements of the complex column at [b, e) as one CQL value,
+ * [v, ...], {e, ...}, {k: v, ...} or {field: v, ...}; then DONE. */
+static int literal(struct cw *w, const struct sst_column *col, const struct live_cells *lc, uint32_t b, uint32_t e,
+		   struct pit_err *err)
+{
+	const struct cql_type *t = col->type;
+	enum cql_kind kind = cql_type_kind(t);
+	bool first = true;
+	int rc = 0, f;
+
+	sbuf_addc(&w->out, kind == CQL_LIST ? '[' : '{');
+	for (uint32_t k = b; k < e && rc >= 0; k++) {
+		const struct sst_cell *c = &lc->v[k];
+		if (w->done[k] != TAKEN)
+			continue;
+		w->done[k] = DONE;
+		sbuf_adds(&w->out, first ? "" : ", ");
+		first = false;
+		switch (kind) {
+		case CQL_LIST:
+			rc = cql_value_render(cql_type_sub(t, 0), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
+			break;
+		case CQL_SET:
+			rc = cql_value_render(cql_type_sub(t, 0), c->path, c->path_len, CQL_STYLE_LITERAL, &w->out, err);
+			break;
+		case CQL_MAP:
+			if ((rc = cql_value_render(cql_type_sub(t, 0), c->path, c->path_len, CQL_STYLE_LITERAL, &w->out,
+						   err)) < 0)
+				break;
+			sbuf_adds(&w->out, ": ");
+			rc = cql_value_render(cql_type_sub(t, 1), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
+			break;
+		case CQL_UDT:
+			if ((rc = f = udt_field(w, col, c, err)) < 0)
+				break;
+			cql_ident(&w->out, cql_type_field(t, f));
+			sbuf_adds(&w->out, ": ");
+			rc = cql_value_render(cql_type_sub(t, f), c->value, c->len, CQL_STYLE_LITERAL, &w->out, err);
+			break;
+		default:
+			rc = pit_errf(err, -ENOTSUP, "%s: column %s: multi-cell type not written as CQL", w->b.name,
+				      col->name);
+		}
+	}
+	sbuf_addc(&w->out, kind == CQL_LIST ? ']' : '}');
+	return rc < 0 ? rc : 0;
+}
+
+/* The complex column at [b, e)'s part of an UPDATE for the write (ts, ldt):
+ * "c = [...]" (whole), "c = c + [...]" / "c = c + {...}", or "m['k'] = v,
+ * ..." / "u.f = v, ...". 1 when it had elements there, 0, -errno. */
+static int complex_assignment(struct cw *w, const struct sst_column *col, const struct live_cells *lc, uint32_t b,
+			      uint32_t e, int64_t ts, int64_t ldt, bool first, struct pit_err *err)
+{
+	enum cql_kind kind = cql_type_kind(col->type);
+	bool all = whole(w, lc, b, e, ts);
+	int rc;
+
+	if (!take(w, lc, b, e, kind == CQL_LIST, ts, ldt))
+		return 0;
+	sbuf_adds(&w->out, first ? "" : ", ");
+	if (all || kind == CQL_LIST || kind == CQL_SET) {
+		cql_ident(&w->out, col->name);
+		sbuf_adds(&w->out, " = ");
+		if (!all) {
+			cql_ident(&w->out, col->name);
+			sbuf_adds(&w->out, " + ");
+		}
+		return (rc = literal(w, col, lc, b, e, err)) < 0 ? rc : 1;
+	}
+	first = true;
+	for (uint32_t k = b; k < e; k++) {
+		if (w->done[k] != TAKEN)
+			continue;
+		w->done[k] = DONE;
+		sbuf_adds(&w->out, first ? "" : ", ");
+		first = false;
+		if ((rc = assignment(w, col, &lc->v[k], err)) < 0)
+			return rc;
+	}
+	return 1;
+}
+
+/* UPDATE statements for the cells not yet written, one per write (time and
+ * expiry in data.cql, expiry in data.now.cql). */
 static int updates(struct cw *w, const struct live_cells *lc, bool is_static, struct pit_err *err)
 {
 	const struct sst_column *cols = is_static ? w->h->statics : w->h->regulars;
@@ -124,42 +257,30 @@ static int updates(struct cw *w, const struct live_cells *lc, bool is_static, st
 	for (uint32_t i = 0; i < lc->n; i++) {
 		if (w->done[i])
 			continue;
+		int64_t ts = lc->v[i].ts, ldt = lc->v[i].ldt;
 		bool counter = cql_type_kind(cols[lc->v[i].col].type) == CQL_COUNTER;
 		sbuf_adds(&w->out, "UPDATE ");
 		cql_ident(&w->out, w->ks);
 		sbuf_addc(&w->out, '.');
 		cql_ident(&w->out, w->table);
 		if (!counter)	/* counter updates take no timestamp and no TTL */
-			using(w, lc->v[i].ts, lc->v[i].ldt);
+			using(w, ts, ldt);
 		sbuf_adds(&w->out, " SET ");
 		bool first = true;
-		for (uint32_t k = i; k < lc->n; k++) {
+		for (uint32_t k = i, e; k < lc->n; k = e) {
 			const struct sst_column *col = &cols[lc->v[k].col];
-			enum cql_kind kind = cql_type_kind(col->type);
-			if (w->done[k] || lc->v[k].ts != lc->v[i].ts || lc->v[k].ldt != lc->v[i].ldt)
-				continue;
-			sbuf_adds(&w->out, first ? "" : ", ");
-			first = false;
-			if (col->complex && (kind == CQL_SET || kind == CQL_LIST)) {
-				/* every element of the column with this write: one operation */
-				cql_ident(&w->out, col->name);
-				sbuf_adds(&w->out, " = ");
-				cql_ident(&w->out, col->name);
-				sbuf_adds(&w->out, kind == CQL_SET ? " + {" : " + [");
-				for (uint32_t e = k; e < lc->n && lc->v[e].col == lc->v[k].col; e++) {
-					if (w->done[e] || lc->v[e].ts != lc->v[i].ts || lc->v[e].ldt != lc->v[i].ldt)
-						continue;
-					sbuf_adds(&w->out, e > k ? ", " : "");
-					if ((rc = assignment(w, col, &lc->v[e], err)) < 0)
-						return rc;
-					w->done[e] = 1;
-				}
-				sbuf_addc(&w->out, kind == CQL_SET ? '}' : ']');
-				continue;
+			e = live_cells_column_end(lc, k);
+			if (col->complex) {
+				if ((rc = complex_assignment(w, col, lc, k, e, ts, ldt, first, err)) < 0)
+					return rc;
+				first = first && !rc;
+			} else if (!w->done[k] && same_write(w, &lc->v[k], ts, ldt)) {
+				sbuf_adds(&w->out, first ? "" : ", ");
+				first = false;
+				if ((rc = assignment(w, col, &lc->v[k], err)) < 0)
+					return rc;
+				w->done[k] = DONE;
 			}
-			if ((rc = assignment(w, col, &lc->v[k], err)) < 0)
-				return rc;
-			w->done[k] = 1;
 		}
 		sbuf_adds(&w->out, " WHERE ");
 		sbuf_add(&w->out, w->where.buf, w->where.len);
@@ -181,6 +302,85 @@ static int mark(struct cw *w, const struct live_cells *lc)
 	return 0;
 }
 
+static bool taken(const struct cw *w, uint32_t b, uint32_t e)
+{
+	for (uint32_t k = b; k < e; k++)
+		if (w->done[k] == TAKEN)
+			return true;
+	return false;
+}
+
+/* An INSERT makes the row marker; the cells written with it go along, and
+ * the collections set whole with it. */
+static int insert(struct cw *w, const struct sst_partition *p, const struct sst_unfiltered *u,
+		  const struct live_cells *cells, struct pit_err *err)
+{
+	const struct sst_liveness *l = &u->liveness;
+	int rc;
+
+	for (uint32_t k = 0, e; k < cells->n; k = e) {
+		const struct sst_column *col = &w->h->regulars[cells->v[k].col];
+		e = live_cells_column_end(cells, k);
+		if (!col->complex) {
+			if (same_write(w, &cells->v[k], l->ts, l->ldt))
+				w->done[k] = TAKEN;
+		} else if (whole(w, cells, k, e, l->ts)) {
+			take(w, cells, k, e, cql_type_kind(col->type) == CQL_LIST, l->ts, l->ldt);
+		}
+	}
+	sbuf_adds(&w->out, "INSERT INTO ");
+	cql_ident(&w->out, w->ks);
+	sbuf_addc(&w->out, '.');
+	cql_ident(&w->out, w->table);
+	sbuf_adds(&w->out, " (");
+	for (int i = 0; i < w->b.npk; i++) {
+		sbuf_adds(&w->out, i ? ", " : "");
+		cql_ident(&w->out, w->b.pk_name[i]);
+	}
+	for (int i = 0; i < u->nclust; i++) {
+		sbuf_adds(&w->out, ", ");
+		cql_ident(&w->out, w->b.ck_name[i]);
+	}
+	for (uint32_t k = 0, e; k < cells->n; k = e) {
+		e = live_cells_column_end(cells, k);
+		if (taken(w, k, e)) {
+			sbuf_adds(&w->out, ", ");
+			cql_ident(&w->out, w->h->regulars[cells->v[k].col].name);
+		}
+	}
+	sbuf_adds(&w->out, ") VALUES (");
+	/* the key values, from the WHERE clause's renderings */
+	sbuf_reset(&w->tmp);
+	if ((rc = bind_render_key(&w->b, p, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
+		return rc;
+	sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
+	if (u->nclust) {
+		sbuf_reset(&w->tmp);
+		if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
+			return rc;
+		sbuf_adds(&w->out, ", ");
+		sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
+	}
+	for (uint32_t k = 0, e; k < cells->n; k = e) {
+		const struct sst_column *col = &w->h->regulars[cells->v[k].col];
+		e = live_cells_column_end(cells, k);
+		if (!taken(w, k, e))
+			continue;
+		sbuf_adds(&w->out, ", ");
+		if (col->complex)
+			rc = literal(w, col, cells, k, e, err);
+		else if ((rc = cql_value_render(col->type, cells->v[k].value, cells->v[k].len, CQL_STYLE_LITERAL,
+						&w->out, err)) >= 0)
+			w->done[k] = DONE;
+		if (rc < 0)
+			return rc;
+	}
+	sbuf_adds(&w->out, ")");
+	using(w, l->ts, l->ldt);
+	sbuf_adds(&w->out, ";\n");
+	return 0;
+}
+
 static int row(void *ctx, const struct sst_partition *p, const struct sst_unfiltered *u,
 	       const struct live_cells *statics, const struct live_cells *cells, bool first, struct pit_err *err)
 {
@@ -197,56 +397,9 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 		if ((rc = where_clause(w, p, u, err)) < 0 || (rc = mark(w, cells)) < 0)
 			return rc;
 		const struct sst_liveness *l = &u->liveness;
-		bool marker = l->ts != SST_NO_TS && (l->ldt == SST_NO_LDT || l->ldt > w->now_s);
-		if (marker) {
-			/* INSERT makes the row marker; cells written with it go along */
-			sbuf_adds(&w->out, "INSERT INTO ");
-			cql_ident(&w->out, w->ks);
-			sbuf_addc(&w->out, '.');
-			cql_ident(&w->out, w->table);
-			sbuf_adds(&w->out, " (");
-			for (int i = 0; i < w->b.npk; i++) {
-				sbuf_adds(&w->out, i ? ", " : "");
-				cql_ident(&w->out, w->b.pk_name[i]);
-			}
-			for (int i = 0; i < u->nclust; i++) {
-				sbuf_adds(&w->out, ", ");
-				cql_ident(&w->out, w->b.ck_name[i]);
-			}
-			for (uint32_t k = 0; k < cells->n; k++) {
-				const struct sst_column *col = &w->h->regulars[cells->v[k].col];
-				if (col->complex || cells->v[k].ts != l->ts || cells->v[k].ldt != l->ldt)
-					continue;
-				sbuf_adds(&w->out, ", ");
-				cql_ident(&w->out, col->name);
-			}
-			sbuf_adds(&w->out, ") VALUES (");
-			/* the key values, from the WHERE clause's renderings */
-			sbuf_reset(&w->tmp);
-			if ((rc = bind_render_key(&w->b, p, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
-				return rc;
-			sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
-			if (u->nclust) {
-				sbuf_reset(&w->tmp);
-				if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
-					return rc;
-				sbuf_adds(&w->out, ", ");
-				sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
-			}
-			for (uint32_t k = 0; k < cells->n; k++) {
-				const struct sst_column *col = &w->h->regulars[cells->v[k].col];
-				if (col->complex || cells->v[k].ts != l->ts || cells->v[k].ldt != l->ldt)
-					continue;
-				sbuf_adds(&w->out, ", ");
-				if ((rc = cql_value_render(col->type, cells->v[k].value, cells->v[k].len, CQL_STYLE_LITERAL,
-							   &w->out, err)) < 0)
-					return rc;
-				w->done[k] = 1;
-			}
-			sbuf_adds(&w->out, ")");
-			using(w, l->ts, l->ldt);
-			sbuf_adds(&w->out, ";\n");
-		}
+		if (l->ts != SST_NO_TS && (l->ldt == SST_NO_LDT || l->ldt > w->now_s) &&
+		    (rc = insert(w, p, u, cells, err)) < 0)
+			return rc;
 		if ((rc = updates(w, cells, false, err)) < 0)
 			return rc;
 	}

@@ -110,6 +110,130 @@ static void test_quoted_names(void **state)
 	cql_schema_free(schema);
 }
 
+/* Rows with collections as CQL writes them: set whole (a deletion just
+ * below the elements' write time), added to later, appended to at several
+ * write times, with elements expiring. */
+static struct sst *collections_table(struct sb **b, struct cql_schema **schema)
+{
+	static const char cql[] = "CREATE TABLE ks.c (k int, c int, v text, l list<text>, m map<text, int>, "
+				  "s set<int>, PRIMARY KEY (k, c));\n";
+	static const struct sb_col regulars[] = { { "v", "UTF8Type" },
+						  { "l", "ListType(UTF8Type)" },
+						  { "m", "MapType(UTF8Type,Int32Type)" },
+						  { "s", "SetType(Int32Type)" } };
+	struct sb_spec spec = { .version = "nb", .key_type = "Int32Type", .nclust = 1, .clust = { "Int32Type" },
+				.nregular = 4, .regulars = regulars, .min_ts = TS0 };
+	static const uint8_t i1[4] = { 0, 0, 0, 1 }, i2[4] = { 0, 0, 0, 2 }, i3[4] = { 0, 0, 0, 3 },
+			     i7[4] = { 0, 0, 0, 7 }, i8[4] = { 0, 0, 0, 8 }, i9[4] = { 0, 0, 0, 9 };
+	static uint8_t u[6][16];	/* list cell paths, in order */
+	const uint8_t *ck[3] = { i1, i2, i3 };
+	struct pit_err err = { 0 };
+	struct sb_row r;
+	struct sst *s;
+
+	for (int i = 0; i < 6; i++)
+		u[i][3] = (uint8_t)(i + 1), u[i][6] = 0x10;
+	assert_int_equal(cql_schema_parse(schema, cql, sizeof(cql) - 1, "schema.cql", &err), 0);
+	*b = sb_new(&spec);
+	sb_partition(*b, i1, 4, LIVE);
+	for (int row = 0; row < 3; row++) {
+		struct sb_cell *c = r.cells;
+		memset(&r, 0, sizeof(r));
+		r.cval[0] = ck[row];
+		r.clen[0] = 4;
+		r.cstate[0] = SST_CK_VALUE;
+		r.live = (struct sst_liveness){ .ts = row == 0 ? TS0 : SST_NO_TS, .ldt = SST_NO_LDT };
+		r.del = LIVE;
+		if (row == 0) {	/* INSERT (k, c, v, l, s) VALUES (1, 1, 'x', ['a', 'b'], {1}), then more */
+			*c++ = (struct sb_cell){ .col = 0, .ts = TS0, .ldt = SST_NO_LDT, .value = "x", .len = 1 };
+			*c++ = (struct sb_cell){ .col = 1, .ts = TS0, .ldt = SST_NO_LDT, .path = u[0], .path_len = 16,
+						 .value = "a", .len = 1 };
+			*c++ = (struct sb_cell){ .col = 1, .ts = TS0, .ldt = SST_NO_LDT, .path = u[1], .path_len = 16,
+						 .value = "b", .len = 1 };
+			*c++ = (struct sb_cell){ .col = 1, .ts = TS0 + 5, .ldt = SST_NO_LDT, .path = u[2], .path_len = 16,
+						 .value = "c", .len = 1 };
+			*c++ = (struct sb_cell){ .col = 2, .ts = TS0 + 5, .ldt = SST_NO_LDT, .path = "k1", .path_len = 2,
+						 .value = i1, .len = 4 };
+			*c++ = (struct sb_cell){ .col = 3, .ts = TS0, .ldt = SST_NO_LDT, .path = i1, .path_len = 4 };
+			r.cx[r.ncx++] = (struct sst_complex_del){ 1, { TS0 - 1, TS0 / 1000000 } };
+			r.cx[r.ncx++] = (struct sst_complex_del){ 3, { TS0 - 1, TS0 / 1000000 } };
+		} else if (row == 1) {	/* appends and additions at two write times, interleaved */
+			const char *lv[3] = { "p", "q", "r" };
+			const uint8_t *sv[3] = { i7, i8, i9 };
+			for (int e = 0; e < 3; e++)
+				*c++ = (struct sb_cell){ .col = 1, .ts = TS0 + 1 + e % 2, .ldt = SST_NO_LDT, .path = u[e],
+							 .path_len = 16, .value = lv[e], .len = 1 };
+			for (int e = 0; e < 3; e++)
+				*c++ = (struct sb_cell){ .col = 3, .ts = TS0 + 1 + e % 2, .ldt = SST_NO_LDT, .path = sv[e],
+							 .path_len = 4 };
+		} else {	/* one element expiring */
+			*c++ = (struct sb_cell){ .col = 1, .ts = TS0, .ldt = SST_NO_LDT, .path = u[0], .path_len = 16,
+						 .value = "x", .len = 1 };
+			*c++ = (struct sb_cell){ .col = 1, .flags = SST_CELL_EXPIRING, .ts = TS0, .ttl = 100,
+						 .ldt = TS0 / 1000000 + 100, .path = u[1], .path_len = 16, .value = "y",
+						 .len = 1 };
+		}
+		r.ncells = (int)(c - r.cells);
+		sb_row(*b, &r);
+	}
+	sb_end_partition(*b);
+	assert_int_equal(sb_open(*b, &s, &err), 0);
+	return s;
+}
+
+static void render_collections(bool timestamps, struct sbuf *got)
+{
+	struct pit_err err = { 0 };
+	struct cql_schema *schema;
+	struct sb *b;
+	struct sst *s = collections_table(&b, &schema);
+	struct live_at at = { TS0 / 1000000 + 10, TS0 + 10000000 };
+	struct row_writer rw;
+	struct sst_scan *sc;
+
+	sbuf_reset(got);
+	assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+	assert_int_equal(render_cql_writer(&rw, sst_header(s), "ks", "c", cql_schema_table(schema, 0), &at, timestamps,
+					   collect, got, &err), 0);
+	assert_int_equal(liverows_write(&rw, sst_header(s), &at, NULL, &ops, sc, &err), 0);
+	sst_scan_close(sc);
+	sbuf_addc(got, 0);
+	sst_close(s);
+	sb_free(b);
+	cql_schema_free(schema);
+}
+
+/* data.cql sets a collection whole where the backup shows it was (the same
+ * deletion comes of the replay), adds to it elsewhere, and appends a list's
+ * elements in its order whatever their write times; data.now.cql sets every
+ * collection whole in its row's first statement, so that it is forced back
+ * rather than added to. */
+static void test_cql_collections(void **state)
+{
+	static const char *const want_ts =
+		"INSERT INTO ks.c (k, c, v, l, s) VALUES (1, 1, 'x', ['a', 'b'], {1}) USING TIMESTAMP 1700000000000000;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000005 SET l = l + ['c'], m['k1'] = 1 WHERE k = 1 AND c = 1;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000001 SET l = l + ['p'], s = s + {7, 9} WHERE k = 1 AND c = 2;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000002 SET l = l + ['q'], s = s + {8} WHERE k = 1 AND c = 2;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000001 SET l = l + ['r'] WHERE k = 1 AND c = 2;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000000 SET l = l + ['x'] WHERE k = 1 AND c = 3;\n"
+		"UPDATE ks.c USING TIMESTAMP 1700000000000000 AND TTL 90 SET l = l + ['y'] WHERE k = 1 AND c = 3;\n";
+	static const char *const want_now =
+		"INSERT INTO ks.c (k, c, v, l, m, s) VALUES (1, 1, 'x', ['a', 'b', 'c'], {'k1': 1}, {1});\n"
+		"UPDATE ks.c SET l = ['p', 'q', 'r'], s = {7, 8, 9} WHERE k = 1 AND c = 2;\n"
+		"UPDATE ks.c SET l = ['x'] WHERE k = 1 AND c = 3;\n"
+		"UPDATE ks.c USING TTL 90 SET l = l + ['y'] WHERE k = 1 AND c = 3;\n";
+	struct sbuf got;
+
+	(void)state;
+	sbuf_init(&got);
+	render_collections(true, &got);
+	assert_string_equal(got.buf, want_ts);
+	render_collections(false, &got);
+	assert_string_equal(got.buf, want_now);
+	sbuf_release(&got);
+}
+
 /* A node packed and unpacked is the node, in a fraction of its size. */
 static void test_node_pack(void **state)
 {
@@ -154,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoted_names),
+		cmocka_unit_test(test_cql_collections),
 		cmocka_unit_test(test_node_pack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
