@@ -127,7 +127,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -I. -fsaniti
 fuzz: deps
 	@mkdir -p $(FUZZ_DIR)
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -DPITFS_VERSION='"$(VERSION)"' -o $(FUZZ_DIR)/$$n $$f $(CORE_SRC) $(TLIB_SRC) $(PKG_LIBS) || exit 1; \
+	  clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -DPITFS_VERSION='"$(VERSION)"' -o $(FUZZ_DIR)/$$n $$f $(CORE_SRC) $(TLIB_SRC) $(PKG_LIBS) || exit 1; \
 	done
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  sh tests/fuzz/seed.sh $$n $(FUZZ_DIR)/$$n.seeds || exit 1; mkdir -p $(FUZZ_DIR)/$$n.corpus; \

@@ -27,19 +27,6 @@ void cql_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-/* Floor division and the matching non-negative remainder (b > 0), without
- * overflow even at INT64_MIN. */
-static int64_t floordiv(int64_t a, int64_t b)
-{
-	return a / b - (a % b < 0);
-}
-
-static int64_t floormod(int64_t a, int64_t b)
-{
-	int64_t r = a % b;
-	return r < 0 ? r + b : r;
-}
-
 /* Writes v (0 <= v < 10^width) in exactly width digits. */
 static char *put_digits(char *p, uint64_t v, int width)
 {
@@ -54,7 +41,7 @@ static char *put_digits(char *p, uint64_t v, int width)
  * Written digit by digit: the truth of a generated cluster renders millions. */
 static bool format_instant(int64_t secs, int64_t sub, int frac, char sep, struct sbuf *out)
 {
-	int64_t days = floordiv(secs, 86400), rem = floormod(secs, 86400), y;
+	int64_t days = cql_floordiv(secs, 86400), rem = cql_floormod(secs, 86400), y;
 	unsigned m, d;
 	char buf[32], *p = buf;
 
@@ -83,7 +70,7 @@ static bool format_instant(int64_t secs, int64_t sub, int frac, char sep, struct
 
 void cql_format_timestamp_ms(int64_t ms, struct sbuf *out)
 {
-	if (!format_instant(floordiv(ms, 1000), floormod(ms, 1000), 3, 'T', out))
+	if (!format_instant(cql_floordiv(ms, 1000), cql_floormod(ms, 1000), 3, 'T', out))
 		sbuf_addf(out, "%lld", (long long)ms);
 }
 
@@ -95,7 +82,7 @@ void cql_format_time_s(int64_t s, struct sbuf *out)
 
 void cql_format_time_us(int64_t us, struct sbuf *out)
 {
-	if (!format_instant(floordiv(us, 1000000), floormod(us, 1000000), 6, 'T', out))
+	if (!format_instant(cql_floordiv(us, 1000000), cql_floormod(us, 1000000), 6, 'T', out))
 		sbuf_addf(out, "%lld", (long long)us);
 }
 
@@ -810,7 +797,7 @@ static int render(const struct cql_type *t, const uint8_t *p, size_t n, enum cql
 		int64_t ms = (int64_t)be64(p);
 		struct sbuf ts;
 		sbuf_init(&ts);
-		if (!format_instant(floordiv(ms, 1000), floormod(ms, 1000), 3, style == CQL_STYLE_JSON ? ' ' : 'T', &ts))
+		if (!format_instant(cql_floordiv(ms, 1000), cql_floormod(ms, 1000), 3, style == CQL_STYLE_JSON ? ' ' : 'T', &ts))
 			sbuf_addf(out, "%lld", (long long)ms);
 		else
 			render_strlike(ts.buf, style, out);

@@ -106,8 +106,8 @@ static void put_digits(char *p, unsigned v, int width)
 
 static void timestamp(int64_t ms, bool quote, struct sbuf *out)
 {
-	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000), sub = ms - s * 1000;
-	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400), sod = s - days * 86400, y;
+	int64_t s = cql_floordiv(ms, 1000), sub = cql_floormod(ms, 1000);
+	int64_t days = cql_floordiv(s, 86400), sod = cql_floormod(s, 86400), y;
 	unsigned m, d;
 
 	cql_civil_from_days(days, &y, &m, &d);

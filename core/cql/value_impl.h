@@ -5,6 +5,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Floor division and the matching non-negative remainder (b > 0), without
+ * overflow even at INT64_MIN: timestamps may hold any int64. */
+static inline int64_t cql_floordiv(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
+static inline int64_t cql_floormod(int64_t a, int64_t b)
+{
+	int64_t r = a % b;
+	return r < 0 ? r + b : r;
+}
+
 /* Frozen collections, tuples and UDTs nest values as an i32 length (negative:
  * null, *v = NULL) and the bytes; false when [*p, end) is too short. */
 bool cql_get_i32_value(const uint8_t **p, const uint8_t *end, const uint8_t **v, int32_t *len);

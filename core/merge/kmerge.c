@@ -108,8 +108,8 @@ static int advance(struct kmerge *km, struct src *sr, struct pit_err *err)
 		sr->off = p->offset;
 	if (!sr->has)
 		return rc < 0 ? rc : 0;
-	if (p->key_len > sr->kcap) {
-		uint8_t *k = realloc(sr->key, p->key_len);
+	if (p->key_len > sr->kcap || !sr->key) {	/* a buffer even for an empty key (a damaged file) */
+		uint8_t *k = realloc(sr->key, p->key_len ? p->key_len : 1);
 		if (!k)
 			return pit_errf(err, -ENOMEM, "out of memory");
 		sr->key = k;
@@ -742,8 +742,8 @@ int kmerge_next_partition(struct kmerge *km, const struct sst_partition **p, str
 		return 0;
 	for (int i = 0; i < km->n; i++)
 		km->resume[i] = km->src[i].has || km->src[i].ended ? km->src[i].off : UINT64_MAX;
-	if (min->klen > km->kcap) {
-		uint8_t *k = realloc(km->key, min->klen);
+	if (min->klen > km->kcap || !km->key) {
+		uint8_t *k = realloc(km->key, min->klen ? min->klen : 1);
 		if (!k)
 			return pit_errf(err, -ENOMEM, "out of memory");
 		km->key = k;

@@ -298,7 +298,8 @@ static int mark(struct cw *w, const struct live_cells *lc)
 		w->done = d;
 		w->done_cap = lc->n;
 	}
-	memset(w->done, 0, lc->n);
+	if (lc->n)	/* done is NULL until a row has cells */
+		memset(w->done, 0, lc->n);
 	return 0;
 }
 

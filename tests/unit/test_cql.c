@@ -350,6 +350,8 @@ static void test_cqlsh_values(void **state)
 	assert_string_equal(Q("TimestampType", "\x00\x00\x01\x4d\x0e\xd0\x7d\x9a", 8), "2015-05-01 09:30:54.234+0000");
 	assert_string_equal(Q("TimestampType", "\xff\xff\xff\xff\xff\xff\xff\xff", 8), "1969-12-31 23:59:59.999+0000");
 	assert_string_equal(Q("TimestampType", "\x7f\xff\xff\xff\xff\xff\xff\xff", 8), "9223372036854775807");
+	assert_string_equal(Q("TimestampType", "\x80\x00\x00\x00\x00\x00\x00\x06", 8), "-9223372036854775802");
+	assert_string_equal(Q("TimestampType", "\x80\x00\x00\x00\x00\x00\x00\x00", 8), "-9223372036854775808");
 	assert_string_equal(Q("SimpleDateType", "\x80\x00\x00\x00", 4), "1970-01-01");
 	assert_string_equal(Q("SimpleDateType", "\x00\x00\x00\x00", 4), "-2147483648");
 	assert_string_equal(Q("TimeType", "\x00\x00\x0b\xdd\x1e\x66\x0d\x15", 8), "03:37:24.325682453");
