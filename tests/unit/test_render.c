@@ -239,6 +239,63 @@ static void test_cql_collections(void **state)
 	sbuf_release(&got);
 }
 
+/* A non-frozen UDT set whole, then one field updated: data.cql writes the
+ * INSERT with the whole value and the later field alone; data.now.cql the
+ * whole value in one INSERT. */
+static void test_cql_udt(void **state)
+{
+	static const char cql[] = "CREATE TYPE ks.address (city text, zip int);\n"
+				  "CREATE TABLE ks.u (k int PRIMARY KEY, a address);\n";
+	static const struct sb_col regulars[] = { { "a", "UserType(ks,61646472657373,63697479:UTF8Type,7a6970:Int32Type)" } };
+	struct sb_spec spec = { .version = "nb", .key_type = "Int32Type", .nregular = 1, .regulars = regulars,
+				.min_ts = TS0 };
+	static const uint8_t one[4] = { 0, 0, 0, 1 }, zip[4] = { 0, 0, 0, 5 }, f0[2] = { 0, 0 }, f1[2] = { 0, 1 };
+	struct live_at at = { TS0 / 1000000 + 10, INT64_MAX };
+	struct pit_err err = { 0 };
+	struct cql_schema *schema;
+	struct sb_row r;
+	struct sbuf got;
+	struct sst *s;
+	struct sb *b;
+
+	(void)state;
+	assert_int_equal(cql_schema_parse(&schema, cql, sizeof(cql) - 1, "schema.cql", &err), 0);
+	b = sb_new(&spec);
+	sb_partition(b, one, 4, LIVE);
+	memset(&r, 0, sizeof(r));
+	r.live = (struct sst_liveness){ .ts = TS0, .ldt = SST_NO_LDT };
+	r.del = LIVE;
+	r.cells[0] = (struct sb_cell){ .col = 0, .ts = TS0, .ldt = SST_NO_LDT, .path = f0, .path_len = 2, .value = "Oslo",
+				       .len = 4 };
+	r.cells[1] = (struct sb_cell){ .col = 0, .ts = TS0 + 3, .ldt = SST_NO_LDT, .path = f1, .path_len = 2,
+				       .value = zip, .len = 4 };
+	r.ncells = 2;
+	r.cx[r.ncx++] = (struct sst_complex_del){ 0, { TS0 - 1, TS0 / 1000000 } };
+	sb_row(b, &r);
+	sb_end_partition(b);
+	assert_int_equal(sb_open(b, &s, &err), 0);
+	sbuf_init(&got);
+	for (int ts = 1; ts >= 0; ts--) {
+		struct row_writer rw;
+		struct sst_scan *sc;
+		sbuf_reset(&got);
+		assert_int_equal(sst_scan_open(&sc, s, &err), 0);
+		assert_int_equal(render_cql_writer(&rw, sst_header(s), "ks", "u", cql_schema_table(schema, 0), &at, ts,
+						   collect, &got, &err), 0);
+		assert_int_equal(liverows_write(&rw, sst_header(s), &at, NULL, &ops, sc, &err), 0);
+		sst_scan_close(sc);
+		sbuf_addc(&got, 0);
+		assert_string_equal(got.buf,
+				    ts ? "INSERT INTO ks.u (k, a) VALUES (1, {city: 'Oslo'}) USING TIMESTAMP 1700000000000000;\n"
+					 "UPDATE ks.u USING TIMESTAMP 1700000000000003 SET a.zip = 5 WHERE k = 1;\n"
+				       : "INSERT INTO ks.u (k, a) VALUES (1, {city: 'Oslo', zip: 5});\n");
+	}
+	sbuf_release(&got);
+	sst_close(s);
+	sb_free(b);
+	cql_schema_free(schema);
+}
+
 static int km_partition(void *ctx, const struct sst_partition **p, struct pit_err *err)
 {
 	return kmerge_next_partition(ctx, p, err);
@@ -341,6 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoted_names),
 		cmocka_unit_test(test_cql_collections),
+		cmocka_unit_test(test_cql_udt),
 		cmocka_unit_test(test_merge_empty_key),
 		cmocka_unit_test(test_node_pack),
 	};
