@@ -17,6 +17,13 @@ struct view_rows_report {
 	unsigned segments;	/* runs of partitions rendered by threads at once; 0: one thread */
 };
 
+/* The version of the bytes the view's writers write. The sizes and
+ * checkpoints a mount keeps in the repository's cache are keyed by it, so
+ * that a pitfs writing other bytes never takes those an earlier one kept:
+ * bump it with any change to what a view file holds (tests/unit/test_render.c
+ * pins it to the bytes of its tables). */
+#define VIEW_BYTES_VERSION 2
+
 enum view_format {
 	VIEW_ROWS,	/* the fixtures' row convention (what gen's truth holds) */
 	VIEW_JSONL,	/* data.jsonl: SELECT JSON */

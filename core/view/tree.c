@@ -643,7 +643,7 @@ static int sources_digest(struct repo *r, const struct tree_node *n, struct chun
 	if ((rc = select_sources(r, n->at_us, NULL, NULL, &vs, err)) < 0)
 		return rc;
 	sbuf_init(&sb);
-	sbuf_addf(&sb, "v1 %lld %s %s", (long long)n->at_us, n->ks, n->table);
+	sbuf_addf(&sb, "v%d %lld %s %s", VIEW_BYTES_VERSION, (long long)n->at_us, n->ks, n->table);
 	for (size_t b = 0; b < vs.nbackups; b++)	/* in catalog order: instant, node, id */
 		sbuf_add(&sb, vs.backups[b]->info.id.b, 16);
 	rc = sb.oom ? pit_errf(err, -ENOMEM, "out of memory") : 0;
