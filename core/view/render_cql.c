@@ -12,47 +12,70 @@ struct cw {
 	const char *ks, *table;
 	bool ts;
 	int64_t now_s;
-	struct sbuf out, where, tmp;
+	struct sbuf out;
+	struct sbuf pk_where, pk_vals;	/* the partition key's, once per partition */
+	struct sbuf where, vals;	/* the row's key: WHERE clause, INSERT values */
 	uint8_t *done;		/* per cell of the current row: FREE, DONE or TAKEN */
 	size_t done_cap;
 	dump_write_fn write;
 	void *ctx;
 };
 
-/* "k1 = v1 AND c1 = v2" for the row's key. */
-static int where_clause(struct cw *w, const struct sst_partition *p, const struct sst_unfiltered *row,
-			struct pit_err *err)
+/* One key column's name and value: "name = value" onto where, "value"
+ * onto vals (a statement's WHERE clause and an INSERT's VALUES). */
+static int key_column(struct sbuf *where, struct sbuf *vals, const char *name, const struct cql_type *t,
+		      const uint8_t *v, size_t len, bool null, struct pit_err *err)
+{
+	size_t at;
+	int rc;
+
+	if (where->len)
+		sbuf_adds(where, " AND ");
+	if (vals->len)
+		sbuf_adds(vals, ", ");
+	at = vals->len;
+	if (null)
+		sbuf_adds(vals, "null");
+	else if ((rc = cql_value_render(t, v, len, CQL_STYLE_LITERAL, vals, err)) < 0)
+		return rc;
+	cql_ident(where, name);
+	sbuf_adds(where, " = ");
+	sbuf_add(where, vals->buf + at, vals->len - at);
+	return 0;
+}
+
+/* The partition key's columns, once per partition. */
+static int partition_key(struct cw *w, const struct sst_partition *p, struct pit_err *err)
 {
 	const uint8_t *vals[64];
 	size_t lens[64];
-	int n = 1, rc;
+	int n = bind_key_parts(&w->b, p, vals, lens, err), rc;
+
+	if (n < 0)
+		return pit_err_prefix(err, n, "%s", w->b.name);
+	sbuf_reset(&w->pk_where);
+	sbuf_reset(&w->pk_vals);
+	for (int i = 0; i < n; i++)
+		if ((rc = key_column(&w->pk_where, &w->pk_vals, w->b.pk_name[i], w->b.pk_type[i], vals[i], lens[i], false,
+				     err)) < 0)
+			return rc;
+	return 0;
+}
+
+/* "k1 = v1 AND c1 = v2" and "v1, v2" for the row's key (the partition's
+ * alone without row). */
+static int row_key(struct cw *w, const struct sst_unfiltered *row, struct pit_err *err)
+{
+	int rc;
 
 	sbuf_reset(&w->where);
-	if (w->b.npk > 1 || cql_type_kind(w->b.pk_type[0]) == CQL_COMPOSITE) {
-		if ((n = cql_composite_split(p->key, p->key_len, vals, lens, 64)) != w->b.npk)
-			return pit_errf(err, -EBADMSG, "%s: partition key with %d components, %d expected", w->b.name, n,
-					w->b.npk);
-	} else {
-		vals[0] = p->key;
-		lens[0] = p->key_len;
-	}
-	for (int i = 0; i < n; i++) {
-		sbuf_adds(&w->where, i ? " AND " : "");
-		cql_ident(&w->where, w->b.pk_name[i]);
-		sbuf_adds(&w->where, " = ");
-		if ((rc = cql_value_render(w->b.pk_type[i], vals[i], lens[i], CQL_STYLE_LITERAL, &w->where, err)) < 0)
+	sbuf_reset(&w->vals);
+	sbuf_add(&w->where, w->pk_where.buf, w->pk_where.len);
+	sbuf_add(&w->vals, w->pk_vals.buf, w->pk_vals.len);
+	for (int i = 0; row && i < row->nclust; i++)
+		if ((rc = key_column(&w->where, &w->vals, w->b.ck_name[i], w->h->clustering[i], row->cval[i],
+				     row->clen[i], row->cstate[i] == SST_CK_NULL, err)) < 0)
 			return rc;
-	}
-	for (int i = 0; row && i < row->nclust; i++) {
-		sbuf_adds(&w->where, " AND ");
-		cql_ident(&w->where, w->b.ck_name[i]);
-		sbuf_adds(&w->where, " = ");
-		if (row->cstate[i] == SST_CK_NULL)
-			sbuf_adds(&w->where, "null");
-		else if ((rc = cql_value_render(w->h->clustering[i], row->cval[i], row->clen[i], CQL_STYLE_LITERAL,
-						&w->where, err)) < 0)
-			return rc;
-	}
 	return 0;
 }
 
@@ -313,8 +336,7 @@ static bool taken(const struct cw *w, uint32_t b, uint32_t e)
 
 /* An INSERT makes the row marker; the cells written with it go along, and
  * the collections set whole with it. */
-static int insert(struct cw *w, const struct sst_partition *p, const struct sst_unfiltered *u,
-		  const struct live_cells *cells, struct pit_err *err)
+static int insert(struct cw *w, const struct sst_unfiltered *u, const struct live_cells *cells, struct pit_err *err)
 {
 	const struct sst_liveness *l = &u->liveness;
 	int rc;
@@ -350,18 +372,7 @@ static int insert(struct cw *w, const struct sst_partition *p, const struct sst_
 		}
 	}
 	sbuf_adds(&w->out, ") VALUES (");
-	/* the key values, from the WHERE clause's renderings */
-	sbuf_reset(&w->tmp);
-	if ((rc = bind_render_key(&w->b, p, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
-		return rc;
-	sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
-	if (u->nclust) {
-		sbuf_reset(&w->tmp);
-		if ((rc = bind_render_clustering(&w->b, u, CQL_STYLE_LITERAL, false, &w->tmp, err)) < 0)
-			return rc;
-		sbuf_adds(&w->out, ", ");
-		sbuf_add(&w->out, w->tmp.buf + 1, w->tmp.len - 2);
-	}
+	sbuf_add(&w->out, w->vals.buf, w->vals.len);
 	for (uint32_t k = 0, e; k < cells->n; k = e) {
 		const struct sst_column *col = &w->h->regulars[cells->v[k].col];
 		e = live_cells_column_end(cells, k);
@@ -388,18 +399,20 @@ static int row(void *ctx, const struct sst_partition *p, const struct sst_unfilt
 	struct cw *w = ctx;
 	int rc;
 
+	if (first && (rc = partition_key(w, p, err)) < 0)
+		return rc;
 	/* the static cells, once per partition */
 	if (first && statics->n) {
-		if ((rc = where_clause(w, p, NULL, err)) < 0 || (rc = mark(w, statics)) < 0 ||
+		if ((rc = row_key(w, NULL, err)) < 0 || (rc = mark(w, statics)) < 0 ||
 		    (rc = updates(w, statics, true, err)) < 0)
 			return rc;
 	}
 	if (u) {
-		if ((rc = where_clause(w, p, u, err)) < 0 || (rc = mark(w, cells)) < 0)
+		if ((rc = row_key(w, u, err)) < 0 || (rc = mark(w, cells)) < 0)
 			return rc;
 		const struct sst_liveness *l = &u->liveness;
 		if (l->ts != SST_NO_TS && (l->ldt == SST_NO_LDT || l->ldt > w->now_s) &&
-		    (rc = insert(w, p, u, cells, err)) < 0)
+		    (rc = insert(w, u, cells, err)) < 0)
 			return rc;
 		if ((rc = updates(w, cells, false, err)) < 0)
 			return rc;
@@ -415,8 +428,10 @@ static int end(void *ctx, bool flush, struct pit_err *err)
 	bind_release(&w->b);
 	free(w->done);
 	sbuf_release(&w->out);
+	sbuf_release(&w->pk_where);
+	sbuf_release(&w->pk_vals);
 	sbuf_release(&w->where);
-	sbuf_release(&w->tmp);
+	sbuf_release(&w->vals);
 	free(w);
 	return rc;
 }
@@ -433,8 +448,10 @@ int render_cql_writer(struct row_writer *rw, const struct sst_header *h, const c
 	*w = (struct cw){ .h = h, .ks = ks, .table = table, .ts = timestamps, .now_s = at->now_s, .write = write,
 			  .ctx = ctx };
 	sbuf_init(&w->out);
+	sbuf_init(&w->pk_where);
+	sbuf_init(&w->pk_vals);
 	sbuf_init(&w->where);
-	sbuf_init(&w->tmp);
+	sbuf_init(&w->vals);
 	if (bind_init(&w->b, h, table, &o) < 0) {
 		end(w, false, err);
 		return pit_errf(err, -ENOMEM, "out of memory");
